@@ -44,3 +44,19 @@ def normalise_rows_like_c(matrix):
         for a in range(row.shape[0]):
             row[a] = row[a] / length
     return matrix
+
+
+@njit(cache=True)
+def best_row_like_c(vec, matrix, rows):
+    """compute-accuracy.c's single best row among ``rows`` (ascending), or -1.
+
+    C keeps a row only if its similarity is strictly above the best so far,
+    starting from 0, so the first of equal rows wins and nothing at or below
+    0 (or NaN) is ever chosen.
+    """
+    best_row, best = -1, np.float32(0.0)
+    for i in range(rows.shape[0]):
+        similarity = dot_like_c(vec, matrix[rows[i]])
+        if similarity > best:
+            best_row, best = rows[i], similarity
+    return best_row

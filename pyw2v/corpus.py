@@ -1,0 +1,202 @@
+"""Reading a corpus into word ids, byte for byte as word2vec.c's ReadWord does.
+
+C's tokenizer (ReadWord), reproduced by :func:`_scan_bytes`:
+
+* space, tab and newline end a word; a carriage return (13) is skipped
+  everywhere, even inside a word;
+* a newline is itself the word ``</s>`` (C pushes it back and returns
+  ``</s>`` on the next call);
+* a word longer than ``MAX_STRING - 2`` = 98 bytes keeps its first 98: C
+  writes each further byte into slot 98, which its terminator then
+  overwrites (``if (a >= MAX_STRING - 1) a--``);
+* the token that runs into end of file is dropped, even if complete.
+
+The corpus is streamed in chunks through smart_open, so ``.gz``/``.bz2``
+files and URLs behave like the plain file. Words are bytes, never decoded.
+
+Thread slices: C's thread ``t`` starts reading at byte
+``file_size / threads * t``, possibly inside a word, and then reads the same
+words as everyone else. A *probe* at that offset records which token the
+thread's stream starts at and, when it starts inside a word, the tail of that
+word as the thread reads it (its *partial* first word).
+"""
+from collections import namedtuple
+
+import numpy as np
+from numba import njit
+
+from .errors import UserError, open_input
+from .wordtable import find_or_add, reduce_vocab, reserve
+
+MAX_STRING = 100
+CHUNK_BYTES = 1 << 20
+# C's vocab_hash_size * 0.7: past this many distinct words ReduceVocab prunes.
+REDUCE_THRESHOLD = 21_000_000
+
+# Indices into the scanner's int64 state array.
+_WORD_LEN, _TOKENS, _MIN_REDUCE, _REDUCED, _ACTIVE_PROBES, _NEXT_PROBE = range(6)
+
+Probes = namedtuple("Probes", "offsets token_index partial partial_len active")
+ScanResult = namedtuple("ScanResult", "table id_chunks probes file_size reduced")
+
+
+def new_probes(offsets):
+    """Probe state for the sorted byte ``offsets`` where thread slices start."""
+    count = len(offsets)
+    return Probes(
+        offsets=np.asarray(offsets, dtype=np.int64),
+        token_index=np.zeros(count, dtype=np.int64),
+        partial=np.zeros((count, MAX_STRING), dtype=np.uint8),
+        partial_len=np.zeros(count, dtype=np.int64),
+        active=np.zeros(count, dtype=np.uint8),
+    )
+
+
+@njit(cache=True, inline="always")
+def _append_byte(buf, length, byte):
+    """Store ``byte`` at ``buf[length]``; returns the new length, cut like C."""
+    buf[length] = byte
+    length += 1
+    if length >= MAX_STRING - 1:
+        length -= 1
+    return length
+
+
+@njit(cache=True, inline="always")
+def _emit(table, word_buf, length, frozen, out_ids, n_out, state):
+    """Count (or look up) one token and append its id; returns the new ``n_out``."""
+    word = find_or_add(table, word_buf, 0, length, not frozen)
+    if frozen:
+        if word < 0:
+            return n_out
+    else:
+        table.counts[word] += 1
+        if table.meta[0] > REDUCE_THRESHOLD:
+            reduce_vocab(table, state[_MIN_REDUCE])
+            state[_MIN_REDUCE] += 1
+            state[_REDUCED] = 1
+    out_ids[n_out] = word
+    state[_TOKENS] += 1
+    return n_out + 1
+
+
+@njit(cache=True)
+def _scan_bytes(chunk, base_offset, state, word_buf, eos, table, frozen, out_ids, probes):
+    """Tokenize one chunk, carrying a word in progress over in ``word_buf``.
+
+    Appends token ids to ``out_ids`` and returns how many. In counting mode
+    every token is added to ``table`` and counted; in ``frozen`` mode only
+    words already in ``table`` are emitted (C's ReadWordIndex skipping -1).
+    """
+    n_out = 0
+    length = state[_WORD_LEN]
+    n_probes = len(probes.offsets)
+    for i in range(len(chunk)):
+        byte = chunk[i]
+        position = base_offset + i
+        while state[_NEXT_PROBE] < n_probes and probes.offsets[state[_NEXT_PROBE]] == position:
+            probe = state[_NEXT_PROBE]
+            if length > 0:
+                probes.active[probe] = 1
+                state[_ACTIVE_PROBES] += 1
+            else:
+                probes.token_index[probe] = state[_TOKENS]
+            state[_NEXT_PROBE] += 1
+        if byte == 13:
+            continue
+        delimiter = byte == 32 or byte == 9 or byte == 10
+        if state[_ACTIVE_PROBES] > 0:
+            if delimiter:
+                if length > 0:
+                    n_out = _emit(table, word_buf, length, frozen, out_ids, n_out, state)
+                    length = 0
+                for probe in range(n_probes):
+                    if probes.active[probe]:
+                        probes.active[probe] = 0
+                        probes.token_index[probe] = state[_TOKENS]
+                state[_ACTIVE_PROBES] = 0
+            else:
+                for probe in range(n_probes):
+                    if probes.active[probe]:
+                        probes.partial_len[probe] = _append_byte(
+                            probes.partial[probe], probes.partial_len[probe], byte
+                        )
+        if delimiter:
+            if length > 0:
+                n_out = _emit(table, word_buf, length, frozen, out_ids, n_out, state)
+                length = 0
+            if byte == 10:
+                n_out = _emit(table, eos, len(eos), frozen, out_ids, n_out, state)
+        else:
+            length = _append_byte(word_buf, length, byte)
+    state[_WORD_LEN] = length
+    return n_out
+
+
+def scan_corpus(path, table, frozen, probe_offsets=(), debug=0):
+    """Stream ``path`` through the tokenizer; returns a :class:`ScanResult`.
+
+    ``table`` is a :class:`~pyw2v.wordtable.WordTable`: filled and counted
+    when not ``frozen``, only looked up when ``frozen``.
+    """
+    state = np.zeros(6, dtype=np.int64)
+    state[_MIN_REDUCE] = 1
+    word_buf = np.zeros(MAX_STRING, dtype=np.uint8)
+    eos = np.frombuffer(b"</s>", dtype=np.uint8).copy()
+    probes = new_probes(probe_offsets)
+    id_chunks = []
+    offset = 0
+    next_report = 1_000_000
+    with open_input(path) as stream:
+        while True:
+            try:
+                data = stream.read(CHUNK_BYTES)
+            except (OSError, EOFError, ValueError) as exc:
+                raise UserError(f"cannot read {path}: {exc}") from None
+            if not data:
+                break
+            chunk = np.frombuffer(data, dtype=np.uint8)
+            if not frozen:
+                table = reserve(table, len(chunk) + 2, len(chunk) + MAX_STRING)
+            ids = np.empty(len(chunk) + 2, dtype=np.int32)
+            count = _scan_bytes(chunk, offset, state, word_buf, eos, table, frozen, ids, probes)
+            id_chunks.append(ids[:count].copy())
+            offset += len(chunk)
+            if debug > 1 and state[_TOKENS] >= next_report:
+                print("%dM" % (state[_TOKENS] // 1_000_000), end="\r", flush=True)
+                next_report = (state[_TOKENS] // 1_000_000 + 1) * 1_000_000
+    # A thread that starts inside the word cut off by end of file reads nothing.
+    for probe in np.flatnonzero(probes.active):
+        probes.token_index[probe] = state[_TOKENS]
+        probes.partial_len[probe] = 0
+    return ScanResult(table, id_chunks, probes, offset, bool(state[_REDUCED]))
+
+
+def corpus_size(path):
+    """The corpus size in bytes as the tokenizer sees it (decompressed)."""
+    import os
+
+    if "://" not in str(path) and os.path.isfile(path) and not _compressed(path):
+        return os.path.getsize(path)
+    total = 0
+    with open_input(path) as stream:
+        while True:
+            data = stream.read(CHUNK_BYTES)
+            if not data:
+                return total
+            total += len(data)
+
+
+def _compressed(path):
+    return str(path).lower().endswith((".gz", ".bz2", ".xz", ".zst", ".lzma"))
+
+
+@njit(cache=True)
+def remap_ids(chunk, remap, out, position):
+    """Write ``remap[chunk]`` into ``out`` from ``position``, skipping -1s."""
+    for temp_id in chunk:
+        final = remap[temp_id]
+        if final >= 0:
+            out[position] = final
+            position += 1
+    return position

@@ -1,0 +1,310 @@
+"""The training kernels: C's TrainModelThread, one slice of the corpus per thread.
+
+Each slice reproduces one C thread exactly: its own random stream (C's LCG
+seeded with the thread id), its window shrink, subsampling and negative
+draws at the points C draws them, its sentences of at most
+``MAX_SENTENCE_LENGTH`` kept words, and its end of epoch (end of the corpus,
+or more than ``train_words / threads`` words read). With one thread and
+``exact`` arithmetic every float operation is C's, in C's order, in float32.
+
+The kernel runs a slice for a *budget* of words and returns at a sentence
+boundary, its whole state in :class:`SliceState` arrays, so that the Python
+driver can report progress between calls; resuming is indistinguishable from
+never having stopped.
+
+Races: slices share ``syn0``, ``syn1`` and ``syn1neg`` and update them
+without locks, exactly as C's threads do (Hogwild). Two slices rarely touch
+the same row at the same moment, and a lost update is one small gradient
+step; this is the accepted trade that makes word2vec scale. Each slice writes
+only its own entry of ``words_done``; reading the others' entries for the
+learning rate is a benign race (C shares one counter the same way).
+"""
+from collections import namedtuple
+
+import numpy as np
+from numba import njit, prange
+
+from .tables import EXP_INDEX_SCALE, MAX_EXP, draw_word, lcg_next
+
+MAX_SENTENCE_LENGTH = 1000
+ALPHA_UPDATE_WORDS = 10000
+
+Model = namedtuple("Model", "syn0 syn1 syn1neg")
+Settings = namedtuple(
+    "Settings",
+    "cbow hs negative window sample vocab_size train_words iterations num_threads "
+    "starting_alpha exact budget",
+)
+Stream = namedtuple("Stream", "ids starts first_words")
+Tables = namedtuple("Tables", "exp_table unigram keep")
+SliceState = namedtuple("SliceState", "counters rng alpha sen neu1 neu1e words_done")
+
+# Columns of SliceState.counters, one row per slice.
+POS, WORD_COUNT, LAST_WORD_COUNT, LOCAL_ITER, SENT_LEN, SENT_POS, FIRST_PENDING, DONE = range(8)
+N_COUNTERS = 8
+
+_F0 = np.float32(0.0)
+_F1 = np.float32(1.0)
+_FMAX = np.float32(MAX_EXP)
+_FSCALE = np.float32(EXP_INDEX_SCALE)
+_F65536 = np.float32(65536.0)
+_LOW16 = np.uint64(0xFFFF)
+_SHIFT16 = np.uint64(16)
+
+
+def new_slice_state(num_threads, size, iterations, starting_alpha, stream):
+    """Fresh per-slice state: C's thread-local variables at thread start."""
+    counters = np.zeros((num_threads, N_COUNTERS), dtype=np.int64)
+    counters[:, POS] = stream.starts
+    counters[:, LOCAL_ITER] = iterations
+    counters[:, FIRST_PENDING] = stream.first_words >= 0
+    return SliceState(
+        counters=counters,
+        rng=np.arange(num_threads, dtype=np.uint64),
+        alpha=np.full(num_threads, starting_alpha, dtype=np.float32),
+        sen=np.zeros((num_threads, MAX_SENTENCE_LENGTH + 1), dtype=np.int32),
+        neu1=np.zeros((num_threads, size), dtype=np.float32),
+        neu1e=np.zeros((num_threads, size), dtype=np.float32),
+        words_done=np.zeros(num_threads, dtype=np.int64),
+    )
+
+
+@njit(cache=True, inline="always")
+def _dot(left, left_row, right, right_row, size, exact):
+    """Row dot product; ``exact`` sums in C's order, else in 8 lanes (SIMD)."""
+    if exact:
+        f = _F0
+        for c in range(size):
+            f += left[left_row, c] * right[right_row, c]
+        return f
+    s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = _F0
+    body = size - size % 8
+    for c in range(0, body, 8):
+        s0 += left[left_row, c] * right[right_row, c]
+        s1 += left[left_row, c + 1] * right[right_row, c + 1]
+        s2 += left[left_row, c + 2] * right[right_row, c + 2]
+        s3 += left[left_row, c + 3] * right[right_row, c + 3]
+        s4 += left[left_row, c + 4] * right[right_row, c + 4]
+        s5 += left[left_row, c + 5] * right[right_row, c + 5]
+        s6 += left[left_row, c + 6] * right[right_row, c + 6]
+        s7 += left[left_row, c + 7] * right[right_row, c + 7]
+    f = ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
+    for c in range(body, size):
+        f += left[left_row, c] * right[right_row, c]
+    return f
+
+
+@njit(cache=True, inline="always")
+def _sigmoid_index(f):
+    """C's ``(int)((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2))``."""
+    return np.int64((f + _FMAX) * _FSCALE)
+
+
+@njit(cache=True, inline="always")
+def _hierarchical_softmax(hidden, hidden_row, word, alpha, model, tree, exp_table, neu1e, size, exact):
+    """One word's Huffman path: C skips (does not clamp) saturated outputs."""
+    syn1 = model.syn1
+    for d in range(tree.lengths[word]):
+        node = tree.points[word, d]
+        f = _dot(hidden, hidden_row, syn1, node, size, exact)
+        if f <= -_FMAX or f >= _FMAX:
+            continue
+        f = exp_table[_sigmoid_index(f)]
+        g = (np.float32(1 - np.int64(tree.codes[word, d])) - f) * alpha
+        for c in range(size):
+            neu1e[c] += g * syn1[node, c]
+        for c in range(size):
+            syn1[node, c] += g * hidden[hidden_row, c]
+
+
+@njit(cache=True, inline="always")
+def _negative_sampling(hidden, hidden_row, word, alpha, next_random, model, tables, settings, neu1e, size):
+    """The word and ``negative`` draws from the unigram table; C clamps saturated outputs.
+
+    Returns the advanced random state.
+    """
+    syn1neg = model.syn1neg
+    exp_table = tables.exp_table
+    table_size = np.uint64(tables.unigram.size)
+    for d in range(settings.negative + 1):
+        if d == 0:
+            target = word
+            label = 1
+        else:
+            next_random = lcg_next(next_random)
+            target = draw_word(tables.unigram, np.int64((next_random >> _SHIFT16) % table_size))
+            if target == 0:
+                target = np.int64(next_random % np.uint64(settings.vocab_size - 1)) + 1
+            if target == word:
+                continue
+            label = 0
+        f = _dot(hidden, hidden_row, syn1neg, target, size, settings.exact)
+        if f > _FMAX:
+            g = np.float32(label - 1) * alpha
+        elif f < -_FMAX:
+            g = np.float32(label) * alpha
+        else:
+            g = (np.float32(label) - exp_table[_sigmoid_index(f)]) * alpha
+        for c in range(size):
+            neu1e[c] += g * syn1neg[target, c]
+        for c in range(size):
+            syn1neg[target, c] += g * hidden[hidden_row, c]
+    return next_random
+
+
+@njit(cache=True, inline="always")
+def _learning_rate(settings, words_done):
+    """C's linear decay, in float, floored at 1e-4 of the start (compared in double)."""
+    actual = np.float32(words_done.sum())
+    total = np.float32(settings.iterations * settings.train_words + 1)
+    alpha = np.float32(settings.starting_alpha) * (_F1 - actual / total)
+    floor = np.float64(np.float32(settings.starting_alpha)) * 0.0001
+    if alpha < floor:
+        alpha = np.float32(floor)
+    return alpha
+
+
+@njit(cache=True)
+def run_slice(t, model, tree, tables, settings, stream, state):
+    """Run slice ``t`` for about ``settings.budget`` words (C's TrainModelThread loop)."""
+    counters = state.counters[t]
+    sen = state.sen[t]
+    neu1 = state.neu1[t : t + 1]
+    neu1e = state.neu1e[t]
+    next_random = state.rng[t]
+    alpha = state.alpha[t]
+    syn0 = model.syn0
+    size = syn0.shape[1]
+    ids = stream.ids
+    window = settings.window
+    share = settings.train_words // settings.num_threads
+    read_now = 0
+    while counters[DONE] == 0:
+        if counters[SENT_LEN] == 0 and read_now >= settings.budget:
+            break
+        if counters[WORD_COUNT] - counters[LAST_WORD_COUNT] > ALPHA_UPDATE_WORDS:
+            state.words_done[t] += counters[WORD_COUNT] - counters[LAST_WORD_COUNT]
+            counters[LAST_WORD_COUNT] = counters[WORD_COUNT]
+            alpha = _learning_rate(settings, state.words_done)
+        if counters[SENT_LEN] == 0:
+            length = 0
+            eof = False
+            while True:
+                if counters[FIRST_PENDING]:
+                    counters[FIRST_PENDING] = 0
+                    word = np.int64(stream.first_words[t])
+                elif counters[POS] < len(ids):
+                    word = np.int64(ids[counters[POS]])
+                    counters[POS] += 1
+                else:
+                    eof = True
+                    break
+                counters[WORD_COUNT] += 1
+                read_now += 1
+                if word == 0:
+                    break
+                if settings.sample > 0:
+                    next_random = lcg_next(next_random)
+                    if tables.keep[word] < np.float32(next_random & _LOW16) / _F65536:
+                        continue
+                sen[length] = word
+                length += 1
+                if length >= MAX_SENTENCE_LENGTH:
+                    break
+            if eof or counters[WORD_COUNT] > share:
+                state.words_done[t] += counters[WORD_COUNT] - counters[LAST_WORD_COUNT]
+                counters[LOCAL_ITER] -= 1
+                if counters[LOCAL_ITER] == 0:
+                    counters[DONE] = 1
+                    break
+                counters[WORD_COUNT] = 0
+                counters[LAST_WORD_COUNT] = 0
+                counters[POS] = stream.starts[t]
+                counters[FIRST_PENDING] = stream.first_words[t] >= 0
+                continue
+            if length == 0:
+                # C goes on to "train" the stale sen[0] of an empty sentence: no
+                # context word exists, so all that happens is the window draw.
+                next_random = lcg_next(next_random)
+                continue
+            counters[SENT_LEN] = length
+            counters[SENT_POS] = 0
+        length = counters[SENT_LEN]
+        position = counters[SENT_POS]
+        word = np.int64(sen[position])
+        neu1[0, :] = _F0
+        neu1e[:] = _F0
+        next_random = lcg_next(next_random)
+        shrink = np.int64(next_random % np.uint64(window))
+        if settings.cbow:
+            context = 0
+            for a in range(shrink, 2 * window + 1 - shrink):
+                c = position - window + a
+                if a == window or c < 0 or c >= length:
+                    continue
+                last_word = sen[c]
+                for k in range(size):
+                    neu1[0, k] += syn0[last_word, k]
+                context += 1
+            if context:
+                divisor = np.float32(context)
+                for k in range(size):
+                    neu1[0, k] /= divisor
+                if settings.hs:
+                    _hierarchical_softmax(
+                        neu1, 0, word, alpha, model, tree, tables.exp_table, neu1e, size, settings.exact
+                    )
+                if settings.negative > 0:
+                    next_random = _negative_sampling(
+                        neu1, 0, word, alpha, next_random, model, tables, settings, neu1e, size
+                    )
+                for a in range(shrink, 2 * window + 1 - shrink):
+                    c = position - window + a
+                    if a == window or c < 0 or c >= length:
+                        continue
+                    last_word = sen[c]
+                    for k in range(size):
+                        syn0[last_word, k] += neu1e[k]
+        else:
+            for a in range(shrink, 2 * window + 1 - shrink):
+                c = position - window + a
+                if a == window or c < 0 or c >= length:
+                    continue
+                last_word = np.int64(sen[c])
+                neu1e[:] = _F0
+                if settings.hs:
+                    _hierarchical_softmax(
+                        syn0, last_word, word, alpha, model, tree, tables.exp_table, neu1e, size, settings.exact
+                    )
+                if settings.negative > 0:
+                    next_random = _negative_sampling(
+                        syn0, last_word, word, alpha, next_random, model, tables, settings, neu1e, size
+                    )
+                for k in range(size):
+                    syn0[last_word, k] += neu1e[k]
+        position += 1
+        counters[SENT_POS] = position
+        if position >= length:
+            counters[SENT_LEN] = 0
+    state.rng[t] = next_random
+    state.alpha[t] = alpha
+    return read_now
+
+
+def _run_slices(model, tree, tables, settings, stream, state):
+    """Run every slice once; serial or thread-parallel depending on the twin."""
+    for t in prange(settings.num_threads):
+        run_slice(t, model, tree, tables, settings, stream, state)
+
+
+def _twin(function, suffix, **options):
+    """Compile ``function`` under its own name so each twin has its own cache entry."""
+    import types
+
+    clone = types.FunctionType(function.__code__, function.__globals__, function.__name__ + suffix)
+    clone.__qualname__ = function.__qualname__ + suffix
+    return njit(cache=True, **options)(clone)
+
+
+run_slices_serial = _twin(_run_slices, "_serial")
+run_slices_parallel = _twin(_run_slices, "_parallel", parallel=True)

@@ -1,0 +1,241 @@
+"""The training driver: C's TrainModel, from corpus to vectors, as a Python API.
+
+:func:`train` owns the orchestration (vocabulary, tables, initial weights,
+the epoch loop and progress) and leaves the word-by-word work to the Numba
+kernels in :mod:`pyw2v.kernels`. :func:`run` is what the ``pyw2v`` command
+does: train, then write the vectors or the ``-classes`` list.
+"""
+import sys
+import time
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+from numba import njit
+
+from . import kernels
+from .corpus import corpus_size, remap_ids, scan_corpus
+from .errors import AtomicOutput, UserError
+from .huffman import build_tree
+from .kmeans import kmeans_classes
+from .options import TrainOptions
+from .tables import exp_table, keep_thresholds, lcg_next, unigram_table
+from .vectors import write_vectors_to
+from .vocab import Vocabulary, read_vocab, save_vocab, sorted_vocabulary
+from .wordtable import table_from_words, words_of
+
+WORDS_PER_CALL = 2_000_000
+
+
+@dataclass
+class TrainResult:
+    """A trained model: the vocabulary in C's order and C's three weight matrices."""
+
+    vocab: Vocabulary
+    syn0: np.ndarray
+    syn1: np.ndarray
+    syn1neg: np.ndarray
+
+
+@dataclass
+class EncodedCorpus:
+    """The corpus as final word ids, and where each thread's slice starts in it."""
+
+    ids: np.ndarray
+    starts: np.ndarray
+    first_words: np.ndarray
+
+
+def train(train_file, out=None, **settings):
+    """Train on ``train_file`` with word2vec.c's settings (see :class:`TrainOptions`).
+
+    Returns a :class:`TrainResult`. ``out`` receives what C prints to stdout
+    (default: ``sys.stdout``); pass ``debug=0`` for silence.
+    """
+    options = TrainOptions(train=train_file, **settings).validate()
+    return _train(options, out or sys.stdout)
+
+
+def run(options, out=None):
+    """The ``pyw2v`` command: train and write what ``-output`` asks for."""
+    out = out or sys.stdout
+    outputs = []
+    try:
+        if options.output:
+            outputs.append(AtomicOutput(options.output))
+        if options.save_vocab:
+            # Fail now, not after hours of work, if the vocabulary cannot be saved.
+            AtomicOutput(options.save_vocab).discard()
+        # Like C, a run without -output only builds (and saves) the vocabulary.
+        result = _train(options, out, fit=bool(options.output))
+        if options.output:
+            if options.classes:
+                labels = kmeans_classes(result.syn0, options.classes)
+                outputs[0].file.write(
+                    b"".join(b"%s %d\n" % (word, label) for word, label in zip(result.vocab.words, labels.tolist()))
+                )
+            else:
+                write_vectors_to(outputs[0].file, result.vocab.words, result.syn0, options.binary)
+            outputs[0].commit()
+    except BaseException:
+        for output in outputs:
+            output.discard()
+        raise
+
+
+def _train(options, out, fit=True):
+    """C's TrainModel up to the output; without ``fit`` it stops after the vocabulary."""
+    debug = options.debug
+    print(f"Starting training using file {options.train}", file=out, flush=True)
+    vocab, corpus = build_corpus(options, out)
+    if debug > 0:
+        print(f"Vocab size: {vocab.size}", file=out)
+        print(f"Words in train file: {vocab.train_words}", file=out, flush=True)
+    if options.save_vocab:
+        save_vocab(options.save_vocab, vocab)
+    size = options.size
+    syn0 = initial_syn0(vocab.size, size)
+    empty = np.zeros((0, size), dtype=np.float32)
+    syn1 = np.zeros((vocab.size, size), dtype=np.float32) if options.hs else empty
+    syn1neg = np.zeros((vocab.size, size), dtype=np.float32) if options.negative > 0 else empty
+    if fit:
+        _train_epochs(options, vocab, corpus, kernels.Model(syn0, syn1, syn1neg), out)
+    return TrainResult(vocab, syn0, syn1, syn1neg)
+
+
+def build_corpus(options, out):
+    """The vocabulary and the corpus as ids, split into C's thread slices."""
+    threads = options.threads
+    file_size = corpus_size(options.train) if threads > 1 else 0
+    probe_offsets = [file_size // threads * t for t in range(threads)]
+    if options.read_vocab:
+        vocab = read_vocab(options.read_vocab, options.min_count)
+    else:
+        # C's vocabulary starts with </s> (count 0 until a newline is read).
+        table, _ = table_from_words([b"</s>"])
+        scan = scan_corpus(options.train, table, False, probe_offsets, options.debug)
+        words = words_of(scan.table)
+        counts = scan.table.counts[: len(words)]
+        vocab, order = sorted_vocabulary(words, counts, options.min_count)
+        _require_words(vocab, options)
+        if not scan.reduced:
+            remap = np.full(len(words), -1, dtype=np.int64)
+            remap[order] = np.arange(len(order))
+            return vocab, _encode(scan, remap, vocab)
+    _require_words(vocab, options)
+    table, first_position = table_from_words(vocab.words)
+    scan = scan_corpus(options.train, table, True, probe_offsets, 0)
+    return vocab, _encode(scan, first_position, vocab)
+
+
+def _require_words(vocab, options):
+    if vocab.size < 2 or vocab.train_words == 0:
+        source = options.read_vocab or options.train
+        raise UserError(f"{source}: no word occurs at least {options.min_count} times (-min-count); nothing to train")
+
+
+def _encode(scan, remap, vocab):
+    """Final ids of the scanned tokens, and each thread slice's start in them."""
+    total = sum(int(np.count_nonzero(remap[chunk] >= 0)) for chunk in scan.id_chunks)
+    ids = np.empty(total, dtype=np.int32)
+    probes = scan.probes
+    starts = np.zeros(len(probes.offsets), dtype=np.int64)
+    token_base = position = 0
+    for chunk in scan.id_chunks:
+        for probe, token in enumerate(probes.token_index):
+            if token_base <= token < token_base + len(chunk):
+                before = chunk[: token - token_base]
+                starts[probe] = position + np.count_nonzero(remap[before] >= 0)
+        position = remap_ids(chunk, remap, ids, position)
+        token_base += len(chunk)
+    starts[probes.token_index >= token_base] = position
+    scan.id_chunks.clear()
+    index = vocab.index()
+    first_words = np.array(
+        [index.get(probes.partial[t, : probes.partial_len[t]].tobytes(), -1) if probes.partial_len[t] else -1
+         for t in range(len(starts))],
+        dtype=np.int64,
+    )
+    return EncodedCorpus(ids, starts, first_words)
+
+
+@njit(cache=True)
+def initial_syn0(vocab_size, size):
+    """C's InitNet: ``((r & 0xFFFF) / 65536 - 0.5) / size`` from the LCG seeded with 1."""
+    syn0 = np.empty((vocab_size, size), dtype=np.float32)
+    next_random = np.uint64(1)
+    for word in range(vocab_size):
+        for c in range(size):
+            next_random = lcg_next(next_random)
+            fraction = np.float32(next_random & np.uint64(0xFFFF)) / np.float32(65536.0)
+            syn0[word, c] = np.float32((np.float64(fraction) - 0.5) / size)
+    return syn0
+
+
+def _train_epochs(options, vocab, corpus, model, out):
+    threads = options.threads
+    settings = kernels.Settings(
+        cbow=options.cbow,
+        hs=options.hs,
+        negative=options.negative,
+        window=options.window,
+        sample=options.sample,
+        vocab_size=vocab.size,
+        train_words=vocab.train_words,
+        iterations=options.iter,
+        num_threads=threads,
+        starting_alpha=np.float32(options.starting_alpha),
+        exact=True,
+        budget=max(10_000, WORDS_PER_CALL // threads),
+    )
+    tree = build_tree(vocab.counts) if options.hs else build_tree(vocab.counts[:0])
+    unigram = unigram_table(vocab.counts if options.negative > 0 else vocab.counts[:1])
+    tables = kernels.Tables(exp_table(), unigram, keep_thresholds(vocab.counts, options.sample, vocab.train_words))
+    stream = kernels.Stream(corpus.ids, corpus.starts, corpus.first_words)
+    state = kernels.new_slice_state(threads, options.size, options.iter, settings.starting_alpha, stream)
+    if threads > 1:
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+        run_slices = kernels.run_slices_parallel
+    else:
+        run_slices = kernels.run_slices_serial
+    progress = Progress(options, vocab.train_words, out)
+    while not state.counters[:, kernels.DONE].all():
+        run_slices(model, tree, tables, settings, stream, state)
+        progress.report(state)
+    progress.finish(state)
+
+
+class Progress:
+    """C's ``-debug 2`` progress line, with an ETA added."""
+
+    def __init__(self, options, train_words, out):
+        self.enabled = options.debug > 1
+        self.total = options.iter * train_words + 1
+        self.out = out
+        self.wall_start = time.perf_counter()
+        self.cpu_start = time.process_time()
+
+    def report(self, state):
+        if not self.enabled:
+            return
+        done = int(state.words_done.sum())
+        fraction = done / self.total
+        cpu = time.process_time() - self.cpu_start + 1e-6
+        wall = time.perf_counter() - self.wall_start
+        eta = wall * (1 - fraction) / fraction if fraction > 0 else 0.0
+        self.out.write(
+            "\rAlpha: %f  Progress: %.2f%%  Words/thread/sec: %.2fk  ETA: %s  "
+            % (state.alpha[0], fraction * 100, done / cpu / 1000, _clock(eta))
+        )
+        self.out.flush()
+
+    def finish(self, state):
+        if self.enabled:
+            self.report(state)
+            self.out.write("\n")
+            self.out.flush()
+
+
+def _clock(seconds):
+    seconds = int(round(seconds))
+    return "%d:%02d:%02d" % (seconds // 3600, seconds // 60 % 60, seconds % 60)

@@ -1,0 +1,95 @@
+"""The vocabulary: C's LearnVocabFromTrainFile, SortVocab, SaveVocab and ReadVocab.
+
+Order (SortVocab): the word at id 0 (``</s>``, inserted first) stays first;
+the others are sorted by count, descending. glibc's ``qsort`` is a stable
+merge sort for arrays of this size, so ties keep their order of first
+appearance; ``numpy.argsort(kind="stable")`` does the same. Words counted
+fewer than ``min_count`` times are then dropped, except id 0, and
+``train_words`` is the sum of the counts kept.
+"""
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .corpus import MAX_STRING
+from .errors import AtomicOutput, UserError, open_input
+
+
+@dataclass
+class Vocabulary:
+    """Words (bytes) in C's order, with their counts."""
+
+    words: list
+    counts: np.ndarray
+    _index: dict = field(default=None, repr=False)
+
+    @property
+    def size(self):
+        return len(self.words)
+
+    @property
+    def train_words(self):
+        return int(self.counts.sum())
+
+    def index(self):
+        """word -> id; for a word listed twice the lower id wins, as C's hash finds it."""
+        if self._index is None:
+            self._index = {}
+            for word_id, word in enumerate(self.words):
+                self._index.setdefault(word, word_id)
+        return self._index
+
+
+def sort_order(counts, min_count):
+    """Ids in C's SortVocab order, with the words below ``min_count`` removed."""
+    counts = np.asarray(counts, dtype=np.int64)
+    if len(counts) == 0:
+        return np.zeros(0, dtype=np.int64)
+    order = np.concatenate(([0], 1 + np.argsort(-counts[1:], kind="stable")))
+    keep = counts[order] >= min_count
+    keep[0] = True
+    return order[keep]
+
+
+def sorted_vocabulary(words, counts, min_count):
+    """A :class:`Vocabulary` from unsorted ``words``/``counts`` and the id order used."""
+    order = sort_order(counts, min_count)
+    return Vocabulary([words[i] for i in order], np.asarray(counts, dtype=np.int64)[order]), order
+
+
+def save_vocab(path, vocab):
+    """C's SaveVocab: ``word count`` lines."""
+    with AtomicOutput(path) as out:
+        out.file.write(
+            b"".join(b"%s %d\n" % (word, count) for word, count in zip(vocab.words, vocab.counts.tolist()))
+        )
+
+
+def cut_word(word):
+    """A word as C's ReadWord stores it: at most ``MAX_STRING - 2`` bytes."""
+    return word[: MAX_STRING - 2]
+
+
+def read_vocab(path, min_count):
+    """C's ReadVocab: ``word count`` lines, then SortVocab (sort and min-count again).
+
+    Unlike C, a line that is not a word and a non-negative integer count is an
+    error rather than a silently misread entry.
+    """
+    with open_input(path) as stream:
+        try:
+            data = stream.read()
+        except (OSError, EOFError) as exc:
+            raise UserError(f"cannot read vocabulary {path}: {exc}") from None
+    words, counts = [], []
+    for number, line in enumerate(data.replace(b"\r", b"").split(b"\n"), start=1):
+        if not line.strip():
+            continue
+        fields = line.split()
+        if len(fields) != 2 or not fields[1].isdigit():
+            raise UserError(f"vocabulary {path}, line {number}: expected 'word count'")
+        words.append(cut_word(fields[0]))
+        counts.append(int(fields[1]))
+    if not words:
+        raise UserError(f"vocabulary {path} is empty")
+    return sorted_vocabulary(words, counts, min_count)[0]
