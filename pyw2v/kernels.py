@@ -36,7 +36,8 @@ Settings = namedtuple(
     "starting_alpha exact budget",
 )
 Stream = namedtuple("Stream", "ids starts first_words")
-Tables = namedtuple("Tables", "exp_table unigram keep")
+# Flat on purpose: Numba's parallel lowering cannot pass a tuple nested in a tuple.
+Tables = namedtuple("Tables", "exp_table unigram_starts unigram_buckets unigram_size keep")
 SliceState = namedtuple("SliceState", "counters rng alpha sen neu1 neu1e words_done")
 
 # Columns of SliceState.counters, one row per slice.
@@ -125,14 +126,14 @@ def _negative_sampling(hidden, hidden_row, word, alpha, next_random, model, tabl
     """
     syn1neg = model.syn1neg
     exp_table = tables.exp_table
-    table_size = np.uint64(tables.unigram.size)
+    table_size = np.uint64(tables.unigram_size)
     for d in range(settings.negative + 1):
         if d == 0:
             target = word
             label = 1
         else:
             next_random = lcg_next(next_random)
-            target = draw_word(tables.unigram, np.int64((next_random >> _SHIFT16) % table_size))
+            target = draw_word(tables.unigram_starts, tables.unigram_buckets, np.int64((next_random >> _SHIFT16) % table_size))
             if target == 0:
                 target = np.int64(next_random % np.uint64(settings.vocab_size - 1)) + 1
             if target == word:

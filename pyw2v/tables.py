@@ -81,12 +81,11 @@ def unigram_table(counts, table_size=UNIGRAM_TABLE_SIZE):
 
 
 @njit(cache=True, inline="always")
-def draw_word(unigram, slot):
-    """The word C's ``table[slot]`` holds."""
+def draw_word(starts, buckets, slot):
+    """The word C's ``table[slot]`` holds, given a :class:`UnigramTable`'s arrays."""
     bucket = slot >> BUCKET_SHIFT
-    low = unigram.buckets[bucket]
-    high = unigram.buckets[bucket + 1]
-    starts = unigram.starts
+    low = buckets[bucket]
+    high = buckets[bucket + 1]
     while low < high:
         middle = (low + high + 1) >> 1
         if starts[middle] <= slot:
@@ -126,6 +125,8 @@ def keep_thresholds(counts, sample, train_words):
     double, and the result is stored as float.
     """
     f32 = np.float32
+    if sample <= 0:  # C does not subsample (nor draw) at all
+        return np.full(len(counts), np.inf, dtype=np.float32)
     scaled = f32(sample) * f32(train_words)
     counts = np.asarray(counts, dtype=np.int64)
     ratio = counts.astype(np.float32) / scaled

@@ -190,7 +190,10 @@ def _train_epochs(options, vocab, corpus, model, out):
     )
     tree = build_tree(vocab.counts) if options.hs else build_tree(vocab.counts[:0])
     unigram = unigram_table(vocab.counts if options.negative > 0 else vocab.counts[:1])
-    tables = kernels.Tables(exp_table(), unigram, keep_thresholds(vocab.counts, options.sample, vocab.train_words))
+    tables = kernels.Tables(
+        exp_table(), unigram.starts, unigram.buckets, unigram.size,
+        keep_thresholds(vocab.counts, options.sample, vocab.train_words),
+    )
     stream = kernels.Stream(corpus.ids, corpus.starts, corpus.first_words)
     state = kernels.new_slice_state(threads, options.size, options.iter, settings.starting_alpha, stream)
     if threads > 1:

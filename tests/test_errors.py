@@ -1,0 +1,99 @@
+"""User errors end in one stderr line, a non-zero exit, and no output file."""
+import os
+import subprocess
+import sys
+
+import pytest
+
+from pyw2v.cli import main
+
+
+def run_pyw2v(args, cwd):
+    """The real command in a subprocess, to see its exact stderr and exit status."""
+    result = subprocess.run(
+        [sys.executable, "-m", "pyw2v.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=300
+    )
+    return result.returncode, result.stdout, result.stderr
+
+
+def assert_one_line_failure(status, stderr, needle):
+    assert status != 0
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr
+    assert "Traceback" not in stderr
+    assert needle in lines[0], lines[0]
+
+
+SMALL = ["-size", "8", "-iter", "1", "-threads", "1", "-min-count", "1", "-debug", "0"]
+
+
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["-train", "missing.txt", "-output", "v.txt"], "no such file"),
+        (["-train", "adir", "-output", "v.txt"], "directory"),
+        (["-train", "empty.txt", "-output", "v.txt"], "nothing to train"),
+        (["-train", "tiny.txt", "-output", "v.txt", "-min-count", "50"], "nothing to train"),
+        (["-train", "tiny.txt", "-output", "nowhere/v.txt"], "does not exist"),
+        (["-train", "tiny.txt", "-output", "v.txt", "-bogus", "1"], "unknown option"),
+        (["-train", "tiny.txt", "-output", "v.txt", "-size", "8", "-size", "9"], "given twice"),
+        (["-train", "tiny.txt", "-output"], "argument missing"),
+        (["-train", "tiny.txt", "-output", "v.txt", "-size", "abc"], "needs an integer"),
+        (["-train", "tiny.txt", "-output", "v.txt", "-size", "0"], "-size"),
+        (["-train", "tiny.txt", "-output", "v.txt", "-window", "-1"], "-window"),
+        (["-train", "tiny.txt", "-output", "v.txt", "-threads", "0"], "-threads"),
+        (["-train", "tiny.txt", "-output", "v.txt", "-iter", "0"], "-iter"),
+        (["-train", "tiny.txt", "-output", "v.txt", "-negative", "-2"], "-negative"),
+        (["-train", "tiny.txt", "-output", "v.txt", "-hs", "0", "-negative", "0"], "nothing to train"),
+        (["-train", "tiny.txt", "-output", "v.txt", "-sample", "-1e-3"], "-sample"),
+        (["-train", "tiny.txt", "-output", "v.txt", "-alpha", "-0.1"], "-alpha"),
+        (["-train", "tiny.txt", "-output", "v.txt", "-read-vocab", "missing.vocab"], "no such file"),
+        (["-train", "tiny.txt", "-output", "v.txt", "-read-vocab", "bad.vocab"], "expected 'word count'"),
+    ],
+)
+def test_user_error(tmp_path, args, needle):
+    (tmp_path / "adir").mkdir()
+    (tmp_path / "empty.txt").write_bytes(b"")
+    (tmp_path / "tiny.txt").write_bytes(b"a b c a b a\nb c a\n")
+    (tmp_path / "bad.vocab").write_bytes(b"</s> 2\na three\n")
+    extra = [] if len(args) <= 3 else [
+        item for flag, value in zip(SMALL[::2], SMALL[1::2]) if flag not in args for item in (flag, value)
+    ]
+    status, _, stderr = run_pyw2v(args + extra, tmp_path)
+    assert_one_line_failure(status, stderr, needle)
+    assert not (tmp_path / "v.txt").exists()
+    assert [name for name in os.listdir(tmp_path) if name.endswith(".part")] == []
+
+
+def test_no_arguments_prints_every_option_with_its_default(capsys):
+    assert main([]) == 0
+    usage = capsys.readouterr().out
+    for option in ("-train", "-output", "-size", "-window", "-sample", "-hs", "-negative", "-threads", "-iter",
+                   "-min-count", "-alpha", "-classes", "-debug", "-binary", "-save-vocab", "-read-vocab", "-cbow"):
+        assert f"\t{option} <" in usage
+    assert "default is 100" in usage and "(default 12)" in usage and "0.025 for skip-gram and 0.05 for CBOW" in usage
+
+
+def test_interrupted_run_leaves_no_output(tmp_path, monkeypatch, capsys):
+    from pyw2v import train as training
+
+    (tmp_path / "tiny.txt").write_bytes(b"a b c a b a\nb c a\n")
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(training, "_train_epochs", interrupted)
+    status = main(["-train", str(tmp_path / "tiny.txt"), "-output", str(tmp_path / "v.bin")] + SMALL)
+    assert status == 130
+    assert os.listdir(tmp_path) == ["tiny.txt"]
+    assert capsys.readouterr().err.strip() == "pyw2v: interrupted"
+
+
+def test_successful_run_replaces_output_whole(tmp_path, capsys):
+    corpus = tmp_path / "tiny.txt"
+    corpus.write_bytes(b"a b c a b a\nb c a\n")
+    target = tmp_path / "v.txt"
+    target.write_bytes(b"old contents")
+    assert main(["-train", str(corpus), "-output", str(target)] + SMALL) == 0
+    assert target.read_bytes().startswith(b"4 8\n</s> ")
+    assert sorted(os.listdir(tmp_path)) == ["tiny.txt", "v.txt"]

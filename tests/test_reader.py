@@ -1,0 +1,98 @@
+"""The tokenizer against an independent, byte-at-a-time model of C's ReadWord."""
+import gzip
+
+import numpy as np
+import pytest
+
+from pyw2v import corpus
+from pyw2v.corpus import scan_corpus
+from pyw2v.options import TrainOptions
+from pyw2v.train import build_corpus
+from pyw2v.wordtable import table_from_words, words_of
+
+TRICKY = (
+    b"alpha beta\tgamma\r\ndelta  \n\n\xff\xfe caf\xc3\xa9 x\ry "
+    + b"L" * 150
+    + b" end\r\n\t tail\nlast word dropped"
+)
+
+
+def reference_tokens(data, start=0):
+    """What C's ReadWord returns from byte ``start`` on, written plainly."""
+    tokens, word, pos = [], bytearray(), start
+    while pos < len(data):
+        ch = data[pos]
+        pos += 1
+        if ch == 13:
+            continue
+        if ch in (32, 9, 10):
+            if word:
+                tokens.append(bytes(word))
+                word = bytearray()
+                if ch == 10:
+                    pos -= 1  # C pushes the newline back
+                continue
+            if ch == 10:
+                tokens.append(b"</s>")
+            continue
+        if len(word) < 98:
+            word.append(ch)
+    return tokens  # a word cut off by end of file is dropped
+
+
+def scan_tokens(data, tmp_path, probe_offsets=()):
+    path = tmp_path / "corpus.txt"
+    path.write_bytes(data)
+    table, _ = table_from_words([b"</s>"])
+    scan = scan_corpus(str(path), table, False, probe_offsets)
+    words = words_of(scan.table)
+    ids = np.concatenate(scan.id_chunks) if scan.id_chunks else np.zeros(0, dtype=np.int32)
+    return [words[i] for i in ids], scan
+
+
+def test_tricky_bytes_tokenize_like_c(tmp_path):
+    tokens, _ = scan_tokens(TRICKY, tmp_path)
+    assert tokens == reference_tokens(TRICKY)
+    assert b"</s>" in tokens and b"xy" in tokens and b"\xff\xfe" in tokens
+    assert b"L" * 98 in tokens and b"dropped" not in tokens and b"word" in tokens
+
+
+def test_counts_follow_first_appearance(tmp_path):
+    _, scan = scan_tokens(b"b a b c a b\n", tmp_path)
+    words = words_of(scan.table)
+    assert words == [b"</s>", b"b", b"a", b"c"]
+    assert scan.table.counts[:4].tolist() == [1, 3, 2, 1]
+
+
+def test_chunk_boundaries_do_not_change_tokens(tmp_path, monkeypatch):
+    monkeypatch.setattr(corpus, "CHUNK_BYTES", 7)
+    tokens, _ = scan_tokens(TRICKY, tmp_path)
+    assert tokens == reference_tokens(TRICKY)
+
+
+@pytest.mark.parametrize("offset", range(0, len(TRICKY), 3))
+def test_thread_start_inside_any_byte(tmp_path, monkeypatch, offset):
+    """A slice starting at any byte reads exactly what C's fseek + ReadWord reads."""
+    monkeypatch.setattr(corpus, "CHUNK_BYTES", 16)
+    tokens, scan = scan_tokens(TRICKY, tmp_path, [offset])
+    probes = scan.probes
+    stream = []
+    if probes.partial_len[0]:
+        stream.append(probes.partial[0, : probes.partial_len[0]].tobytes())
+    stream += tokens[probes.token_index[0] :]
+    assert stream == reference_tokens(TRICKY, offset)
+
+
+def test_compressed_corpus_encodes_like_plain(lee_corpus, tmp_path):
+    packed = tmp_path / "lee.txt.gz"
+    packed.write_bytes(gzip.compress(lee_corpus.read_bytes()))
+    encoded = []
+    for path in (lee_corpus, packed):
+        options = TrainOptions(train=str(path), threads=3, debug=0)
+        vocab, stream = build_corpus(options, None)
+        encoded.append((vocab.words, vocab.counts.tolist(), stream.ids, stream.starts, stream.first_words))
+    plain, compressed = encoded
+    assert plain[:2] == compressed[:2]
+    for ours, theirs in zip(plain[2:], compressed[2:]):
+        np.testing.assert_array_equal(ours, theirs)
+    assert plain[3][1] > 0  # slices really start inside the corpus

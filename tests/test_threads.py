@@ -1,0 +1,39 @@
+"""Multi-threaded training (four slices, C's split and seeds) learns sane vectors."""
+import numpy as np
+import pytest
+
+from pyw2v.train import initial_syn0, train
+
+# Pairs that stand side by side throughout the lee news corpus.
+RELATED = [
+    ("bin", "Laden"), ("Prime", "Minister"), ("South", "Africa"), ("Al", "Qaeda"), ("Gaza", "Strip"),
+    ("New", "York"), ("United", "States"), ("West", "Bank"), ("Yasser", "Arafat"),
+]
+MARGIN = 0.08  # related pairs beat random pairs' mean cosine by at least this
+TOP_FRACTION = 0.05  # and each partner is among the 5% nearest words
+
+
+@pytest.fixture(scope="module")
+def four_thread_model(lee_corpus):
+    return train(str(lee_corpus), threads=4, cbow=0, size=50, iter=10, debug=0)
+
+
+def test_related_words_are_nearer_than_random_ones(four_thread_model):
+    vocab = four_thread_model.vocab
+    index = {word.decode(): i for i, word in enumerate(vocab.words)}
+    unit = four_thread_model.syn0 / np.linalg.norm(four_thread_model.syn0, axis=1, keepdims=True)
+    rng = np.random.default_rng(0)
+    left, right = rng.integers(1, vocab.size, (2, 5000))
+    random_mean = float((unit[left] * unit[right]).sum(1).mean())
+    for a, b in RELATED:
+        cosines = unit @ unit[index[a]]
+        assert cosines[index[b]] >= random_mean + MARGIN, (a, b, cosines[index[b]], random_mean)
+        rank = int((cosines > cosines[index[b]]).sum())  # the word itself ranks first
+        assert rank <= TOP_FRACTION * vocab.size, (a, b, rank)
+
+
+def test_every_slice_trains(four_thread_model):
+    # A slice that never ran would leave the words only it reads at their initial values.
+    start = initial_syn0(four_thread_model.vocab.size, 50)
+    moved = np.linalg.norm(four_thread_model.syn0 - start, axis=1) > 1e-3
+    assert moved[1:].mean() > 0.99
