@@ -81,7 +81,7 @@ def learn_vocab(data, hash_size, debug):
     (C leaves that buffer uninitialised; here it is empty), and when the
     vocabulary passes 0.7 of ``hash_size`` entries the rarest are pruned.
     """
-    table = new_table(data.shape[0] // 16)
+    table = new_table(data.shape[0] // 8)
     word = np.empty(MAX_STRING, dtype=np.uint8)
     last = np.empty(MAX_STRING, dtype=np.uint8)
     pair = np.empty(2 * MAX_STRING, dtype=np.uint8)
@@ -147,7 +147,8 @@ def write_phrases(data, table, kept, train_words, min_count, threshold, debug):
     ``(pab - min_count) / (float)pa / (float)pb * (float)train_words``.
     """
     counts = table[3]
-    out = np.empty(data.shape[0] + 2, dtype=np.uint8)
+    # A word costs at most one byte more than it took (its separator).
+    out = np.empty(2 * data.shape[0] + 2, dtype=np.uint8)
     used = 0
     word = np.empty(MAX_STRING, dtype=np.uint8)
     last = np.empty(MAX_STRING, dtype=np.uint8)

@@ -8,6 +8,8 @@ needed; :func:`prune` reproduces the effect of C's ``ReduceVocab``.
 The table is a tuple of arrays ``(arena, starts, lengths, counts, hashes,
 slots, state)``; ``state`` holds the entry count and the arena fill. Entries
 keep their insertion order, which C's sort of the vocabulary depends on.
+Each slot holds ``(entry + 1, hash)`` side by side (0 = empty), so a probe
+costs one memory access.
 """
 import numpy as np
 from numba import njit
@@ -21,7 +23,7 @@ _FNV_PRIME = np.uint64(1099511628211)
 def new_table(expected_entries):
     """An empty table sized for about ``expected_entries`` strings."""
     capacity = max(1024, int(expected_entries))
-    slots = np.full(_slot_count(capacity), -1, dtype=np.int32)
+    slots = np.zeros((_slot_count(capacity), 2), dtype=np.uint64)
     return (
         np.empty(capacity * 16, dtype=np.uint8),
         np.empty(capacity, dtype=np.int64),
@@ -52,12 +54,12 @@ def hash_bytes(buffer, length):
 @njit(cache=True)
 def find(table, buffer, length, hashed):
     """Entry id of ``buffer[:length]``, or -1 (C's ``SearchVocab``)."""
-    arena, starts, lengths, _, hashes, slots, _ = table
+    arena, starts, lengths, _, _, slots, _ = table
     mask = slots.shape[0] - 1
     slot = np.int64(hashed & np.uint64(mask))
-    while slots[slot] != -1:
-        entry = slots[slot]
-        if hashes[entry] == hashed and lengths[entry] == length:
+    while slots[slot, 0] != 0:
+        entry = np.int64(slots[slot, 0]) - 1
+        if slots[slot, 1] == hashed and lengths[entry] == length:
             start = starts[entry]
             same = True
             for i in range(length):
@@ -74,11 +76,12 @@ def find(table, buffer, length, hashed):
 def add(table, buffer, length, hashed):
     """Append ``buffer[:length]`` with count 0; returns ``(table, entry id)`` (C's ``AddWordToVocab``)."""
     table = _make_room(table, length)
-    arena, starts, lengths, _, hashes, slots, state = table
+    arena, starts, lengths, counts, hashes, slots, state = table
     entry = state[ENTRIES]
     used = state[ARENA_USED]
     arena[used : used + length] = buffer[:length]
     starts[entry], lengths[entry], hashes[entry] = used, length, hashed
+    counts[entry] = 0  # the row may be reused after a prune
     state[ENTRIES] = entry + 1
     state[ARENA_USED] = used + length
     _place(slots, hashed, entry)
@@ -89,9 +92,10 @@ def add(table, buffer, length, hashed):
 def _place(slots, hashed, entry):
     mask = slots.shape[0] - 1
     slot = np.int64(hashed & np.uint64(mask))
-    while slots[slot] != -1:
+    while slots[slot, 0] != 0:
         slot = (slot + 1) & mask
-    slots[slot] = entry
+    slots[slot, 0] = np.uint64(entry + 1)
+    slots[slot, 1] = hashed
 
 
 @njit(cache=True)
@@ -104,7 +108,7 @@ def _make_room(table, length):
         capacity = 2 * entries
         starts, lengths = _grown(starts, capacity), _grown(lengths, capacity)
         counts, hashes = _grown(counts, capacity), _grown(hashes, capacity)
-        slots = np.full(_slot_count(capacity), -1, dtype=np.int32)
+        slots = np.zeros((_slot_count(capacity), 2), dtype=np.uint64)
         for entry in range(entries):
             _place(slots, hashes[entry], entry)
     return arena, starts, lengths, counts, hashes, slots, state
@@ -131,7 +135,7 @@ def prune(table, min_reduce):
             counts[kept], hashes[kept] = counts[entry], hashes[entry]
             kept += 1
     state[ENTRIES] = kept
-    slots[:] = -1
+    slots[:] = 0
     for entry in range(kept):
         _place(slots, hashes[entry], entry)
 
