@@ -24,7 +24,9 @@ from collections import namedtuple
 import numpy as np
 from numba import njit, prange
 
-from .tables import EXP_INDEX_SCALE, MAX_EXP, draw_word, lcg_next
+from .simd import F0, F1, F65536, FMAX, LOW16, dot, sigmoid_index
+from .shared_negatives import new_scratch, skipgram_window
+from .tables import draw_negative, lcg_next
 
 MAX_SENTENCE_LENGTH = 1000
 ALPHA_UPDATE_WORDS = 10000
@@ -33,28 +35,22 @@ Model = namedtuple("Model", "syn0 syn1 syn1neg")
 Settings = namedtuple(
     "Settings",
     "cbow hs negative window sample vocab_size train_words iterations num_threads "
-    "starting_alpha exact budget",
+    "starting_alpha exact fast budget",
 )
 Stream = namedtuple("Stream", "ids starts first_words")
 # Flat on purpose: Numba's parallel lowering cannot pass a tuple nested in a tuple.
 Tables = namedtuple("Tables", "exp_table unigram_starts unigram_buckets unigram_size keep")
-SliceState = namedtuple("SliceState", "counters rng alpha sen neu1 neu1e words_done")
+SliceState = namedtuple(
+    "SliceState", "counters rng alpha sen neu1 neu1e words_done context targets gradient context_update"
+)
 
 # Columns of SliceState.counters, one row per slice.
 POS, WORD_COUNT, LAST_WORD_COUNT, LOCAL_ITER, SENT_LEN, SENT_POS, FIRST_PENDING, DONE = range(8)
 N_COUNTERS = 8
 
-_F0 = np.float32(0.0)
-_F1 = np.float32(1.0)
-_FMAX = np.float32(MAX_EXP)
-_FSCALE = np.float32(EXP_INDEX_SCALE)
-_F65536 = np.float32(65536.0)
-_LOW16 = np.uint64(0xFFFF)
-_SHIFT16 = np.uint64(16)
-
-
-def new_slice_state(num_threads, size, iterations, starting_alpha, stream):
-    """Fresh per-slice state: C's thread-local variables at thread start."""
+def new_slice_state(settings, size, stream):
+    """Fresh per-slice state: C's thread-local variables at thread start, plus scratch."""
+    num_threads, iterations = settings.num_threads, settings.iterations
     counters = np.zeros((num_threads, N_COUNTERS), dtype=np.int64)
     counters[:, POS] = stream.starts
     counters[:, LOCAL_ITER] = iterations
@@ -62,43 +58,13 @@ def new_slice_state(num_threads, size, iterations, starting_alpha, stream):
     return SliceState(
         counters=counters,
         rng=np.arange(num_threads, dtype=np.uint64),
-        alpha=np.full(num_threads, starting_alpha, dtype=np.float32),
+        alpha=np.full(num_threads, settings.starting_alpha, dtype=np.float32),
         sen=np.zeros((num_threads, MAX_SENTENCE_LENGTH + 1), dtype=np.int32),
         neu1=np.zeros((num_threads, size), dtype=np.float32),
         neu1e=np.zeros((num_threads, size), dtype=np.float32),
         words_done=np.zeros(num_threads, dtype=np.int64),
+        **new_scratch(num_threads if settings.fast else 0, settings.window, settings.negative, size),
     )
-
-
-@njit(cache=True, inline="always")
-def _dot(left, left_row, right, right_row, size, exact):
-    """Row dot product; ``exact`` sums in C's order, else in 8 lanes (SIMD)."""
-    if exact:
-        f = _F0
-        for c in range(size):
-            f += left[left_row, c] * right[right_row, c]
-        return f
-    s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = _F0
-    body = size - size % 8
-    for c in range(0, body, 8):
-        s0 += left[left_row, c] * right[right_row, c]
-        s1 += left[left_row, c + 1] * right[right_row, c + 1]
-        s2 += left[left_row, c + 2] * right[right_row, c + 2]
-        s3 += left[left_row, c + 3] * right[right_row, c + 3]
-        s4 += left[left_row, c + 4] * right[right_row, c + 4]
-        s5 += left[left_row, c + 5] * right[right_row, c + 5]
-        s6 += left[left_row, c + 6] * right[right_row, c + 6]
-        s7 += left[left_row, c + 7] * right[right_row, c + 7]
-    f = ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
-    for c in range(body, size):
-        f += left[left_row, c] * right[right_row, c]
-    return f
-
-
-@njit(cache=True, inline="always")
-def _sigmoid_index(f):
-    """C's ``(int)((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2))``."""
-    return np.int64((f + _FMAX) * _FSCALE)
 
 
 @njit(cache=True, inline="always")
@@ -107,10 +73,10 @@ def _hierarchical_softmax(hidden, hidden_row, word, alpha, model, tree, exp_tabl
     syn1 = model.syn1
     for d in range(tree.lengths[word]):
         node = tree.points[word, d]
-        f = _dot(hidden, hidden_row, syn1, node, size, exact)
-        if f <= -_FMAX or f >= _FMAX:
+        f = dot(hidden, hidden_row, syn1, node, size, exact)
+        if f <= -FMAX or f >= FMAX:
             continue
-        f = exp_table[_sigmoid_index(f)]
+        f = exp_table[sigmoid_index(f)]
         g = (np.float32(1 - np.int64(tree.codes[word, d])) - f) * alpha
         for c in range(size):
             neu1e[c] += g * syn1[node, c]
@@ -126,26 +92,24 @@ def _negative_sampling(hidden, hidden_row, word, alpha, next_random, model, tabl
     """
     syn1neg = model.syn1neg
     exp_table = tables.exp_table
-    table_size = np.uint64(tables.unigram_size)
     for d in range(settings.negative + 1):
         if d == 0:
             target = word
             label = 1
         else:
-            next_random = lcg_next(next_random)
-            target = draw_word(tables.unigram_starts, tables.unigram_buckets, np.int64((next_random >> _SHIFT16) % table_size))
-            if target == 0:
-                target = np.int64(next_random % np.uint64(settings.vocab_size - 1)) + 1
+            target, next_random = draw_negative(
+                next_random, tables.unigram_starts, tables.unigram_buckets, tables.unigram_size, settings.vocab_size
+            )
             if target == word:
                 continue
             label = 0
-        f = _dot(hidden, hidden_row, syn1neg, target, size, settings.exact)
-        if f > _FMAX:
+        f = dot(hidden, hidden_row, syn1neg, target, size, settings.exact)
+        if f > FMAX:
             g = np.float32(label - 1) * alpha
-        elif f < -_FMAX:
+        elif f < -FMAX:
             g = np.float32(label) * alpha
         else:
-            g = (np.float32(label) - exp_table[_sigmoid_index(f)]) * alpha
+            g = (np.float32(label) - exp_table[sigmoid_index(f)]) * alpha
         for c in range(size):
             neu1e[c] += g * syn1neg[target, c]
         for c in range(size):
@@ -158,7 +122,7 @@ def _learning_rate(settings, words_done):
     """C's linear decay, in float, floored at 1e-4 of the start (compared in double)."""
     actual = np.float32(words_done.sum())
     total = np.float32(settings.iterations * settings.train_words + 1)
-    alpha = np.float32(settings.starting_alpha) * (_F1 - actual / total)
+    alpha = np.float32(settings.starting_alpha) * (F1 - actual / total)
     floor = np.float64(np.float32(settings.starting_alpha)) * 0.0001
     if alpha < floor:
         alpha = np.float32(floor)
@@ -206,7 +170,7 @@ def run_slice(t, model, tree, tables, settings, stream, state):
                     break
                 if settings.sample > 0:
                     next_random = lcg_next(next_random)
-                    if tables.keep[word] < np.float32(next_random & _LOW16) / _F65536:
+                    if tables.keep[word] < np.float32(next_random & LOW16) / F65536:
                         continue
                 sen[length] = word
                 length += 1
@@ -233,8 +197,8 @@ def run_slice(t, model, tree, tables, settings, stream, state):
         length = counters[SENT_LEN]
         position = counters[SENT_POS]
         word = np.int64(sen[position])
-        neu1[0, :] = _F0
-        neu1e[:] = _F0
+        neu1[0, :] = F0
+        neu1e[:] = F0
         next_random = lcg_next(next_random)
         shrink = np.int64(next_random % np.uint64(window))
         if settings.cbow:
@@ -266,13 +230,18 @@ def run_slice(t, model, tree, tables, settings, stream, state):
                     last_word = sen[c]
                     for k in range(size):
                         syn0[last_word, k] += neu1e[k]
+        elif settings.fast:
+            scratch = (state.context[t], state.targets[t], state.gradient[t], state.context_update[t])
+            next_random = skipgram_window(
+                sen, position, length, shrink, window, word, alpha, next_random, model, tables, settings, scratch
+            )
         else:
             for a in range(shrink, 2 * window + 1 - shrink):
                 c = position - window + a
                 if a == window or c < 0 or c >= length:
                     continue
                 last_word = np.int64(sen[c])
-                neu1e[:] = _F0
+                neu1e[:] = F0
                 if settings.hs:
                     _hierarchical_softmax(
                         syn0, last_word, word, alpha, model, tree, tables.exp_table, neu1e, size, settings.exact

@@ -55,8 +55,10 @@ class TrainOptions:
             raise UserError(f"-sample must not be negative, not {self.sample}")
         if self.alpha is not None and self.alpha < 0:
             raise UserError(f"-alpha must not be negative, not {self.alpha}")
-        if self.fast and self.negative == 0:
-            raise UserError("-fast 1 applies to negative sampling: give -negative N with N > 0")
+        if self.fast and (self.negative == 0 or self.hs):
+            raise UserError("-fast 1 is for negative sampling alone: give -negative N > 0 and -hs 0")
+        if self.fast > 1:
+            raise UserError(f"-fast takes 0 or 1, not {self.fast}")
         return self
 
 

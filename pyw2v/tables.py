@@ -132,3 +132,18 @@ def keep_thresholds(counts, sample, train_words):
     ratio = counts.astype(np.float32) / scaled
     ran = (np.sqrt(ratio.astype(np.float64)) + 1.0) * np.float64(scaled) / counts.astype(np.float64)
     return ran.astype(np.float32)
+
+
+@njit(cache=True, inline="always")
+def draw_negative(next_random, starts, buckets, table_size, vocab_size):
+    """One of C's negative draws; returns ``(word, advanced random state)``.
+
+    The slot is ``(next_random >> 16) % table_size``; a draw of word 0
+    (``</s>``) is replaced by ``next_random % (vocab_size - 1) + 1``.
+    """
+    next_random = lcg_next(next_random)
+    slot = np.int64((next_random >> np.uint64(16)) % np.uint64(table_size))
+    word = draw_word(starts, buckets, slot)
+    if word == 0:
+        word = np.int64(next_random % np.uint64(vocab_size - 1)) + 1
+    return word, next_random

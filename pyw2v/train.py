@@ -185,7 +185,10 @@ def _train_epochs(options, vocab, corpus, model, out):
         iterations=options.iter,
         num_threads=threads,
         starting_alpha=np.float32(options.starting_alpha),
-        exact=True,
+        # One thread is deterministic, so it keeps C's arithmetic order and so
+        # C's exact numbers; several threads race anyway, so they use SIMD sums.
+        exact=threads == 1 and not options.fast,
+        fast=options.fast,
         budget=max(10_000, WORDS_PER_CALL // threads),
     )
     tree = build_tree(vocab.counts) if options.hs else build_tree(vocab.counts[:0])
@@ -195,7 +198,7 @@ def _train_epochs(options, vocab, corpus, model, out):
         keep_thresholds(vocab.counts, options.sample, vocab.train_words),
     )
     stream = kernels.Stream(corpus.ids, corpus.starts, corpus.first_words)
-    state = kernels.new_slice_state(threads, options.size, options.iter, settings.starting_alpha, stream)
+    state = kernels.new_slice_state(settings, options.size, stream)
     if threads > 1:
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
         run_slices = kernels.run_slices_parallel
