@@ -81,31 +81,42 @@ def _emit(table, word_buf, length, frozen, out_ids, n_out, state):
 
 
 @njit(cache=True)
-def _scan_bytes(chunk, base_offset, state, word_buf, eos, table, frozen, out_ids, probes):
-    """Tokenize one chunk, carrying a word in progress over in ``word_buf``.
+def _scan_bytes(chunk, start, base_offset, state, word_buf, eos, table, frozen, out_ids, n_out, probes):
+    """Tokenize ``chunk[start:]``, carrying a word in progress over in ``word_buf``.
 
-    Appends token ids to ``out_ids`` and returns how many. In counting mode
+    Appends token ids to ``out_ids`` from ``n_out`` on. In counting mode
     every token is added to ``table`` and counted; in ``frozen`` mode only
     words already in ``table`` are emitted (C's ReadWordIndex skipping -1).
+    Returns the new ``n_out`` and where it stopped: the end of the chunk, or
+    earlier when the hash slots are half full and must grow first.
     """
-    n_out = 0
     length = state[_WORD_LEN]
+    # A frozen table never grows, so it never needs to stop.
+    slot_limit = len(table.slots) if frozen else len(table.slots) // 2 - 4
     n_probes = len(probes.offsets)
-    for i in range(len(chunk)):
+    no_probe = base_offset + len(chunk)
+    next_probe = probes.offsets[state[_NEXT_PROBE]] if state[_NEXT_PROBE] < n_probes else no_probe
+    for i in range(start, len(chunk)):
+        if table.meta[0] > slot_limit:
+            state[_WORD_LEN] = length
+            return n_out, i
         byte = chunk[i]
-        position = base_offset + i
-        while state[_NEXT_PROBE] < n_probes and probes.offsets[state[_NEXT_PROBE]] == position:
-            probe = state[_NEXT_PROBE]
-            if length > 0:
-                probes.active[probe] = 1
-                state[_ACTIVE_PROBES] += 1
-            else:
-                probes.token_index[probe] = state[_TOKENS]
-            state[_NEXT_PROBE] += 1
+        if base_offset + i == next_probe:
+            while state[_NEXT_PROBE] < n_probes and probes.offsets[state[_NEXT_PROBE]] == next_probe:
+                probe = state[_NEXT_PROBE]
+                if length > 0:
+                    probes.active[probe] = 1
+                    state[_ACTIVE_PROBES] += 1
+                else:
+                    probes.token_index[probe] = state[_TOKENS]
+                state[_NEXT_PROBE] += 1
+            next_probe = probes.offsets[state[_NEXT_PROBE]] if state[_NEXT_PROBE] < n_probes else no_probe
         if byte == 13:
             continue
         delimiter = byte == 32 or byte == 9 or byte == 10
         if state[_ACTIVE_PROBES] > 0:
+            # A slice started inside the current word: collect its tail as the
+            # slice reads it, and place the slice after this word once it ends.
             if delimiter:
                 if length > 0:
                     n_out = _emit(table, word_buf, length, frozen, out_ids, n_out, state)
@@ -130,7 +141,7 @@ def _scan_bytes(chunk, base_offset, state, word_buf, eos, table, frozen, out_ids
         else:
             length = _append_byte(word_buf, length, byte)
     state[_WORD_LEN] = length
-    return n_out
+    return n_out, len(chunk)
 
 
 def scan_corpus(path, table, frozen, probe_offsets=(), debug=0):
@@ -156,10 +167,14 @@ def scan_corpus(path, table, frozen, probe_offsets=(), debug=0):
             if not data:
                 break
             chunk = np.frombuffer(data, dtype=np.uint8)
-            if not frozen:
-                table = reserve(table, len(chunk) + 2, len(chunk) + MAX_STRING)
             ids = np.empty(len(chunk) + 2, dtype=np.int32)
-            count = _scan_bytes(chunk, offset, state, word_buf, eos, table, frozen, ids, probes)
+            count = position = 0
+            while position < len(chunk):
+                if not frozen:
+                    table = reserve(table, len(chunk) - position + 2, len(chunk) - position + MAX_STRING)
+                count, position = _scan_bytes(
+                    chunk, position, offset, state, word_buf, eos, table, frozen, ids, count, probes
+                )
             id_chunks.append(ids[:count].copy())
             offset += len(chunk)
             if debug > 1 and state[_TOKENS] >= next_report:

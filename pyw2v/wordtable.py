@@ -45,7 +45,12 @@ def _slot_count(words):
 
 
 def reserve(table, more_words, more_bytes):
-    """Return ``table`` (or a grown copy) with room for ``more_words`` new words."""
+    """Return ``table`` (or a grown copy) with room for ``more_words`` new words.
+
+    The word arrays grow to hold them all (untouched memory costs nothing);
+    the hash slots grow only once they are half full, so that they stay small
+    enough to sit in cache.
+    """
     n_words, used = int(table.meta[0]), int(table.meta[1])
     pool, starts, lengths, counts, slots = table.pool, table.starts, table.lengths, table.counts, table.slots
     if used + more_bytes > len(pool):
@@ -55,8 +60,8 @@ def reserve(table, more_words, more_bytes):
         starts = _grown(starts, n_words, capacity)
         lengths = _grown(lengths, n_words, capacity)
         counts = _grown(counts, n_words, capacity)
-    if 2 * (n_words + more_words) > len(slots):
-        slots = np.full(_slot_count(n_words + more_words), -1, dtype=np.int32)
+    if 2 * (n_words + 8) > len(slots):
+        slots = np.full(_slot_count(2 * n_words + 8), -1, dtype=np.int32)
         _rehash(pool, starts, lengths, n_words, slots)
     return WordTable(pool, starts, lengths, counts, slots, table.meta)
 

@@ -1,0 +1,83 @@
+"""The SIMD dot product against C's sequential one, and the shared-negative update against numpy."""
+import numpy as np
+import pytest
+from numba import njit
+
+from pyw2v import kernels
+from pyw2v.shared_negatives import new_scratch, skipgram_window
+from pyw2v.simd import dot
+from pyw2v.tables import draw_negative, exp_table, unigram_table
+
+
+@njit
+def _dots(left, right, exact):
+    out = np.empty(left.shape[0], dtype=np.float32)
+    for row in range(left.shape[0]):
+        out[row] = dot(left, row, right, row, left.shape[1], exact)
+    return out
+
+
+@pytest.mark.parametrize("size", [1, 7, 8, 17, 100, 300])
+def test_lane_dot_agrees_with_sequential_dot(size):
+    rng = np.random.default_rng(size)
+    left, right = rng.normal(size=(2, 50, size)).astype(np.float32)
+    sequential = _dots(left, right, True)
+    for row in range(3):  # C's order, element after element, in float32
+        total = np.float32(0)
+        for c in range(size):
+            total = np.float32(total + left[row, c] * right[row, c])
+        assert sequential[row] == total
+    lanes = _dots(left, right, False)
+    exact = (left.astype(np.float64) * right).sum(1)
+    scale = np.abs(left.astype(np.float64) * right).sum(1)
+    assert np.all(np.abs(lanes - exact) <= 1e-6 * scale + 1e-7)
+
+
+@njit
+def _one_window(sen, position, shrink, window, word, alpha, seed, model, tables, settings, scratch):
+    return skipgram_window(sen, position, len(sen), shrink, window, word, alpha, seed, model, tables, settings, scratch)
+
+
+@njit
+def _draws(seed, starts, buckets, size, vocab_size, count):
+    out = np.empty(count, dtype=np.int64)
+    for k in range(count):
+        out[k], seed = draw_negative(seed, starts, buckets, size, vocab_size)
+    return out
+
+
+def test_shared_negative_window_is_the_batched_gradient():
+    rng = np.random.default_rng(3)
+    vocab_size, size, window, negative = 40, 16, 3, 4
+    counts = np.sort(rng.integers(1, 100, vocab_size))[::-1]
+    unigram = unigram_table(counts, 10_000)
+    tables = kernels.Tables(exp_table(), unigram.starts, unigram.buckets, unigram.size, np.ones(vocab_size, np.float32))
+    settings = kernels.Settings(0, 0, negative, window, 0.0, vocab_size, 1000, 1, 1, np.float32(0.025), False, 1, 1)
+    syn0 = rng.normal(scale=0.5, size=(vocab_size, size)).astype(np.float32)
+    syn1neg = rng.normal(scale=0.5, size=(vocab_size, size)).astype(np.float32)
+    sen = np.array([5, 9, 12, 9, 30, 7], dtype=np.int32)
+    position, shrink, alpha, seed = 2, 1, np.float32(0.025), np.uint64(77)
+    word = int(sen[position])
+    context = [int(sen[c]) for c in range(position - 2, position + 3) if c != position and 0 <= c < len(sen)]
+    negatives = [w for w in _draws(seed, unigram.starts, unigram.buckets, unigram.size, vocab_size, negative) if w != word]
+    targets = [word] + negatives
+    labels = np.array([1.0] + [0.0] * len(negatives))
+    x, y = syn0[context].astype(np.float64), syn1neg[targets].astype(np.float64)
+    logits = (x @ y.T).astype(np.float32)
+    sigmoid = exp_table()[np.clip(((logits + 6) * 83).astype(np.int64), 0, 999)]
+    sigmoid = np.where(logits > 6, 1.0, np.where(logits < -6, 0.0, sigmoid))  # C's clamping
+    gradient = alpha * (labels - sigmoid)
+    expected_syn0, expected_syn1neg = syn0.astype(np.float64), syn1neg.astype(np.float64)
+    np.add.at(expected_syn0, context, gradient @ y)
+    np.add.at(expected_syn1neg, targets, gradient.T @ x)
+
+    scratch = new_scratch(1, window, negative, size)
+    scratch = tuple(scratch[name][0] for name in ("context", "targets", "gradient", "context_update"))
+    model = kernels.Model(syn0, np.zeros((0, size), np.float32), syn1neg)
+    before = syn0.copy()
+    _one_window(sen, position, shrink, window, word, alpha, seed, model, tables, settings, scratch)
+    np.testing.assert_allclose(syn0, expected_syn0, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(syn1neg, expected_syn1neg, rtol=0, atol=1e-6)
+    assert np.abs(syn0 - before).max() > 1e-3  # the update is far larger than the tolerance
+    moved = np.flatnonzero(np.abs(syn0 - expected_syn0.astype(np.float32)).sum(1) > 0)
+    assert set(moved) <= set(context)
