@@ -62,15 +62,10 @@ def test_counting_and_pruning_follow_c(lee_corpus, hash_size):
 
 def test_pruned_run_differs_but_is_reproducible(lee_corpus, tmp_path):
     # Pruning changes counts and hence the output, as in C built with a small hash.
-    import contextlib
-    import io
-
     outputs = []
     for hash_size in (word2phrase.C_HASH_SIZE, 20_000):
         path = tmp_path / f"out{hash_size}.txt"
-        with contextlib.redirect_stdout(io.TextIOWrapper(io.BytesIO())):
-            pass
-        status, _, _ = run_tool(
+        run_tool(
             lambda argv, h=hash_size: word2phrase.word2phrase(argv[0], argv[1], 5, 10.0, 0, h) or 0,
             [lee_corpus, path],
         )
@@ -79,20 +74,25 @@ def test_pruned_run_differs_but_is_reproducible(lee_corpus, tmp_path):
     assert outputs[0].replace(b"_", b" ") == outputs[1].replace(b"_", b" ")
 
 
-def test_tokenizer_quirks(tmp_path):
-    long_word = b"x" * 70
-    text = b"a\r\rb c\n\n" + long_word + b" a_b a b\tlast"
-    source = tmp_path / "in.txt"
-    source.write_bytes(text)
-    output = tmp_path / "out.txt"
-    status, _, _ = run_tool(
-        word2phrase.main, ["-train", source, "-output", output, "-min-count", "1", "-threshold", "-1", "-debug", "0"]
-    )
-    assert status == 0
+@pytest.mark.parametrize(
+    "threshold, expected",
+    [  # both outputs are what word2phrase.c writes for this input
+        ("0.5", b" ab c\n\n " + b"x" * 58 + b" a_b a b"),
+        ("-1", b"_ab_c\n\n_" + b"x" * 58 + b"_a_b_a_b"),
+    ],
+)
+def test_tokenizer_quirks(tmp_path, threshold, expected):
     # CR vanishes inside a word, a newline is echoed, every line starts with a
-    # separator, long words keep 58 bytes, the unfinished last word is dropped,
-    # and with a negative threshold every pair after the first word joins.
-    assert output.read_bytes() == b" ab_c\n\n " + b"x" * 58 + b"_a_b_a_b"
+    # separator, long words keep 58 bytes, the unfinished last word is dropped;
+    # with a negative threshold even unscored words (score 0) are joined.
+    source = tmp_path / "in.txt"
+    source.write_bytes(b"a\r\rb c\n\n" + b"x" * 70 + b" a_b a b\tlast")
+    output = tmp_path / "out.txt"
+    options = ["-min-count", "1", "-threshold", threshold, "-debug", "0"]
+    status, out, _ = run_tool(word2phrase.main, ["-train", source, "-output", output, *options])
+    assert status == 0
+    assert out == b"Starting training using file %s\n" % str(source).encode()
+    assert output.read_bytes() == expected
 
 
 def test_two_pass_wiki10m_is_byte_identical_to_c(tmp_path):
