@@ -139,8 +139,8 @@ def sort_vocab_like_c(counts, min_count):
 
 
 @njit(cache=True, error_model="numpy")
-def write_phrases(data, table, kept, train_words, min_count, threshold, debug):
-    """C's ``TrainModel`` output pass: returns ``(output bytes, progress count)``.
+def write_phrases(data, table, kept, train_words, min_count, threshold):
+    """C's ``TrainModel`` output pass: returns ``(output bytes, words written)``.
 
     Each word is written after a space, or after ``_`` when the pair it
     ends scores above ``threshold``. The score is C's float arithmetic:

@@ -69,9 +69,7 @@ def word2phrase(train, output, min_count=5, threshold=100.0, debug=2, hash_size=
             out.write(b"\nVocab size (unigrams + bigrams): %d\n" % vocab_size)
             out.write(b"Words in train file: %d\n" % train_words)
         out.flush()
-        text, written = write_phrases(
-            data, table, kept, train_words, min_count, np.float32(threshold), debug
-        )
+        text, written = write_phrases(data, table, kept, train_words, min_count, np.float32(threshold))
         phrases.file.write(text.tobytes())
         if debug > 1:
             for million in range(1, written // 1_000_000 + 1):
