@@ -37,7 +37,7 @@ REDUCE_THRESHOLD = 21_000_000
 _WORD_LEN, _TOKENS, _MIN_REDUCE, _REDUCED, _ACTIVE_PROBES, _NEXT_PROBE = range(6)
 
 Probes = namedtuple("Probes", "offsets token_index partial partial_len active")
-ScanResult = namedtuple("ScanResult", "table id_chunks probes file_size reduced")
+ScanResult = namedtuple("ScanResult", "table probes file_size reduced")
 
 
 def new_probes(offsets):
@@ -144,18 +144,18 @@ def _scan_bytes(chunk, start, base_offset, state, word_buf, eos, table, frozen, 
     return n_out, len(chunk)
 
 
-def scan_corpus(path, table, frozen, probe_offsets=(), debug=0):
+def scan_corpus(path, table, frozen, probe_offsets=(), debug=0, on_ids=None):
     """Stream ``path`` through the tokenizer; returns a :class:`ScanResult`.
 
     ``table`` is a :class:`~pyw2v.wordtable.WordTable`: filled and counted
-    when not ``frozen``, only looked up when ``frozen``.
+    when not ``frozen``, only looked up when ``frozen``. ``on_ids`` receives
+    each chunk's token ids (a transient array) in order.
     """
     state = np.zeros(6, dtype=np.int64)
     state[_MIN_REDUCE] = 1
     word_buf = np.zeros(MAX_STRING, dtype=np.uint8)
     eos = np.frombuffer(b"</s>", dtype=np.uint8).copy()
     probes = new_probes(probe_offsets)
-    id_chunks = []
     offset = 0
     next_report = 1_000_000
     with open_input(path) as stream:
@@ -175,7 +175,8 @@ def scan_corpus(path, table, frozen, probe_offsets=(), debug=0):
                 count, position = _scan_bytes(
                     chunk, position, offset, state, word_buf, eos, table, frozen, ids, count, probes
                 )
-            id_chunks.append(ids[:count].copy())
+            if on_ids is not None:
+                on_ids(ids[:count])
             offset += len(chunk)
             if debug > 1 and state[_TOKENS] >= next_report:
                 print("%dM" % (state[_TOKENS] // 1_000_000), end="\r", flush=True)
@@ -184,7 +185,7 @@ def scan_corpus(path, table, frozen, probe_offsets=(), debug=0):
     for probe in np.flatnonzero(probes.active):
         probes.token_index[probe] = state[_TOKENS]
         probes.partial_len[probe] = 0
-    return ScanResult(table, id_chunks, probes, offset, bool(state[_REDUCED]))
+    return ScanResult(table, probes, offset, bool(state[_REDUCED]))
 
 
 def corpus_size(path):
@@ -204,14 +205,3 @@ def corpus_size(path):
 
 def _compressed(path):
     return str(path).lower().endswith((".gz", ".bz2", ".xz", ".zst", ".lzma"))
-
-
-@njit(cache=True)
-def remap_ids(chunk, remap, out, position):
-    """Write ``remap[chunk]`` into ``out`` from ``position``, skipping -1s."""
-    for temp_id in chunk:
-        final = remap[temp_id]
-        if final >= 0:
-            out[position] = final
-            position += 1
-    return position

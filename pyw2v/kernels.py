@@ -25,6 +25,7 @@ import numpy as np
 from numba import njit, prange
 
 from .simd import F0, F1, F65536, FMAX, LOW16, dot, sigmoid_index
+from .encoding import read_id
 from .shared_negatives import new_scratch, skipgram_window
 from .tables import draw_negative, lcg_next
 
@@ -37,6 +38,8 @@ Settings = namedtuple(
     "cbow hs negative window sample vocab_size train_words iterations num_threads "
     "starting_alpha exact fast budget",
 )
+# ids: the varint-encoded corpus (see pyw2v.encoding); starts: each slice's
+# byte offset in it; first_words: the word a slice starting inside a word reads first, or -1.
 Stream = namedtuple("Stream", "ids starts first_words")
 # Flat on purpose: Numba's parallel lowering cannot pass a tuple nested in a tuple.
 Tables = namedtuple("Tables", "exp_table unigram_starts unigram_buckets unigram_size keep")
@@ -159,8 +162,7 @@ def run_slice(t, model, tree, tables, settings, stream, state):
                     counters[FIRST_PENDING] = 0
                     word = np.int64(stream.first_words[t])
                 elif counters[POS] < len(ids):
-                    word = np.int64(ids[counters[POS]])
-                    counters[POS] += 1
+                    word, counters[POS] = read_id(ids, counters[POS])
                 else:
                     eof = True
                     break

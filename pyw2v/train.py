@@ -14,7 +14,8 @@ import numpy as np
 from numba import njit
 
 from . import kernels
-from .corpus import corpus_size, remap_ids, scan_corpus
+from .corpus import corpus_size, scan_corpus
+from .encoding import StreamWriter, varint_lengths
 from .errors import AtomicOutput, UserError
 from .huffman import build_tree
 from .kmeans import kmeans_classes
@@ -39,7 +40,7 @@ class TrainResult:
 
 @dataclass
 class EncodedCorpus:
-    """The corpus as final word ids, and where each thread's slice starts in it."""
+    """The corpus as a varint stream of final word ids, and each thread slice's byte offset in it."""
 
     ids: np.ndarray
     starts: np.ndarray
@@ -104,28 +105,21 @@ def _train(options, out, fit=True):
 
 
 def build_corpus(options, out):
-    """The vocabulary and the corpus as ids, split into C's thread slices."""
-    threads = options.threads
-    file_size = corpus_size(options.train) if threads > 1 else 0
-    probe_offsets = [file_size // threads * t for t in range(threads)]
+    """The vocabulary and the corpus as a varint id stream split into C's thread slices.
+
+    Two passes over the text, like C's: the first counts the vocabulary
+    (skipped with ``-read-vocab``), the second encodes the kept words.
+    """
     if options.read_vocab:
         vocab = read_vocab(options.read_vocab, options.min_count)
     else:
         # C's vocabulary starts with </s> (count 0 until a newline is read).
         table, _ = table_from_words([b"</s>"])
-        scan = scan_corpus(options.train, table, False, probe_offsets, options.debug)
+        scan = scan_corpus(options.train, table, False, debug=options.debug)
         words = words_of(scan.table)
-        counts = scan.table.counts[: len(words)]
-        vocab, order = sorted_vocabulary(words, counts, options.min_count)
-        _require_words(vocab, options)
-        if not scan.reduced:
-            remap = np.full(len(words), -1, dtype=np.int64)
-            remap[order] = np.arange(len(order))
-            return vocab, _encode(scan, remap, vocab)
+        vocab = sorted_vocabulary(words, scan.table.counts[: len(words)], options.min_count)[0]
     _require_words(vocab, options)
-    table, first_position = table_from_words(vocab.words)
-    scan = scan_corpus(options.train, table, True, probe_offsets, 0)
-    return vocab, _encode(scan, first_position, vocab)
+    return vocab, _encode_corpus(options, vocab)
 
 
 def _require_words(vocab, options):
@@ -134,26 +128,20 @@ def _require_words(vocab, options):
         raise UserError(f"{source}: no word occurs at least {options.min_count} times (-min-count); nothing to train")
 
 
-def _encode(scan, remap, vocab):
-    """Final ids of the scanned tokens, and each thread slice's start in them."""
-    total = sum(int(np.count_nonzero(remap[chunk] >= 0)) for chunk in scan.id_chunks)
-    ids = np.empty(total, dtype=np.int32)
+def _encode_corpus(options, vocab):
+    """Second pass: final ids, and where each thread's slice starts (C's fseek offsets)."""
+    threads = options.threads
+    file_size = corpus_size(options.train) if threads > 1 else 0
+    probe_offsets = [file_size // threads * t for t in range(threads)]
+    table, vocab_id = table_from_words(vocab.words)
+    writer = StreamWriter((vocab.counts * varint_lengths(vocab.size)).sum())
+    scan = scan_corpus(options.train, table, True, probe_offsets, 0, on_ids=lambda ids: writer(vocab_id[ids]))
+    ids, starts = writer.finish(scan.probes.token_index)
     probes = scan.probes
-    starts = np.zeros(len(probes.offsets), dtype=np.int64)
-    token_base = position = 0
-    for chunk in scan.id_chunks:
-        for probe, token in enumerate(probes.token_index):
-            if token_base <= token < token_base + len(chunk):
-                before = chunk[: token - token_base]
-                starts[probe] = position + np.count_nonzero(remap[before] >= 0)
-        position = remap_ids(chunk, remap, ids, position)
-        token_base += len(chunk)
-    starts[probes.token_index >= token_base] = position
-    scan.id_chunks.clear()
     index = vocab.index()
     first_words = np.array(
         [index.get(probes.partial[t, : probes.partial_len[t]].tobytes(), -1) if probes.partial_len[t] else -1
-         for t in range(len(starts))],
+         for t in range(threads)],
         dtype=np.int64,
     )
     return EncodedCorpus(ids, starts, first_words)

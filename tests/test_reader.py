@@ -44,9 +44,10 @@ def scan_tokens(data, tmp_path, probe_offsets=()):
     path = tmp_path / "corpus.txt"
     path.write_bytes(data)
     table, _ = table_from_words([b"</s>"])
-    scan = scan_corpus(str(path), table, False, probe_offsets)
+    chunks = []
+    scan = scan_corpus(str(path), table, False, probe_offsets, on_ids=lambda ids: chunks.append(ids.copy()))
     words = words_of(scan.table)
-    ids = np.concatenate(scan.id_chunks) if scan.id_chunks else np.zeros(0, dtype=np.int32)
+    ids = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int32)
     return [words[i] for i in ids], scan
 
 

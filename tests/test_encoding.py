@@ -1,0 +1,36 @@
+"""The varint id stream: round trip, exact sizing, growth and token offsets."""
+import numpy as np
+from numba import njit
+
+from pyw2v.encoding import StreamWriter, read_id, varint_lengths
+
+
+@njit
+def _decode_all(stream):
+    out = []
+    position = 0
+    while position < len(stream):
+        value, position = read_id(stream, position)
+        out.append(value)
+    return out
+
+
+def test_round_trip_across_every_width_and_exact_size():
+    ids = np.array([0, 1, 127, 128, 16383, 16384, 2**21 - 1, 2**21, 2**28, 5, 0], dtype=np.int64)
+    expected_bytes = int(varint_lengths(2**28 + 1)[ids].sum())
+    writer = StreamWriter(expected_bytes)
+    writer(ids[:4].astype(np.int32))
+    writer(ids[4:].astype(np.int32))
+    data, offsets = writer.finish([0, 3, 4, 9, 11])
+    assert len(data) == expected_bytes == 1 + 1 + 1 + 2 + 2 + 3 + 3 + 4 + 5 + 1 + 1
+    assert _decode_all(data) == ids.tolist()
+    assert offsets.tolist() == [0, 3, 5, 22, len(data)]
+
+
+def test_writer_grows_when_counts_undercount():
+    rng = np.random.default_rng(0)
+    ids = rng.integers(0, 300_000, 5000).astype(np.int32)
+    writer = StreamWriter(10)
+    writer(ids)
+    data, _ = writer.finish([])
+    assert _decode_all(data) == ids.tolist()
