@@ -129,8 +129,11 @@ def keep_thresholds(counts, sample, train_words):
         return np.full(len(counts), np.inf, dtype=np.float32)
     scaled = f32(sample) * f32(train_words)
     counts = np.asarray(counts, dtype=np.int64)
-    ratio = counts.astype(np.float32) / scaled
-    ran = (np.sqrt(ratio.astype(np.float64)) + 1.0) * np.float64(scaled) / counts.astype(np.float64)
+    # A count of 0 (</s> in a one-line corpus) gives inf, as in C; that word
+    # is never subsampled anyway.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = counts.astype(np.float32) / scaled
+        ran = (np.sqrt(ratio.astype(np.float64)) + 1.0) * np.float64(scaled) / counts.astype(np.float64)
     return ran.astype(np.float32)
 
 

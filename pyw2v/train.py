@@ -22,8 +22,8 @@ from .kmeans import kmeans_classes
 from .options import TrainOptions
 from .tables import exp_table, keep_thresholds, lcg_next, unigram_table
 from .vectors import write_vectors_to
-from .vocab import Vocabulary, read_vocab, save_vocab, sorted_vocabulary
-from .wordtable import table_from_words, words_of
+from .vocab import Vocabulary, read_vocab, save_vocab, sort_order
+from .wordtable import find_or_add, table_from_words, words_of
 
 WORDS_PER_CALL = 2_000_000
 
@@ -113,13 +113,23 @@ def build_corpus(options, out):
     if options.read_vocab:
         vocab = read_vocab(options.read_vocab, options.min_count)
     else:
-        # C's vocabulary starts with </s> (count 0 until a newline is read).
-        table, _ = table_from_words([b"</s>"])
-        scan = scan_corpus(options.train, table, False, debug=options.debug)
-        words = words_of(scan.table)
-        vocab = sorted_vocabulary(words, scan.table.counts[: len(words)], options.min_count)[0]
+        vocab = _count_vocabulary(options)
     _require_words(vocab, options)
     return vocab, _encode_corpus(options, vocab)
+
+
+def _count_vocabulary(options):
+    """First pass: C's LearnVocabFromTrainFile and SortVocab.
+
+    A function of its own so that the table of every distinct word is freed
+    before the second pass allocates the id stream.
+    """
+    # C's vocabulary starts with </s> (count 0 until a newline is read).
+    table, _ = table_from_words([b"</s>"])
+    table = scan_corpus(options.train, table, False, debug=options.debug).table
+    counts = table.counts[: table.meta[0]]
+    order = sort_order(counts, options.min_count)
+    return Vocabulary(words_of(table, order), counts[order].copy())
 
 
 def _require_words(vocab, options):
@@ -134,16 +144,16 @@ def _encode_corpus(options, vocab):
     file_size = corpus_size(options.train) if threads > 1 else 0
     probe_offsets = [file_size // threads * t for t in range(threads)]
     table, vocab_id = table_from_words(vocab.words)
+    vocab_id = vocab_id.astype(np.int32)
     writer = StreamWriter((vocab.counts * varint_lengths(vocab.size)).sum())
     scan = scan_corpus(options.train, table, True, probe_offsets, 0, on_ids=lambda ids: writer(vocab_id[ids]))
     ids, starts = writer.finish(scan.probes.token_index)
     probes = scan.probes
-    index = vocab.index()
-    first_words = np.array(
-        [index.get(probes.partial[t, : probes.partial_len[t]].tobytes(), -1) if probes.partial_len[t] else -1
-         for t in range(threads)],
-        dtype=np.int64,
-    )
+    first_words = np.full(threads, -1, dtype=np.int64)
+    for t in np.flatnonzero(probes.partial_len):
+        word = find_or_add(table, probes.partial[t], 0, probes.partial_len[t], False)
+        if word >= 0:
+            first_words[t] = vocab_id[word]
     return EncodedCorpus(ids, starts, first_words)
 
 
