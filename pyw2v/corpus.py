@@ -97,9 +97,6 @@ def _scan_bytes(chunk, start, base_offset, state, word_buf, eos, table, frozen, 
     no_probe = base_offset + len(chunk)
     next_probe = probes.offsets[state[_NEXT_PROBE]] if state[_NEXT_PROBE] < n_probes else no_probe
     for i in range(start, len(chunk)):
-        if table.meta[0] > slot_limit:
-            state[_WORD_LEN] = length
-            return n_out, i
         byte = chunk[i]
         if base_offset + i == next_probe:
             while state[_NEXT_PROBE] < n_probes and probes.offsets[state[_NEXT_PROBE]] == next_probe:
@@ -138,6 +135,9 @@ def _scan_bytes(chunk, start, base_offset, state, word_buf, eos, table, frozen, 
                 length = 0
             if byte == 10:
                 n_out = _emit(table, eos, len(eos), frozen, out_ids, n_out, state)
+            if table.meta[0] > slot_limit:
+                state[_WORD_LEN] = 0
+                return n_out, i + 1
         else:
             length = _append_byte(word_buf, length, byte)
     state[_WORD_LEN] = length

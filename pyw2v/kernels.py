@@ -26,7 +26,7 @@ from numba import njit, prange
 
 from .simd import F0, F1, F65536, FMAX, LOW16, dot, sigmoid_index
 from .encoding import read_id
-from .shared_negatives import new_scratch, skipgram_window
+from .shared_negatives import scratch_shapes, skipgram_window
 from .tables import draw_negative, lcg_next
 
 MAX_SENTENCE_LENGTH = 1000
@@ -51,6 +51,16 @@ SliceState = namedtuple(
 POS, WORD_COUNT, LAST_WORD_COUNT, LOCAL_ITER, SENT_LEN, SENT_POS, FIRST_PENDING, DONE = range(8)
 N_COUNTERS = 8
 
+def thread_rows(num_threads, shape, dtype):
+    """Zeroed per-slice scratch of ``shape``, its last axis padded by 128 bytes.
+
+    The padding keeps two slices' rows out of one cache line (false sharing);
+    kernels index these arrays with explicit sizes, never their shape.
+    """
+    padded = shape[:-1] + (shape[-1] + 128 // np.dtype(dtype).itemsize,)
+    return np.zeros((num_threads,) + padded, dtype=dtype)
+
+
 def new_slice_state(settings, size, stream):
     """Fresh per-slice state: C's thread-local variables at thread start, plus scratch."""
     num_threads, iterations = settings.num_threads, settings.iterations
@@ -62,11 +72,14 @@ def new_slice_state(settings, size, stream):
         counters=counters,
         rng=np.arange(num_threads, dtype=np.uint64),
         alpha=np.full(num_threads, settings.starting_alpha, dtype=np.float32),
-        sen=np.zeros((num_threads, MAX_SENTENCE_LENGTH + 1), dtype=np.int32),
-        neu1=np.zeros((num_threads, size), dtype=np.float32),
-        neu1e=np.zeros((num_threads, size), dtype=np.float32),
+        sen=thread_rows(num_threads, (MAX_SENTENCE_LENGTH + 1,), np.int32),
+        neu1=thread_rows(num_threads, (size,), np.float32),
+        neu1e=thread_rows(num_threads, (size,), np.float32),
         words_done=np.zeros(num_threads, dtype=np.int64),
-        **new_scratch(num_threads if settings.fast else 0, settings.window, settings.negative, size),
+        **{
+            name: thread_rows(num_threads if settings.fast else 0, shape, dtype)
+            for name, (shape, dtype) in scratch_shapes(settings.window, settings.negative, size).items()
+        },
     )
 
 
@@ -146,27 +159,33 @@ def run_slice(t, model, tree, tables, settings, stream, state):
     ids = stream.ids
     window = settings.window
     share = settings.train_words // settings.num_threads
+    # C's thread-local variables live in registers while the slice runs: rows
+    # of a shared array written per word by two threads would share a cache
+    # line and halve the speed of both.
+    pos, word_count, last_word_count = counters[POS], counters[WORD_COUNT], counters[LAST_WORD_COUNT]
+    local_iter, sentence_length, sentence_position = counters[LOCAL_ITER], counters[SENT_LEN], counters[SENT_POS]
+    first_pending, done = counters[FIRST_PENDING], counters[DONE]
     read_now = 0
-    while counters[DONE] == 0:
-        if counters[SENT_LEN] == 0 and read_now >= settings.budget:
+    while done == 0:
+        if sentence_length == 0 and read_now >= settings.budget:
             break
-        if counters[WORD_COUNT] - counters[LAST_WORD_COUNT] > ALPHA_UPDATE_WORDS:
-            state.words_done[t] += counters[WORD_COUNT] - counters[LAST_WORD_COUNT]
-            counters[LAST_WORD_COUNT] = counters[WORD_COUNT]
+        if word_count - last_word_count > ALPHA_UPDATE_WORDS:
+            state.words_done[t] += word_count - last_word_count
+            last_word_count = word_count
             alpha = _learning_rate(settings, state.words_done)
-        if counters[SENT_LEN] == 0:
+        if sentence_length == 0:
             length = 0
             eof = False
             while True:
-                if counters[FIRST_PENDING]:
-                    counters[FIRST_PENDING] = 0
+                if first_pending:
+                    first_pending = 0
                     word = np.int64(stream.first_words[t])
-                elif counters[POS] < len(ids):
-                    word, counters[POS] = read_id(ids, counters[POS])
+                elif pos < len(ids):
+                    word, pos = read_id(ids, pos)
                 else:
                     eof = True
                     break
-                counters[WORD_COUNT] += 1
+                word_count += 1
                 read_now += 1
                 if word == 0:
                     break
@@ -178,26 +197,26 @@ def run_slice(t, model, tree, tables, settings, stream, state):
                 length += 1
                 if length >= MAX_SENTENCE_LENGTH:
                     break
-            if eof or counters[WORD_COUNT] > share:
-                state.words_done[t] += counters[WORD_COUNT] - counters[LAST_WORD_COUNT]
-                counters[LOCAL_ITER] -= 1
-                if counters[LOCAL_ITER] == 0:
-                    counters[DONE] = 1
+            if eof or word_count > share:
+                state.words_done[t] += word_count - last_word_count
+                local_iter -= 1
+                if local_iter == 0:
+                    done = 1
                     break
-                counters[WORD_COUNT] = 0
-                counters[LAST_WORD_COUNT] = 0
-                counters[POS] = stream.starts[t]
-                counters[FIRST_PENDING] = stream.first_words[t] >= 0
+                word_count = 0
+                last_word_count = 0
+                pos = stream.starts[t]
+                first_pending = np.int64(stream.first_words[t] >= 0)
                 continue
             if length == 0:
                 # C goes on to "train" the stale sen[0] of an empty sentence: no
                 # context word exists, so all that happens is the window draw.
                 next_random = lcg_next(next_random)
                 continue
-            counters[SENT_LEN] = length
-            counters[SENT_POS] = 0
-        length = counters[SENT_LEN]
-        position = counters[SENT_POS]
+            sentence_length = length
+            sentence_position = 0
+        length = sentence_length
+        position = sentence_position
         word = np.int64(sen[position])
         neu1[0, :] = F0
         neu1e[:] = F0
@@ -255,9 +274,12 @@ def run_slice(t, model, tree, tables, settings, stream, state):
                 for k in range(size):
                     syn0[last_word, k] += neu1e[k]
         position += 1
-        counters[SENT_POS] = position
+        sentence_position = position
         if position >= length:
-            counters[SENT_LEN] = 0
+            sentence_length = 0
+    counters[POS], counters[WORD_COUNT], counters[LAST_WORD_COUNT] = pos, word_count, last_word_count
+    counters[LOCAL_ITER], counters[SENT_LEN], counters[SENT_POS] = local_iter, sentence_length, sentence_position
+    counters[FIRST_PENDING], counters[DONE] = first_pending, done
     state.rng[t] = next_random
     state.alpha[t] = alpha
     return read_now

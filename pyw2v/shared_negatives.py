@@ -85,11 +85,11 @@ def skipgram_window(sen, position, length, shrink, window, word, alpha, next_ran
     return next_random
 
 
-def new_scratch(num_threads, window, negative, size):
+def scratch_shapes(window, negative, size):
     """Per-slice scratch: context ids, target ids, the gradient block, the context updates."""
     return dict(
-        context=np.zeros((num_threads, 2 * window), dtype=np.int64),
-        targets=np.zeros((num_threads, negative + 1), dtype=np.int64),
-        gradient=np.zeros((num_threads, 2 * window, negative + 1), dtype=np.float32),
-        context_update=np.zeros((num_threads, 2 * window, size), dtype=np.float32),
+        context=((2 * window,), np.int64),
+        targets=((negative + 1,), np.int64),
+        gradient=((2 * window, negative + 1), np.float32),
+        context_update=((2 * window, size), np.float32),
     )

@@ -4,7 +4,7 @@ import pytest
 from numba import njit
 
 from pyw2v import kernels
-from pyw2v.shared_negatives import new_scratch, skipgram_window
+from pyw2v.shared_negatives import scratch_shapes, skipgram_window
 from pyw2v.simd import dot
 from pyw2v.tables import draw_negative, exp_table, unigram_table
 
@@ -71,8 +71,8 @@ def test_shared_negative_window_is_the_batched_gradient():
     np.add.at(expected_syn0, context, gradient @ y)
     np.add.at(expected_syn1neg, targets, gradient.T @ x)
 
-    scratch = new_scratch(1, window, negative, size)
-    scratch = tuple(scratch[name][0] for name in ("context", "targets", "gradient", "context_update"))
+    shapes = scratch_shapes(window, negative, size)
+    scratch = tuple(kernels.thread_rows(1, *shapes[name])[0] for name in ("context", "targets", "gradient", "context_update"))
     model = kernels.Model(syn0, np.zeros((0, size), np.float32), syn1neg)
     before = syn0.copy()
     _one_window(sen, position, shrink, window, word, alpha, seed, model, tables, settings, scratch)
