@@ -95,6 +95,11 @@ def draw_word(starts, buckets, slot):
     return low
 
 
+def unused_unigram_table():
+    """A placeholder for runs without negative sampling (nothing is drawn)."""
+    return UnigramTable(np.zeros(2, dtype=np.int64), np.zeros(2, dtype=np.int64), 1)
+
+
 def full_unigram_table(counts, table_size):
     """C's InitUnigramTable, slot by slot; for testing :func:`unigram_table`."""
     counts = np.asarray(counts, dtype=np.float64)

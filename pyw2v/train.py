@@ -20,7 +20,7 @@ from .errors import AtomicOutput, UserError
 from .huffman import build_tree
 from .kmeans import kmeans_classes
 from .options import TrainOptions
-from .tables import exp_table, keep_thresholds, lcg_next, unigram_table
+from .tables import exp_table, keep_thresholds, lcg_next, unigram_table, unused_unigram_table
 from .vectors import write_vectors_to
 from .vocab import Vocabulary, read_vocab, save_vocab, sort_order
 from .wordtable import find_or_add, table_from_words, words_of
@@ -190,7 +190,7 @@ def _train_epochs(options, vocab, corpus, model, out):
         budget=max(10_000, WORDS_PER_CALL // threads),
     )
     tree = build_tree(vocab.counts) if options.hs else build_tree(vocab.counts[:0])
-    unigram = unigram_table(vocab.counts if options.negative > 0 else vocab.counts[:1])
+    unigram = unigram_table(vocab.counts) if options.negative > 0 else unused_unigram_table()
     tables = kernels.Tables(
         exp_table(), unigram.starts, unigram.buckets, unigram.size,
         keep_thresholds(vocab.counts, options.sample, vocab.train_words),

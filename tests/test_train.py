@@ -1,0 +1,27 @@
+"""End-to-end training on a text8-style corpus: one line, no newline, so </s> never occurs."""
+import numpy as np
+import pytest
+
+from pyw2v.train import initial_syn0, train
+
+
+@pytest.fixture(scope="module")
+def one_line_corpus(tmp_path_factory, lee_corpus):
+    path = tmp_path_factory.mktemp("text8") / "one-line.txt"
+    path.write_bytes(lee_corpus.read_bytes().replace(b"\n", b" "))
+    return path
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [dict(hs=1, negative=0, cbow=0), dict(hs=1, negative=0, cbow=1), dict(negative=5, cbow=0, fast=1),
+     dict(negative=5, cbow=1)],
+)
+def test_one_line_corpus_trains(one_line_corpus, settings):
+    model = train(str(one_line_corpus), size=16, iter=1, threads=2, debug=0, **settings)
+    assert model.vocab.words[0] == b"</s>" and model.vocab.counts[0] == 0
+    start = initial_syn0(model.vocab.size, 16)
+    assert np.isfinite(model.syn0).all()
+    moved = np.linalg.norm(model.syn0 - start, axis=1) > 1e-4
+    assert moved[1:].mean() > 0.95  # every word but </s> was trained
+    assert not moved[0]  # </s> never occurs, so C never touches its vector
