@@ -14,16 +14,14 @@ import numpy as np
 from numba import njit
 
 from . import kernels
-from .corpus import corpus_size, scan_corpus
-from .encoding import StreamWriter, varint_lengths
-from .errors import AtomicOutput, UserError
+from .errors import AtomicOutput
 from .huffman import build_tree
 from .kmeans import kmeans_classes
 from .options import TrainOptions
+from .prepare import prepare_corpus
 from .tables import exp_table, keep_thresholds, lcg_next, unigram_table, unused_unigram_table
 from .vectors import write_vectors_to
-from .vocab import Vocabulary, read_vocab, save_vocab, sort_order
-from .wordtable import find_or_add, table_from_words, words_of
+from .vocab import Vocabulary, save_vocab
 
 WORDS_PER_CALL = 2_000_000
 
@@ -38,15 +36,6 @@ class TrainResult:
     syn1neg: np.ndarray
 
 
-@dataclass
-class EncodedCorpus:
-    """The corpus as a varint stream of final word ids, and each thread slice's byte offset in it."""
-
-    ids: np.ndarray
-    starts: np.ndarray
-    first_words: np.ndarray
-
-
 def train(train_file, out=None, **settings):
     """Train on ``train_file`` with word2vec.c's settings (see :class:`TrainOptions`).
 
@@ -59,36 +48,28 @@ def train(train_file, out=None, **settings):
 
 def run(options, out=None):
     """The ``pyw2v`` command: train and write what ``-output`` asks for."""
-    out = out or sys.stdout
-    outputs = []
-    try:
-        if options.output:
-            outputs.append(AtomicOutput(options.output))
-        if options.save_vocab:
-            # Fail now, not after hours of work, if the vocabulary cannot be saved.
-            AtomicOutput(options.save_vocab).discard()
+    # Fail now, not after hours of work, if an output cannot be written.
+    if options.save_vocab:
+        AtomicOutput(options.save_vocab).discard()
+    if not options.output:
         # Like C, a run without -output only builds (and saves) the vocabulary.
-        result = _train(options, out, fit=bool(options.output))
-        if options.output:
-            if options.classes:
-                labels = kmeans_classes(result.syn0, options.classes)
-                outputs[0].file.write(
-                    b"".join(b"%s %d\n" % (word, label) for word, label in zip(result.vocab.words, labels.tolist()))
-                )
-            else:
-                write_vectors_to(outputs[0].file, result.vocab.words, result.syn0, options.binary)
-            outputs[0].commit()
-    except BaseException:
-        for output in outputs:
-            output.discard()
-        raise
+        _train(options, out or sys.stdout, fit=False)
+        return
+    with AtomicOutput(options.output) as output:
+        result = _train(options, out or sys.stdout)
+        if options.classes:
+            labels = kmeans_classes(result.syn0, options.classes)
+            lines = zip(result.vocab.words, labels.tolist())
+            output.file.write(b"".join(b"%s %d\n" % line for line in lines))
+        else:
+            write_vectors_to(output.file, result.vocab.words, result.syn0, options.binary)
 
 
 def _train(options, out, fit=True):
     """C's TrainModel up to the output; without ``fit`` it stops after the vocabulary."""
     debug = options.debug
     print(f"Starting training using file {options.train}", file=out, flush=True)
-    vocab, corpus = build_corpus(options, out)
+    vocab, corpus = prepare_corpus(options)
     if debug > 0:
         print(f"Vocab size: {vocab.size}", file=out)
         print(f"Words in train file: {vocab.train_words}", file=out, flush=True)
@@ -102,59 +83,6 @@ def _train(options, out, fit=True):
     if fit:
         _train_epochs(options, vocab, corpus, kernels.Model(syn0, syn1, syn1neg), out)
     return TrainResult(vocab, syn0, syn1, syn1neg)
-
-
-def build_corpus(options, out):
-    """The vocabulary and the corpus as a varint id stream split into C's thread slices.
-
-    Two passes over the text, like C's: the first counts the vocabulary
-    (skipped with ``-read-vocab``), the second encodes the kept words.
-    """
-    if options.read_vocab:
-        vocab = read_vocab(options.read_vocab, options.min_count)
-    else:
-        vocab = _count_vocabulary(options)
-    _require_words(vocab, options)
-    return vocab, _encode_corpus(options, vocab)
-
-
-def _count_vocabulary(options):
-    """First pass: C's LearnVocabFromTrainFile and SortVocab.
-
-    A function of its own so that the table of every distinct word is freed
-    before the second pass allocates the id stream.
-    """
-    # C's vocabulary starts with </s> (count 0 until a newline is read).
-    table, _ = table_from_words([b"</s>"])
-    table = scan_corpus(options.train, table, False, debug=options.debug).table
-    counts = table.counts[: table.meta[0]]
-    order = sort_order(counts, options.min_count)
-    return Vocabulary(words_of(table, order), counts[order].copy())
-
-
-def _require_words(vocab, options):
-    if vocab.size < 2 or vocab.train_words == 0:
-        source = options.read_vocab or options.train
-        raise UserError(f"{source}: no word occurs at least {options.min_count} times (-min-count); nothing to train")
-
-
-def _encode_corpus(options, vocab):
-    """Second pass: final ids, and where each thread's slice starts (C's fseek offsets)."""
-    threads = options.threads
-    file_size = corpus_size(options.train) if threads > 1 else 0
-    probe_offsets = [file_size // threads * t for t in range(threads)]
-    table, vocab_id = table_from_words(vocab.words)
-    vocab_id = vocab_id.astype(np.int32)
-    writer = StreamWriter((vocab.counts * varint_lengths(vocab.size)).sum())
-    scan = scan_corpus(options.train, table, True, probe_offsets, 0, on_ids=lambda ids: writer(vocab_id[ids]))
-    ids, starts = writer.finish(scan.probes.token_index)
-    probes = scan.probes
-    first_words = np.full(threads, -1, dtype=np.int64)
-    for t in np.flatnonzero(probes.partial_len):
-        word = find_or_add(table, probes.partial[t], 0, probes.partial_len[t], False)
-        if word >= 0:
-            first_words[t] = vocab_id[word]
-    return EncodedCorpus(ids, starts, first_words)
 
 
 @njit(cache=True)

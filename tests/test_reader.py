@@ -7,7 +7,7 @@ import pytest
 from pyw2v import corpus
 from pyw2v.corpus import scan_corpus
 from pyw2v.options import TrainOptions
-from pyw2v.train import build_corpus
+from pyw2v.prepare import prepare_corpus
 from pyw2v.wordtable import table_from_words, words_of
 
 TRICKY = (
@@ -90,7 +90,7 @@ def test_compressed_corpus_encodes_like_plain(lee_corpus, tmp_path):
     encoded = []
     for path in (lee_corpus, packed):
         options = TrainOptions(train=str(path), threads=3, debug=0)
-        vocab, stream = build_corpus(options, None)
+        vocab, stream = prepare_corpus(options)
         encoded.append((vocab.words, vocab.counts.tolist(), stream.ids, stream.starts, stream.first_words))
     plain, compressed = encoded
     assert plain[:2] == compressed[:2]
