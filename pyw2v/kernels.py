@@ -7,10 +7,11 @@ draws at the points C draws them, its sentences of at most
 or more than ``train_words / threads`` words read). With one thread and
 ``exact`` arithmetic every float operation is C's, in C's order, in float32.
 
-The kernel runs a slice for a *budget* of words and returns at a sentence
-boundary, its whole state in :class:`SliceState` arrays, so that the Python
-driver can report progress between calls; resuming is indistinguishable from
-never having stopped.
+The kernel runs a slice for a *budget* of words, or until asked to stop, and
+returns at a sentence boundary with its whole state in :class:`SliceState`
+arrays; resuming is indistinguishable from never having stopped. The driver
+runs all slices in one call, in a worker thread, and reads the slices'
+``words_done`` for its progress line meanwhile.
 
 Races: slices share ``syn0``, ``syn1`` and ``syn1neg`` and update them
 without locks, exactly as C's threads do (Hogwild). Two slices rarely touch
@@ -44,7 +45,7 @@ Stream = namedtuple("Stream", "ids starts first_words")
 # Flat on purpose: Numba's parallel lowering cannot pass a tuple nested in a tuple.
 Tables = namedtuple("Tables", "exp_table unigram_starts unigram_buckets unigram_size keep")
 SliceState = namedtuple(
-    "SliceState", "counters rng alpha sen neu1 neu1e words_done context targets gradient context_update"
+    "SliceState", "counters rng alpha sen neu1 neu1e words_done stop context targets gradient context_update"
 )
 
 # Columns of SliceState.counters, one row per slice.
@@ -76,6 +77,7 @@ def new_slice_state(settings, size, stream):
         neu1=thread_rows(num_threads, (size,), np.float32),
         neu1e=thread_rows(num_threads, (size,), np.float32),
         words_done=np.zeros(num_threads, dtype=np.int64),
+        stop=np.zeros(1, dtype=np.int64),
         **{
             name: thread_rows(num_threads if settings.fast else 0, shape, dtype)
             for name, (shape, dtype) in scratch_shapes(settings.window, settings.negative, size).items()
@@ -145,9 +147,12 @@ def _learning_rate(settings, words_done):
     return alpha
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def run_slice(t, model, tree, tables, settings, stream, state):
-    """Run slice ``t`` for about ``settings.budget`` words (C's TrainModelThread loop)."""
+    """Run slice ``t`` for about ``settings.budget`` words (C's TrainModelThread loop).
+
+    It also returns, at the next sentence boundary, once ``state.stop[0]`` is set.
+    """
     counters = state.counters[t]
     sen = state.sen[t]
     neu1 = state.neu1[t : t + 1]
@@ -167,7 +172,7 @@ def run_slice(t, model, tree, tables, settings, stream, state):
     first_pending, done = counters[FIRST_PENDING], counters[DONE]
     read_now = 0
     while done == 0:
-        if sentence_length == 0 and read_now >= settings.budget:
+        if sentence_length == 0 and (read_now >= settings.budget or state.stop[0]):
             break
         if word_count - last_word_count > ALPHA_UPDATE_WORDS:
             state.words_done[t] += word_count - last_word_count
@@ -300,5 +305,6 @@ def _twin(function, suffix, **options):
     return njit(cache=True, **options)(clone)
 
 
-run_slices_serial = _twin(_run_slices, "_serial")
-run_slices_parallel = _twin(_run_slices, "_parallel", parallel=True)
+# nogil: the driver runs these in a worker thread and reports progress meanwhile.
+run_slices_serial = _twin(_run_slices, "_serial", nogil=True)
+run_slices_parallel = _twin(_run_slices, "_parallel", parallel=True, nogil=True)

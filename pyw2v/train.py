@@ -6,6 +6,7 @@ kernels in :mod:`pyw2v.kernels`. :func:`run` is what the ``pyw2v`` command
 does: train, then write the vectors or the ``-classes`` list.
 """
 import sys
+import threading
 import time
 from dataclasses import dataclass
 
@@ -23,7 +24,8 @@ from .tables import exp_table, keep_thresholds, lcg_next, unigram_table, unused_
 from .vectors import write_vectors_to
 from .vocab import Vocabulary, save_vocab
 
-WORDS_PER_CALL = 2_000_000
+WHOLE_RUN = 2**62  # a slice's word budget per kernel call: no pause until done
+PROGRESS_SECONDS = 0.5
 
 
 @dataclass
@@ -98,7 +100,8 @@ def initial_syn0(vocab_size, size):
     return syn0
 
 
-def _train_epochs(options, vocab, corpus, model, out):
+def kernel_inputs(options, vocab, corpus):
+    """The kernels' arguments besides the model: tree, tables, settings, stream, slice state."""
     threads = options.threads
     settings = kernels.Settings(
         cbow=options.cbow,
@@ -115,7 +118,7 @@ def _train_epochs(options, vocab, corpus, model, out):
         # C's exact numbers; several threads race anyway, so they use SIMD sums.
         exact=threads == 1 and not options.fast,
         fast=options.fast,
-        budget=max(10_000, WORDS_PER_CALL // threads),
+        budget=WHOLE_RUN,
     )
     tree = build_tree(vocab.counts) if options.hs else build_tree(vocab.counts[:0])
     unigram = unigram_table(vocab.counts) if options.negative > 0 else unused_unigram_table()
@@ -125,15 +128,32 @@ def _train_epochs(options, vocab, corpus, model, out):
     )
     stream = kernels.Stream(corpus.ids, corpus.starts, corpus.first_words)
     state = kernels.new_slice_state(settings, options.size, stream)
+    return tree, tables, settings, stream, state
+
+
+def _train_epochs(options, vocab, corpus, model, out):
+    """C's training threads: every slice in one kernel call, progress printed meanwhile."""
+    threads = options.threads
+    tree, tables, settings, stream, state = kernel_inputs(options, vocab, corpus)
     if threads > 1:
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
         run_slices = kernels.run_slices_parallel
     else:
         run_slices = kernels.run_slices_serial
     progress = Progress(options, vocab.train_words, out)
-    while not state.counters[:, kernels.DONE].all():
-        run_slices(model, tree, tables, settings, stream, state)
-        progress.report(state)
+    arguments = (model, tree, tables, settings, stream, state)
+    worker = threading.Thread(target=run_slices, args=arguments, daemon=True)
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(PROGRESS_SECONDS)
+            progress.report(state)
+    except BaseException:
+        state.stop[0] = 1  # the slices end at their next sentence; then give up
+        worker.join()
+        raise
+    if not state.counters[:, kernels.DONE].all():
+        raise RuntimeError("training stopped before its end")
     progress.finish(state)
 
 
@@ -143,6 +163,7 @@ class Progress:
     def __init__(self, options, train_words, out):
         self.enabled = options.debug > 1
         self.total = options.iter * train_words + 1
+        self.starting_alpha = options.starting_alpha
         self.out = out
         self.wall_start = time.perf_counter()
         self.cpu_start = time.process_time()
@@ -152,12 +173,13 @@ class Progress:
             return
         done = int(state.words_done.sum())
         fraction = done / self.total
+        alpha = max(self.starting_alpha * (1 - fraction), self.starting_alpha * 1e-4)
         cpu = time.process_time() - self.cpu_start + 1e-6
         wall = time.perf_counter() - self.wall_start
         eta = wall * (1 - fraction) / fraction if fraction > 0 else 0.0
         self.out.write(
             "\rAlpha: %f  Progress: %.2f%%  Words/thread/sec: %.2fk  ETA: %s  "
-            % (state.alpha[0], fraction * 100, done / cpu / 1000, _clock(eta))
+            % (alpha, fraction * 100, done / cpu / 1000, _clock(eta))
         )
         self.out.flush()
 

@@ -97,3 +97,24 @@ def test_successful_run_replaces_output_whole(tmp_path, capsys):
     assert main(["-train", str(corpus), "-output", str(target)] + SMALL) == 0
     assert target.read_bytes().startswith(b"4 8\n</s> ")
     assert sorted(os.listdir(tmp_path)) == ["tiny.txt", "v.txt"]
+
+
+def test_ctrl_c_during_training_stops_promptly_and_leaves_nothing(lee_corpus, tmp_path):
+    import signal
+    import time
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pyw2v.cli", "-train", str(lee_corpus), "-output", "v.bin", "-threads", "2",
+         "-iter", "100000", "-size", "8", "-debug", "1"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    while "Words in train file" not in process.stdout.readline():  # training is about to start
+        assert process.poll() is None
+    time.sleep(1.0)
+    process.send_signal(signal.SIGINT)
+    started = time.monotonic()
+    _, stderr = process.communicate(timeout=60)
+    assert time.monotonic() - started < 10
+    assert process.returncode == 130
+    assert stderr.strip() == "pyw2v: interrupted"
+    assert os.listdir(tmp_path) == []

@@ -81,3 +81,39 @@ def test_shared_negative_window_is_the_batched_gradient():
     assert np.abs(syn0 - before).max() > 1e-3  # the update is far larger than the tolerance
     moved = np.flatnonzero(np.abs(syn0 - expected_syn0.astype(np.float32)).sum(1) > 0)
     assert set(moved) <= set(context)
+
+
+def _lee_inputs(lee_corpus, **settings):
+    from pyw2v.options import TrainOptions
+    from pyw2v.prepare import prepare_corpus
+    from pyw2v.train import initial_syn0, kernel_inputs
+
+    options = TrainOptions(train=str(lee_corpus), threads=1, size=16, iter=2, debug=0, **settings).validate()
+    vocab, corpus = prepare_corpus(options)
+    syn0 = initial_syn0(vocab.size, 16)
+    model = kernels.Model(syn0, np.zeros((vocab.size, 16), np.float32), np.zeros((vocab.size, 16), np.float32))
+    return model, kernel_inputs(options, vocab, corpus)
+
+
+@pytest.mark.parametrize("cbow", [0, 1])
+def test_pausing_and_resuming_changes_nothing(lee_corpus, cbow):
+    whole, (tree, tables, settings, stream, state) = _lee_inputs(lee_corpus, cbow=cbow, hs=1)
+    kernels.run_slices_serial(whole, tree, tables, settings, stream, state)
+    paused, (tree, tables, settings, stream, state) = _lee_inputs(lee_corpus, cbow=cbow, hs=1)
+    settings = settings._replace(budget=777)
+    calls = 0
+    while not state.counters[:, kernels.DONE].all():
+        kernels.run_slices_serial(paused, tree, tables, settings, stream, state)
+        calls += 1
+    assert calls > 50
+    for ours, theirs in zip(paused, whole):
+        np.testing.assert_array_equal(ours, theirs)
+
+
+def test_stop_flag_ends_the_run_at_once(lee_corpus):
+    model, (tree, tables, settings, stream, state) = _lee_inputs(lee_corpus)
+    before = model.syn0.copy()
+    state.stop[0] = 1
+    kernels.run_slices_serial(model, tree, tables, settings, stream, state)
+    assert not state.counters[:, kernels.DONE].any()
+    np.testing.assert_array_equal(model.syn0, before)
