@@ -26,17 +26,19 @@ class EncodedCorpus:
 
 
 def prepare_corpus(options):
-    """The vocabulary and the corpus as a varint id stream split into C's thread slices.
+    """The vocabulary and the corpus as a varint id stream split into C's thread slices."""
+    vocab = prepare_vocabulary(options)
+    return vocab, encode_corpus(options, vocab)
 
-    Two passes over the text, like C's: the first counts the vocabulary
-    (skipped with ``-read-vocab``), the second encodes the kept words.
-    """
+
+def prepare_vocabulary(options):
+    """C's vocabulary: counted from the text (first pass) or read with ``-read-vocab``."""
     if options.read_vocab:
         vocab = read_vocab(options.read_vocab, options.min_count)
     else:
         vocab = _count_vocabulary(options)
     _require_words(vocab, options)
-    return vocab, _encode_corpus(options, vocab)
+    return vocab
 
 
 def _count_vocabulary(options):
@@ -59,7 +61,7 @@ def _require_words(vocab, options):
         raise UserError(f"{source}: no word occurs at least {options.min_count} times (-min-count); nothing to train")
 
 
-def _encode_corpus(options, vocab):
+def encode_corpus(options, vocab):
     """Second pass: final ids, and where each thread's slice starts (C's fseek offsets)."""
     threads = options.threads
     file_size = corpus_size(options.train) if threads > 1 else 0

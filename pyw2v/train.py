@@ -19,7 +19,7 @@ from .errors import AtomicOutput
 from .huffman import build_tree
 from .kmeans import kmeans_classes
 from .options import TrainOptions
-from .prepare import prepare_corpus
+from .prepare import encode_corpus, prepare_vocabulary
 from .tables import exp_table, keep_thresholds, lcg_next, unigram_table, unused_unigram_table
 from .vectors import write_vectors_to
 from .vocab import Vocabulary, save_vocab
@@ -68,22 +68,24 @@ def run(options, out=None):
 
 
 def _train(options, out, fit=True):
-    """C's TrainModel up to the output; without ``fit`` it stops after the vocabulary."""
+    """C's TrainModel up to the output; without ``fit`` it stops after saving the vocabulary."""
     debug = options.debug
     print(f"Starting training using file {options.train}", file=out, flush=True)
-    vocab, corpus = prepare_corpus(options)
+    vocab = prepare_vocabulary(options)
     if debug > 0:
         print(f"Vocab size: {vocab.size}", file=out)
         print(f"Words in train file: {vocab.train_words}", file=out, flush=True)
     if options.save_vocab:
         save_vocab(options.save_vocab, vocab)
+    if not fit:
+        return None
+    corpus = encode_corpus(options, vocab)
     size = options.size
     syn0 = initial_syn0(vocab.size, size)
     empty = np.zeros((0, size), dtype=np.float32)
     syn1 = np.zeros((vocab.size, size), dtype=np.float32) if options.hs else empty
     syn1neg = np.zeros((vocab.size, size), dtype=np.float32) if options.negative > 0 else empty
-    if fit:
-        _train_epochs(options, vocab, corpus, kernels.Model(syn0, syn1, syn1neg), out)
+    _train_epochs(options, vocab, corpus, kernels.Model(syn0, syn1, syn1neg), out)
     return TrainResult(vocab, syn0, syn1, syn1neg)
 
 

@@ -25,3 +25,13 @@ def test_one_line_corpus_trains(one_line_corpus, settings):
     moved = np.linalg.norm(model.syn0 - start, axis=1) > 1e-4
     assert moved[1:].mean() > 0.95  # every word but </s> was trained
     assert not moved[0]  # </s> never occurs, so C never touches its vector
+
+
+def test_without_output_only_the_vocabulary_is_built(one_line_corpus, tmp_path, capsys):
+    from pyw2v.cli import main
+
+    vocab = tmp_path / "vocab.txt"
+    assert main(["-train", str(one_line_corpus), "-save-vocab", str(vocab), "-debug", "1"]) == 0
+    assert [line.split()[0] for line in vocab.read_bytes().splitlines()[:2]] == [b"</s>", b"the"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["vocab.txt"]
+    assert "Words in train file:" in capsys.readouterr().out
