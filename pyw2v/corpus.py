@@ -34,10 +34,10 @@ CHUNK_BYTES = 1 << 20
 REDUCE_THRESHOLD = 21_000_000
 
 # Indices into the scanner's int64 state array.
-_WORD_LEN, _TOKENS, _MIN_REDUCE, _REDUCED, _ACTIVE_PROBES, _NEXT_PROBE = range(6)
+_WORD_LEN, _TOKENS, _MIN_REDUCE, _ACTIVE_PROBES, _NEXT_PROBE = range(5)
 
 Probes = namedtuple("Probes", "offsets token_index partial partial_len active")
-ScanResult = namedtuple("ScanResult", "table probes file_size reduced")
+ScanResult = namedtuple("ScanResult", "table probes")
 
 
 def new_probes(offsets):
@@ -74,7 +74,6 @@ def _emit(table, word_buf, length, frozen, out_ids, n_out, state):
         if table.meta[0] > REDUCE_THRESHOLD:
             reduce_vocab(table, state[_MIN_REDUCE])
             state[_MIN_REDUCE] += 1
-            state[_REDUCED] = 1
     out_ids[n_out] = word
     state[_TOKENS] += 1
     return n_out + 1
@@ -151,7 +150,7 @@ def scan_corpus(path, table, frozen, probe_offsets=(), debug=0, on_ids=None):
     when not ``frozen``, only looked up when ``frozen``. ``on_ids`` receives
     each chunk's token ids (a transient array) in order.
     """
-    state = np.zeros(6, dtype=np.int64)
+    state = np.zeros(5, dtype=np.int64)
     state[_MIN_REDUCE] = 1
     word_buf = np.zeros(MAX_STRING, dtype=np.uint8)
     eos = np.frombuffer(b"</s>", dtype=np.uint8).copy()
@@ -185,7 +184,7 @@ def scan_corpus(path, table, frozen, probe_offsets=(), debug=0, on_ids=None):
     for probe in np.flatnonzero(probes.active):
         probes.token_index[probe] = state[_TOKENS]
         probes.partial_len[probe] = 0
-    return ScanResult(table, probes, offset, bool(state[_REDUCED]))
+    return ScanResult(table, probes)
 
 
 def corpus_size(path):

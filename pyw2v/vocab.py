@@ -7,7 +7,7 @@ appearance; ``numpy.argsort(kind="stable")`` does the same. Words counted
 fewer than ``min_count`` times are then dropped, except id 0, and
 ``train_words`` is the sum of the counts kept.
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -21,7 +21,6 @@ class Vocabulary:
 
     words: list
     counts: np.ndarray
-    _index: dict = field(default=None, repr=False)
 
     @property
     def size(self):
@@ -30,14 +29,6 @@ class Vocabulary:
     @property
     def train_words(self):
         return int(self.counts.sum())
-
-    def index(self):
-        """word -> id; for a word listed twice the lower id wins, as C's hash finds it."""
-        if self._index is None:
-            self._index = {}
-            for word_id, word in enumerate(self.words):
-                self._index.setdefault(word, word_id)
-        return self._index
 
 
 def sort_order(counts, min_count):
