@@ -15,7 +15,7 @@ TOP_FRACTION = 0.05  # and each partner is among the 5% nearest words
 
 @pytest.fixture(scope="module")
 def four_thread_model(lee_corpus):
-    return train(str(lee_corpus), threads=4, cbow=0, size=50, iter=10, debug=0)
+    return train(str(lee_corpus), threads=4, cbow=0, size=50, iter=20, debug=0)
 
 
 def test_related_words_are_nearer_than_random_ones(four_thread_model):
