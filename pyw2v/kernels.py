@@ -27,7 +27,7 @@ from numba import njit, prange
 
 from .simd import F0, F1, F65536, FMAX, LOW16, dot, sigmoid_index
 from .encoding import read_id
-from .shared_negatives import scratch_shapes, skipgram_window
+from .window_batch import scratch_shapes, skipgram_window
 from .tables import draw_negative, lcg_next
 
 MAX_SENTENCE_LENGTH = 1000
@@ -45,7 +45,7 @@ Stream = namedtuple("Stream", "ids starts first_words")
 # Flat on purpose: Numba's parallel lowering cannot pass a tuple nested in a tuple.
 Tables = namedtuple("Tables", "exp_table unigram_starts unigram_buckets unigram_size keep")
 SliceState = namedtuple(
-    "SliceState", "counters rng alpha sen neu1 neu1e words_done stop context targets gradient context_update"
+    "SliceState", "counters rng alpha sen neu1 neu1e words_done stop context targets labels gradient context_update"
 )
 
 # Columns of SliceState.counters, one row per slice.
@@ -257,9 +257,9 @@ def run_slice(t, model, tree, tables, settings, stream, state):
                     for k in range(size):
                         syn0[last_word, k] += neu1e[k]
         elif settings.fast:
-            scratch = (state.context[t], state.targets[t], state.gradient[t], state.context_update[t])
+            scratch = (state.context[t], state.targets[t], state.labels[t], state.gradient[t], state.context_update[t])
             next_random = skipgram_window(
-                sen, position, length, shrink, window, word, alpha, next_random, model, tables, settings, scratch
+                sen, position, length, shrink, window, word, alpha, next_random, model, tree, tables, settings, scratch
             )
         else:
             for a in range(shrink, 2 * window + 1 - shrink):

@@ -55,8 +55,6 @@ class TrainOptions:
             raise UserError(f"-sample must not be negative, not {self.sample}")
         if self.alpha is not None and self.alpha < 0:
             raise UserError(f"-alpha must not be negative, not {self.alpha}")
-        if self.fast and (self.negative == 0 or self.hs):
-            raise UserError("-fast 1 is for negative sampling alone: give -negative N > 0 and -hs 0")
         if self.fast > 1:
             raise UserError(f"-fast takes 0 or 1, not {self.fast}")
         return self
@@ -93,8 +91,8 @@ OPTION_HELP = [
     (
         "fast",
         "int",
-        "pyw2v only: 1 shares each window's negative samples (pWord2Vec style) for speed;\n"
-        "\t\tdefault is 0 (C's sampling). Needs -negative > 0",
+        "pyw2v only: 1 trains each skip-gram window at once (pWord2Vec style: one set of\n"
+        "\t\tnegative samples per window, batched updates) for speed; default is 0 (C's sampling)",
     ),
 ]
 

@@ -1,10 +1,11 @@
-"""The SIMD dot product against C's sequential one, and the shared-negative update against numpy."""
+"""The SIMD dot product against C's sequential one, and the batched window update against numpy."""
 import numpy as np
 import pytest
 from numba import njit
 
 from pyw2v import kernels
-from pyw2v.shared_negatives import scratch_shapes, skipgram_window
+from pyw2v.huffman import build_tree
+from pyw2v.window_batch import scratch_shapes, skipgram_window
 from pyw2v.simd import dot
 from pyw2v.tables import draw_negative, exp_table, unigram_table
 
@@ -34,8 +35,8 @@ def test_lane_dot_agrees_with_sequential_dot(size):
 
 
 @njit
-def _one_window(sen, position, shrink, window, word, alpha, seed, model, tables, settings, scratch):
-    return skipgram_window(sen, position, len(sen), shrink, window, word, alpha, seed, model, tables, settings, scratch)
+def _one_window(sen, position, shrink, window, word, alpha, seed, model, tree, tables, settings, scratch):
+    return skipgram_window(sen, position, len(sen), shrink, window, word, alpha, seed, model, tree, tables, settings, scratch)
 
 
 @njit
@@ -46,40 +47,62 @@ def _draws(seed, starts, buckets, size, vocab_size, count):
     return out
 
 
-def test_shared_negative_window_is_the_batched_gradient():
-    rng = np.random.default_rng(3)
-    vocab_size, size, window, negative = 40, 16, 3, 4
+def _batch_expectation(x, y, labels, alpha, hs):
+    """The window's gradient block from float64 rows, with C's saturation rules."""
+    logits = (x @ y.T).astype(np.float32)
+    sigmoid = exp_table()[np.clip(((logits + 6) * 83).astype(np.int64), 0, 999)]
+    gradient = alpha * (labels - np.where(logits > 6, 1.0, np.where(logits < -6, 0.0, sigmoid)))
+    if hs:  # hierarchical softmax skips saturated outputs instead of clamping them
+        gradient = np.where(np.abs(logits) >= 6, 0.0, gradient)
+    return gradient
+
+
+@pytest.mark.parametrize("hs, negative", [(0, 4), (1, 0), (1, 4)])
+def test_window_update_is_the_batched_gradient(hs, negative):
+    rng = np.random.default_rng(3 + hs)
+    vocab_size, size, window = 40, 16, 3
     counts = np.sort(rng.integers(1, 100, vocab_size))[::-1]
+    tree = build_tree(counts)
     unigram = unigram_table(counts, 10_000)
     tables = kernels.Tables(exp_table(), unigram.starts, unigram.buckets, unigram.size, np.ones(vocab_size, np.float32))
-    settings = kernels.Settings(0, 0, negative, window, 0.0, vocab_size, 1000, 1, 1, np.float32(0.025), False, 1, 1)
+    settings = kernels.Settings(
+        cbow=0, hs=hs, negative=negative, window=window, sample=0.0, vocab_size=vocab_size, train_words=1000,
+        iterations=1, num_threads=1, starting_alpha=np.float32(0.025), exact=False, fast=1, budget=1,
+    )
     syn0 = rng.normal(scale=0.5, size=(vocab_size, size)).astype(np.float32)
-    syn1neg = rng.normal(scale=0.5, size=(vocab_size, size)).astype(np.float32)
+    syn0[9] *= 8  # some of this row's outputs saturate: clamped (negative sampling) or skipped (softmax)
+    syn1, syn1neg = rng.normal(scale=0.5, size=(2, vocab_size, size)).astype(np.float32)
     sen = np.array([5, 9, 12, 9, 30, 7], dtype=np.int32)
     position, shrink, alpha, seed = 2, 1, np.float32(0.025), np.uint64(77)
     word = int(sen[position])
     context = [int(sen[c]) for c in range(position - 2, position + 3) if c != position and 0 <= c < len(sen)]
-    negatives = [w for w in _draws(seed, unigram.starts, unigram.buckets, unigram.size, vocab_size, negative) if w != word]
-    targets = [word] + negatives
-    labels = np.array([1.0] + [0.0] * len(negatives))
-    x, y = syn0[context].astype(np.float64), syn1neg[targets].astype(np.float64)
-    logits = (x @ y.T).astype(np.float32)
-    sigmoid = exp_table()[np.clip(((logits + 6) * 83).astype(np.int64), 0, 999)]
-    sigmoid = np.where(logits > 6, 1.0, np.where(logits < -6, 0.0, sigmoid))  # C's clamping
-    gradient = alpha * (labels - sigmoid)
-    expected_syn0, expected_syn1neg = syn0.astype(np.float64), syn1neg.astype(np.float64)
-    np.add.at(expected_syn0, context, gradient @ y)
-    np.add.at(expected_syn1neg, targets, gradient.T @ x)
+    x = syn0[context].astype(np.float64)
+    expected_syn0 = syn0.astype(np.float64)
+    expected_syn1, expected_syn1neg = syn1.astype(np.float64), syn1neg.astype(np.float64)
+    if hs:
+        path = list(tree.points[word, : tree.lengths[word]])
+        gradient = _batch_expectation(x, syn1[path].astype(np.float64), 1.0 - tree.codes[word, : len(path)], alpha, True)
+        assert (gradient == 0).any() and (gradient != 0).any()
+        np.add.at(expected_syn0, context, gradient @ syn1[path].astype(np.float64))
+        np.add.at(expected_syn1, path, gradient.T @ x)
+    if negative:
+        draws = _draws(seed, unigram.starts, unigram.buckets, unigram.size, vocab_size, negative)
+        targets = [word] + [w for w in draws if w != word]
+        labels = np.array([1.0] + [0.0] * (len(targets) - 1))
+        gradient = _batch_expectation(x, syn1neg[targets].astype(np.float64), labels, alpha, False)
+        np.add.at(expected_syn0, context, gradient @ syn1neg[targets].astype(np.float64))
+        np.add.at(expected_syn1neg, targets, gradient.T @ x)
 
     shapes = scratch_shapes(window, negative, size)
-    scratch = tuple(kernels.thread_rows(1, *shapes[name])[0] for name in ("context", "targets", "gradient", "context_update"))
-    model = kernels.Model(syn0, np.zeros((0, size), np.float32), syn1neg)
+    scratch = tuple(kernels.thread_rows(1, *shapes[name])[0] for name in ("context", "targets", "labels", "gradient", "context_update"))
+    model = kernels.Model(syn0, syn1, syn1neg)
     before = syn0.copy()
-    _one_window(sen, position, shrink, window, word, alpha, seed, model, tables, settings, scratch)
+    _one_window(sen, position, shrink, window, word, alpha, seed, model, tree, tables, settings, scratch)
     np.testing.assert_allclose(syn0, expected_syn0, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(syn1, expected_syn1, rtol=0, atol=1e-6)
     np.testing.assert_allclose(syn1neg, expected_syn1neg, rtol=0, atol=1e-6)
     assert np.abs(syn0 - before).max() > 1e-3  # the update is far larger than the tolerance
-    moved = np.flatnonzero(np.abs(syn0 - expected_syn0.astype(np.float32)).sum(1) > 0)
+    moved = np.flatnonzero(np.abs(syn0 - before).sum(1) > 0)
     assert set(moved) <= set(context)
 
 

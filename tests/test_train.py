@@ -15,7 +15,7 @@ def one_line_corpus(tmp_path_factory, lee_corpus):
 @pytest.mark.parametrize(
     "settings",
     [dict(hs=1, negative=0, cbow=0), dict(hs=1, negative=0, cbow=1), dict(negative=5, cbow=0, fast=1),
-     dict(negative=5, cbow=1)],
+     dict(hs=1, negative=0, cbow=0, fast=1), dict(hs=1, negative=3, cbow=0, fast=1), dict(negative=5, cbow=1)],
 )
 def test_one_line_corpus_trains(one_line_corpus, settings):
     model = train(str(one_line_corpus), size=16, iter=1, threads=2, debug=0, **settings)

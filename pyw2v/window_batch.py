@@ -1,0 +1,123 @@
+"""Skip-gram trained a window at a time (``-fast 1``), after pWord2Vec.
+
+C's skip-gram treats each (context word, centre word) pair on its own: for
+every context word it walks the centre word's Huffman path and/or draws
+``negative`` fresh noise words, and updates the output rows one pair after
+another. pWord2Vec (Ji et al., 2016, github IntelLabs/pWord2Vec) updates the
+whole window at once. With ``X`` the ``m`` context rows of ``syn0``, ``Y``
+``n`` output rows and ``alpha`` the learning rate::
+
+    G = alpha * (labels - sigmoid(X Y^T))       (m x n)
+    X += G Y        Y += G^T X                  (both from the old X and Y)
+
+* Negative sampling: ``Y`` is the centre word's row of ``syn1neg`` (label 1)
+  and the noise words' rows (label 0), drawn **once per centre word** instead
+  of once per pair; saturated outputs are clamped as C clamps them.
+* Hierarchical softmax: ``Y`` is the centre word's Huffman path in ``syn1``
+  (label ``1 - code``), the same rows C uses for every pair of the window;
+  saturated outputs give no update, as in C. Here the only change is (b).
+
+This is the gradient C follows, except that (a) with negative sampling one
+set of noise words serves all context words of a window, and (b) a window's
+updates are applied together rather than pair by pair. Each output row is
+loaded once per window instead of once per pair, and there are ``2 * window``
+times fewer draws, which is where the speed comes from. The accuracy cost is
+small (see README, *Speed*). The window shrink, the subsampling, the
+sentences and the thread slices are C's, and the random stream is C's LCG;
+only the number and use of the negative draws differ.
+"""
+import numpy as np
+from numba import njit
+
+from .huffman import MAX_CODE_LENGTH
+from .simd import F0, F1, FMAX, dot, sigmoid_index
+from .tables import draw_negative
+
+
+@njit(cache=True, inline="always")
+def skipgram_window(sen, position, length, shrink, window, word, alpha, next_random, model, tree, tables, settings, scratch):
+    """Train centre word ``sen[position]`` against its window; returns the random state."""
+    syn0 = model.syn0
+    size = syn0.shape[1]
+    context, targets, labels, gradient, context_update = scratch
+    m = 0
+    for a in range(shrink, 2 * window + 1 - shrink):
+        c = position - window + a
+        if a == window or c < 0 or c >= length:
+            continue
+        context[m] = sen[c]
+        m += 1
+    if m == 0:
+        return next_random
+    context_update[:m, :size] = F0
+    if settings.hs:
+        n = tree.lengths[word]
+        for d in range(n):
+            targets[d] = tree.points[word, d]
+            labels[d] = F1 - np.float32(tree.codes[word, d])
+        _update_block(syn0, context, m, model.syn1, targets, labels, n, True, alpha, tables.exp_table, scratch, size)
+    if settings.negative > 0:
+        targets[0] = word
+        labels[0] = F1
+        n = 1
+        for _ in range(settings.negative):
+            target, next_random = draw_negative(
+                next_random, tables.unigram_starts, tables.unigram_buckets, tables.unigram_size, settings.vocab_size
+            )
+            if target != word:
+                targets[n] = target
+                labels[n] = F0
+                n += 1
+        _update_block(syn0, context, m, model.syn1neg, targets, labels, n, False, alpha, tables.exp_table, scratch, size)
+    for j in range(m):
+        row = context[j]
+        for c in range(size):
+            syn0[row, c] += context_update[j, c]
+    return next_random
+
+
+@njit(cache=True, inline="always")
+def _update_block(syn0, context, m, output, targets, labels, n, skip_saturated, alpha, exp_table, scratch, size):
+    """``G = alpha (labels - sigmoid(X Y^T))``; ``context_update += G Y``; ``Y += G^T X``.
+
+    ``skip_saturated`` is hierarchical softmax's rule (no update where
+    ``|f| >= MAX_EXP``); otherwise saturated outputs are clamped to 0 or 1.
+    """
+    gradient, context_update = scratch[3], scratch[4]
+    for j in range(m):
+        for k in range(n):
+            f = dot(syn0, context[j], output, targets[k], size, False)
+            label = labels[k]
+            if skip_saturated and (f <= -FMAX or f >= FMAX):
+                gradient[j, k] = F0
+            elif f > FMAX:
+                gradient[j, k] = (label - F1) * alpha
+            elif f < -FMAX:
+                gradient[j, k] = label * alpha
+            else:
+                gradient[j, k] = (label - exp_table[sigmoid_index(f)]) * alpha
+    for j in range(m):
+        for k in range(n):
+            g = gradient[j, k]
+            row = targets[k]
+            for c in range(size):
+                context_update[j, c] += g * output[row, c]
+    for k in range(n):
+        row = targets[k]
+        for j in range(m):
+            g = gradient[j, k]
+            source = context[j]
+            for c in range(size):
+                output[row, c] += g * syn0[source, c]
+
+
+def scratch_shapes(window, negative, size):
+    """Per-slice scratch: context ids, output rows and labels, the gradient block, the context updates."""
+    outputs = max(negative + 1, MAX_CODE_LENGTH)
+    return dict(
+        context=((2 * window,), np.int64),
+        targets=((outputs,), np.int64),
+        labels=((outputs,), np.float32),
+        gradient=((2 * window, outputs), np.float32),
+        context_update=((2 * window, size), np.float32),
+    )
