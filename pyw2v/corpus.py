@@ -37,7 +37,8 @@ REDUCE_THRESHOLD = 21_000_000
 _WORD_LEN, _TOKENS, _MIN_REDUCE, _ACTIVE_PROBES, _NEXT_PROBE = range(5)
 
 Probes = namedtuple("Probes", "offsets token_index partial partial_len active")
-ScanResult = namedtuple("ScanResult", "table probes")
+# reduced: ReduceVocab pruned the table, so the ids emitted before it are stale.
+ScanResult = namedtuple("ScanResult", "table probes reduced")
 
 
 def new_probes(offsets):
@@ -184,7 +185,7 @@ def scan_corpus(path, table, frozen, probe_offsets=(), debug=0, on_ids=None):
     for probe in np.flatnonzero(probes.active):
         probes.token_index[probe] = state[_TOKENS]
         probes.partial_len[probe] = 0
-    return ScanResult(table, probes)
+    return ScanResult(table, probes, state[_MIN_REDUCE] > 1)
 
 
 def corpus_size(path):

@@ -1,7 +1,8 @@
 """The corpus held in memory as a varint byte stream of word ids.
 
-C re-reads the text file every epoch. pyw2v reads it twice, once to count
-the vocabulary and once to encode it, and then trains from this stream: each
+C re-reads the text file every epoch. pyw2v reads it once, counting the
+vocabulary and keeping each token's id in order of first appearance, then
+re-encodes that stream with C's ids (:func:`transcode`) and trains from it: each
 id is stored in 7-bit groups, low group first, with the high bit set on all
 but the last byte. Words are in C's order, most frequent first, so the most
 frequent 127 words take one byte, the next 16,257 two: about 1.6 bytes a
@@ -36,16 +37,22 @@ class StreamWriter:
             self.used, done = _encode(ids, done, self.data, self.used)
             if done == len(ids):
                 break
-            # Only when the vocabulary's counts undercount the corpus (-read-vocab).
+            # Only when the expected size was a guess: -read-vocab counts, or a compressed corpus.
             grown = np.empty(2 * len(self.data), dtype=np.uint8)
             grown[: self.used] = self.data[: self.used]
             self.data = grown
         self.tokens += len(ids)
         self.marks.append((self.tokens, self.used))
 
-    def finish(self, tokens):
-        """The stream (trimmed) and the byte offset of each token index in ``tokens``."""
-        data = self.data if self.used == len(self.data) else self.data[: self.used].copy()
+    def finish(self, tokens, trim=True):
+        """The stream and the byte offset of each token index in ``tokens``.
+
+        Without ``trim`` the stream is a view of the writer's buffer, whose
+        unused tail costs address space but no memory (it is never touched).
+        """
+        data = self.data[: self.used]
+        if trim and self.used < len(self.data):
+            data = data.copy()
         self.data = None
         mark_tokens = np.array([mark[0] for mark in self.marks])
         offsets = []
@@ -103,3 +110,35 @@ def read_id(stream, position):
         value |= (byte & 127) << shift
         shift += 7
     return value, position + 1
+
+
+@njit(cache=True)
+def transcode(stream, new_ids, marks, out):
+    """Re-encode ``stream`` into ``out`` with each id replaced by ``new_ids[id]``.
+
+    Ids mapped to -1 are dropped (words under -min-count, which C's training
+    skips). ``marks`` are nondecreasing byte offsets of tokens in ``stream``;
+    returns the bytes written and each mark's offset in ``out``.
+    """
+    moved = np.empty(len(marks), dtype=np.int64)
+    mark = 0
+    position = 0
+    written = 0
+    while position < len(stream):
+        while mark < len(marks) and marks[mark] == position:
+            moved[mark] = written
+            mark += 1
+        old, position = read_id(stream, position)
+        value = np.int64(new_ids[old])
+        if value < 0:
+            continue
+        while value >= 128:
+            out[written] = (value & 127) | 128
+            value >>= 7
+            written += 1
+        out[written] = value
+        written += 1
+    while mark < len(marks):
+        moved[mark] = written
+        mark += 1
+    return written, moved

@@ -71,7 +71,7 @@ def _train(options, out, fit=True):
     """C's TrainModel up to the output; without ``fit`` it stops after saving the vocabulary."""
     debug = options.debug
     print(f"Starting training using file {options.train}", file=out, flush=True)
-    vocab = prepare_vocabulary(options)
+    vocab, first_pass = prepare_vocabulary(options, keep_tokens=fit)
     if debug > 0:
         print(f"Vocab size: {vocab.size}", file=out)
         print(f"Words in train file: {vocab.train_words}", file=out, flush=True)
@@ -79,7 +79,8 @@ def _train(options, out, fit=True):
         save_vocab(options.save_vocab, vocab)
     if not fit:
         return None
-    corpus = encode_corpus(options, vocab)
+    corpus = encode_corpus(options, vocab, first_pass)
+    del first_pass  # the first-appearance stream: free it before the weights are allocated
     size = options.size
     syn0 = initial_syn0(vocab.size, size)
     empty = np.zeros((0, size), dtype=np.float32)

@@ -97,3 +97,30 @@ def test_compressed_corpus_encodes_like_plain(lee_corpus, tmp_path):
     for ours, theirs in zip(plain[2:], compressed[2:]):
         np.testing.assert_array_equal(ours, theirs)
     assert plain[3][1] > 0  # slices really start inside the corpus
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3, 5, 7])
+def test_one_pass_encoding_equals_a_second_pass(tmp_path, threads):
+    # Rare words (dropped by -min-count 2) sit next to the slice starts, and
+    # slices start inside words: the kept first-pass stream must re-encode to
+    # exactly what reading the text again with the final vocabulary gives.
+    from pyw2v.prepare import encode_corpus, prepare_vocabulary
+
+    rng = np.random.default_rng(threads)
+    common = [b"w%d" % k for k in range(60)] + [TRICKY]
+    tokens = [common[k] for k in rng.integers(0, len(common), 3000)]
+    for k in range(40):  # each once, so under -min-count 2
+        tokens.insert(int(rng.integers(0, len(tokens))), b"rare%d" % k)
+    path = tmp_path / "mixed.txt"
+    path.write_bytes(b" ".join(tokens) + b"\nend ")
+    options = TrainOptions(train=str(path), threads=threads, min_count=2, debug=0)
+    vocab, first_pass = prepare_vocabulary(options, keep_tokens=True)
+    assert first_pass is not None
+    assert np.any(first_pass.new_ids < 0)  # some words really are dropped
+    one_pass = encode_corpus(options, vocab, first_pass)
+    two_pass = encode_corpus(options, vocab)
+    np.testing.assert_array_equal(one_pass.ids, two_pass.ids)
+    np.testing.assert_array_equal(one_pass.starts, two_pass.starts)
+    np.testing.assert_array_equal(one_pass.first_words, two_pass.first_words)
+    if threads > 1:
+        assert one_pass.starts[-1] > 0
