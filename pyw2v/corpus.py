@@ -80,7 +80,7 @@ def _emit(table, word_buf, length, frozen, out_ids, n_out, state):
     return n_out + 1
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _scan_bytes(chunk, start, base_offset, state, word_buf, eos, table, frozen, out_ids, n_out, probes):
     """Tokenize ``chunk[start:]``, carrying a word in progress over in ``word_buf``.
 
@@ -144,24 +144,29 @@ def _scan_bytes(chunk, start, base_offset, state, word_buf, eos, table, frozen, 
     return n_out, len(chunk)
 
 
-def scan_corpus(path, table, frozen, probe_offsets=(), debug=0, on_ids=None):
+def scan_corpus(path, table, frozen, probe_offsets=(), debug=0, on_ids=None, byte_range=None):
     """Stream ``path`` through the tokenizer; returns a :class:`ScanResult`.
 
     ``table`` is a :class:`~pyw2v.wordtable.WordTable`: filled and counted
     when not ``frozen``, only looked up when ``frozen``. ``on_ids`` receives
-    each chunk's token ids (a transient array) in order.
+    each chunk's token ids (a transient array) in order. ``byte_range``
+    ``(start, end)`` of a plain file scans those bytes alone, as if they
+    were the whole file; the probes must lie in it.
     """
     state = np.zeros(5, dtype=np.int64)
     state[_MIN_REDUCE] = 1
     word_buf = np.zeros(MAX_STRING, dtype=np.uint8)
     eos = np.frombuffer(b"</s>", dtype=np.uint8).copy()
     probes = new_probes(probe_offsets)
-    offset = 0
+    offset, end = byte_range or (0, None)
     next_report = 1_000_000
     with open_input(path) as stream:
+        if offset:
+            stream.seek(offset)
         while True:
+            want = CHUNK_BYTES if end is None else min(CHUNK_BYTES, end - offset)
             try:
-                data = stream.read(CHUNK_BYTES)
+                data = stream.read(want) if want > 0 else b""
             except (OSError, EOFError, ValueError) as exc:
                 raise UserError(f"cannot read {path}: {exc}") from None
             if not data:
@@ -188,11 +193,38 @@ def scan_corpus(path, table, frozen, probe_offsets=(), debug=0, on_ids=None):
     return ScanResult(table, probes, state[_MIN_REDUCE] > 1)
 
 
+def range_cuts(path, parts):
+    """Byte offsets that split a plain file into about ``parts`` ranges, each cut just after a delimiter.
+
+    A range that starts right after a space, tab or newline starts with a
+    fresh word, so scanning the ranges apart reads exactly the tokens of the
+    whole file (only the last range can end inside a word).
+    """
+    import os
+
+    size = os.path.getsize(path)
+    cuts = [0]
+    with open(path, "rb") as stream:
+        for part in range(1, parts):
+            position = max(size * part // parts, cuts[-1] + 1)
+            stream.seek(position)
+            while True:
+                block = stream.read(1 << 16)
+                found = [i for i in (block.find(b" "), block.find(b"\t"), block.find(b"\n")) if i >= 0]
+                if found or not block:
+                    break
+                position += len(block)
+            if not found:
+                break
+            cuts.append(position + min(found) + 1)
+    return [(start, end) for start, end in zip(cuts, cuts[1:] + [size]) if end > start]
+
+
 def corpus_size(path):
     """The corpus size in bytes as the tokenizer sees it (decompressed)."""
     import os
 
-    if "://" not in str(path) and os.path.isfile(path) and not _compressed(path):
+    if is_plain_file(path):
         return os.path.getsize(path)
     total = 0
     with open_input(path) as stream:
@@ -203,5 +235,10 @@ def corpus_size(path):
             total += len(data)
 
 
-def _compressed(path):
-    return str(path).lower().endswith((".gz", ".bz2", ".xz", ".zst", ".lzma"))
+def is_plain_file(path):
+    """A local, uncompressed file: its bytes are the corpus and can be read from any offset."""
+    import os
+
+    path = str(path)
+    compressed = path.lower().endswith((".gz", ".bz2", ".xz", ".zst", ".lzma"))
+    return "://" not in path and os.path.isfile(path) and not compressed

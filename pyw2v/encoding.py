@@ -66,7 +66,7 @@ class StreamWriter:
         return data, np.array(offsets, dtype=np.int64)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _encode(ids, start, out, position):
     """Encode ``ids[start:]`` at ``out[position:]``; stops early when ``out`` is full.
 
@@ -112,7 +112,7 @@ def read_id(stream, position):
     return value, position + 1
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def transcode(stream, new_ids, marks, out):
     """Re-encode ``stream`` into ``out`` with each id replaced by ``new_ids[id]``.
 

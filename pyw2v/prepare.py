@@ -10,18 +10,22 @@ time instead; pyw2v does so only when the first pass cannot serve: with
 ``-read-vocab``, or when ReduceVocab pruned the table mid-pass (past 21
 million distinct words) and so renumbered the ids already kept.
 """
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
-from .corpus import corpus_size, scan_corpus
+from .corpus import REDUCE_THRESHOLD, corpus_size, is_plain_file, range_cuts, scan_corpus
 from .encoding import StreamWriter, transcode, varint_lengths
 from .errors import UserError
 from .vocab import Vocabulary, read_vocab, sort_order
-from .wordtable import find_or_add, table_from_words, words_of
+from .wordtable import find_or_add, merge_tables, new_table, table_from_words, words_of
 
 # Compressed input of unknown size: where the first pass's stream starts.
 GUESSED_STREAM_BYTES = 64 << 20
+# Below this many bytes a thread, the first pass counts in one piece.
+MIN_RANGE_BYTES = 4 << 20
 
 
 @dataclass
@@ -35,12 +39,14 @@ class EncodedCorpus:
 
 @dataclass
 class FirstPass:
-    """The counting pass's tokens, with ids in order of first appearance."""
+    """The counting pass's tokens, per byte range, with ids in order of first appearance."""
 
-    stream: np.ndarray  # varint ids of the counting table's entries
-    starts: np.ndarray  # each thread slice's byte offset in ``stream``
+    streams: list  # per range: varint ids of that range's own counting table
+    table_ids: list  # per range: its table's id -> the merged table's id (None: the same)
+    slice_parts: np.ndarray  # the range each thread slice starts in
+    slice_offsets: np.ndarray  # and its byte offset in that range's stream
     first_words: np.ndarray  # C's id of the word a slice starting inside a word reads first, or -1
-    new_ids: np.ndarray  # table entry -> C's id, or -1 under -min-count
+    new_ids: np.ndarray  # merged table id -> C's id, or -1 under -min-count
 
 
 def prepare_corpus(options):
@@ -64,29 +70,72 @@ def prepare_vocabulary(options, keep_tokens=False):
 
 
 def _count_vocabulary(options, keep_tokens):
-    """The first pass: C's LearnVocabFromTrainFile and SortVocab."""
-    # C's vocabulary starts with </s> (count 0 until a newline is read).
-    table, _ = table_from_words([b"</s>"])
-    if keep_tokens:
-        offsets, file_size = _slice_offsets(options)
-        writer = StreamWriter(file_size or GUESSED_STREAM_BYTES)
-        scan = scan_corpus(options.train, table, False, offsets, options.debug, on_ids=writer)
+    """The first pass: C's LearnVocabFromTrainFile and SortVocab.
+
+    A plain file is cut into byte ranges at delimiters, one per thread, each
+    counted in its own table at the same time; merging the tables in file
+    order gives C's table (words in order of first appearance, with their
+    counts). Should the merged table pass ReduceVocab's limit, where C would
+    have pruned it mid-pass, the file is counted again in one piece.
+    """
+    offsets, file_size = _slice_offsets(options) if keep_tokens else ([], 0)
+    ranges = _count_ranges(options)
+    if len(ranges) > 1:
+        with ThreadPoolExecutor(len(ranges)) as workers:
+            parts = list(workers.map(lambda r: _count_range(options, r, offsets, keep_tokens, r[0] == 0), ranges))
     else:
-        scan = scan_corpus(options.train, table, False, debug=options.debug)
-    table = scan.table
+        parts = [_count_range(options, None, offsets, keep_tokens, True)]
+    table, table_ids = parts[0][0].table, [None]
+    for scan, _ in parts[1:]:
+        table, ids = merge_tables(table, scan.table)
+        table_ids.append(ids)
+    if len(parts) > 1 and (table.meta[0] > REDUCE_THRESHOLD or any(scan.reduced for scan, _ in parts)):
+        parts, table_ids = [_count_range(options, None, offsets, keep_tokens, True)], [None]
+        table = parts[0][0].table
     counts = table.counts[: table.meta[0]]
     order = sort_order(counts, options.min_count)
     vocab = Vocabulary(words_of(table, order), counts[order].copy())
-    if not keep_tokens or scan.reduced:
+    if not keep_tokens or parts[0][0].reduced:  # ReduceVocab renumbered the ids kept so far
         return vocab, None
-    # The stream is untrimmed: a varint id never takes more bytes than the
-    # word and its delimiter, so the buffer (the file's size) never grows,
-    # and its untouched tail is address space, not memory.
-    stream, starts = writer.finish(scan.probes.token_index, trim=False)
     new_ids = np.full(len(counts), -1, dtype=np.int32)
     new_ids[order] = np.arange(len(order), dtype=np.int32)
-    first_words = _first_words(table, scan.probes, new_ids)
-    return vocab, FirstPass(stream, starts, first_words, new_ids)
+    streams, slice_parts, slice_offsets, first_words = [], [], [], []
+    for part, (scan, writer) in enumerate(parts):
+        # Untrimmed: a varint id never takes more bytes than its word and
+        # delimiter, so the buffer (the range's size) never grows, and its
+        # untouched tail is address space, not memory.
+        stream, starts = writer.finish(scan.probes.token_index, trim=False)
+        streams.append(stream)
+        slice_parts += [part] * len(starts)
+        slice_offsets += list(starts)
+        first_words += list(_first_words(table, scan.probes, new_ids))
+    return vocab, FirstPass(
+        streams, table_ids, np.array(slice_parts), np.array(slice_offsets, dtype=np.int64),
+        np.array(first_words, dtype=np.int64), new_ids,
+    )
+
+
+def _count_ranges(options):
+    """The byte ranges counted side by side: one per thread for a big plain file, else the whole input."""
+    parts = options.threads
+    if parts < 2 or not is_plain_file(options.train) or os.path.getsize(options.train) < parts * MIN_RANGE_BYTES:
+        return [None]
+    return range_cuts(options.train, parts)
+
+
+def _count_range(options, byte_range, offsets, keep_tokens, first):
+    """Count one byte range (or the whole input) into a fresh table; returns the scan and its stream writer."""
+    start, end = byte_range or (0, None)
+    inside = [offset for offset in offsets if offset >= start and (end is None or offset < end)]
+    # C's vocabulary starts with </s> (count 0 until a newline is read).
+    table = table_from_words([b"</s>"])[0] if first else new_table()
+    writer = None
+    if keep_tokens:
+        plain = is_plain_file(options.train)
+        writer = StreamWriter(end - start if end else os.path.getsize(options.train) if plain else GUESSED_STREAM_BYTES)
+    debug = options.debug if first else 0
+    scan = scan_corpus(options.train, table, False, inside, debug, on_ids=writer, byte_range=byte_range)
+    return scan, writer
 
 
 def _slice_offsets(options):
@@ -120,7 +169,15 @@ def encode_corpus(options, vocab, first_pass=None):
     expected_bytes = (vocab.counts * varint_lengths(vocab.size)).sum()
     if first_pass is not None:
         ids = np.empty(expected_bytes, dtype=np.uint8)
-        written, starts = transcode(first_pass.stream, first_pass.new_ids, first_pass.starts, ids)
+        starts = np.empty(len(first_pass.slice_parts), dtype=np.int64)
+        written = 0
+        for part, stream in enumerate(first_pass.streams):
+            mapping = first_pass.table_ids[part]
+            new_ids = first_pass.new_ids if mapping is None else first_pass.new_ids[mapping]
+            inside = first_pass.slice_parts == part
+            count, moved = transcode(stream, new_ids, first_pass.slice_offsets[inside], ids[written:])
+            starts[inside] = written + moved
+            written += count
         assert written == expected_bytes
         return EncodedCorpus(ids, starts, first_pass.first_words)
     offsets, _ = _slice_offsets(options)

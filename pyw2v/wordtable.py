@@ -162,6 +162,34 @@ def reduce_vocab(table, min_reduce):
     return remap
 
 
+def merge_tables(table, other):
+    """Add ``other``'s words to ``table`` in ``other``'s id order, summing counts.
+
+    Words new to ``table`` get the next ids, so merging the tables of
+    consecutive parts of a corpus, in order, numbers the words by first
+    appearance in the whole, as one table filled from the start would.
+    Returns the (possibly grown) table and ``other``'s id -> ``table`` id.
+    """
+    n_other = int(other.meta[0])
+    table = reserve(table, n_other, int(other.meta[1]))
+    total = int(table.meta[0]) + n_other
+    if 2 * (total + 8) > len(table.slots):
+        slots = np.full(_slot_count(2 * total + 8), -1, dtype=np.int32)
+        _rehash(table.pool, table.starts, table.lengths, int(table.meta[0]), slots)
+        table = table._replace(slots=slots)
+    ids = np.empty(n_other, dtype=np.int32)
+    _merge_into(table, other, ids)
+    return table, ids
+
+
+@njit(cache=True)
+def _merge_into(table, other, ids):
+    for word in range(other.meta[0]):
+        merged = find_or_add(table, other.pool, other.starts[word], other.lengths[word], True)
+        table.counts[merged] += other.counts[word]
+        ids[word] = merged
+
+
 def table_from_words(words):
     """A table holding ``words``; returns it and each table id's first position in ``words``.
 

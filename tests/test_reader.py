@@ -100,11 +100,12 @@ def test_compressed_corpus_encodes_like_plain(lee_corpus, tmp_path):
 
 
 @pytest.mark.parametrize("threads", [1, 2, 3, 5, 7])
-def test_one_pass_encoding_equals_a_second_pass(tmp_path, threads):
+def test_one_pass_in_ranges_equals_one_table_and_a_second_pass(tmp_path, monkeypatch, threads):
     # Rare words (dropped by -min-count 2) sit next to the slice starts, and
-    # slices start inside words: the kept first-pass stream must re-encode to
-    # exactly what reading the text again with the final vocabulary gives.
-    from pyw2v.prepare import encode_corpus, prepare_vocabulary
+    # slices start inside words. Counted in one byte range per thread, merged,
+    # and re-encoded, the first pass must give the vocabulary of one table
+    # over the whole file and the stream a second pass over the text gives.
+    from pyw2v import prepare
 
     rng = np.random.default_rng(threads)
     common = [b"w%d" % k for k in range(60)] + [TRICKY]
@@ -114,13 +115,18 @@ def test_one_pass_encoding_equals_a_second_pass(tmp_path, threads):
     path = tmp_path / "mixed.txt"
     path.write_bytes(b" ".join(tokens) + b"\nend ")
     options = TrainOptions(train=str(path), threads=threads, min_count=2, debug=0)
-    vocab, first_pass = prepare_vocabulary(options, keep_tokens=True)
-    assert first_pass is not None
+    whole_vocab, _ = prepare.prepare_vocabulary(options)  # a small file is counted in one piece
+    second_pass = prepare.encode_corpus(options, whole_vocab)
+
+    monkeypatch.setattr(prepare, "MIN_RANGE_BYTES", 64)
+    vocab, first_pass = prepare.prepare_vocabulary(options, keep_tokens=True)
+    assert len(first_pass.streams) == threads
     assert np.any(first_pass.new_ids < 0)  # some words really are dropped
-    one_pass = encode_corpus(options, vocab, first_pass)
-    two_pass = encode_corpus(options, vocab)
-    np.testing.assert_array_equal(one_pass.ids, two_pass.ids)
-    np.testing.assert_array_equal(one_pass.starts, two_pass.starts)
-    np.testing.assert_array_equal(one_pass.first_words, two_pass.first_words)
+    assert vocab.words == whole_vocab.words
+    np.testing.assert_array_equal(vocab.counts, whole_vocab.counts)
+    one_pass = prepare.encode_corpus(options, vocab, first_pass)
+    np.testing.assert_array_equal(one_pass.ids, second_pass.ids)
+    np.testing.assert_array_equal(one_pass.starts, second_pass.starts)
+    np.testing.assert_array_equal(one_pass.first_words, second_pass.first_words)
     if threads > 1:
-        assert one_pass.starts[-1] > 0
+        assert second_pass.starts[-1] > 0
