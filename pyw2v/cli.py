@@ -1,9 +1,33 @@
 """The ``pyw2v`` command: word2vec.c's command line."""
+import ctypes
 import sys
 
-from .errors import run_command
-from .options import parse_arguments, usage_text
-from .train import run
+M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
+
+
+def _return_big_blocks_to_the_system():
+    """Have glibc serve every block of 128 KiB or more by mmap, for the whole process.
+
+    By default glibc raises this threshold (up to 32 MiB) each time a big
+    block is freed, after which buffers of that size come from its heaps and
+    may stay resident when freed. The corpus passes allocate and free many
+    such buffers (per-chunk id arrays, the counting tables of the worker
+    threads), which then sat under the weights for the whole run: 30 MiB of
+    peak memory on wiki100m. A fixed threshold gives them back at once. Done
+    here, before Numba and NumPy load, because it is a choice for the whole
+    process, which the command owns and the library does not.
+    """
+    try:
+        ctypes.CDLL("libc.so.6").mallopt(M_MMAP_THRESHOLD, 128 * 1024)
+    except (OSError, AttributeError):
+        pass  # not glibc: nothing to tune
+
+
+_return_big_blocks_to_the_system()
+
+from .errors import run_command  # noqa: E402  (after the allocator is set)
+from .options import parse_arguments, usage_text  # noqa: E402
+from .train import run  # noqa: E402
 
 
 def main(argv=None):
