@@ -70,28 +70,9 @@ def prepare_vocabulary(options, keep_tokens=False):
 
 
 def _count_vocabulary(options, keep_tokens):
-    """The first pass: C's LearnVocabFromTrainFile and SortVocab.
-
-    A plain file is cut into byte ranges at delimiters, one per thread, each
-    counted in its own table at the same time; merging the tables in file
-    order gives C's table (words in order of first appearance, with their
-    counts). Should the merged table pass ReduceVocab's limit, where C would
-    have pruned it mid-pass, the file is counted again in one piece.
-    """
-    offsets, file_size = _slice_offsets(options) if keep_tokens else ([], 0)
-    ranges = _count_ranges(options)
-    if len(ranges) > 1:
-        with ThreadPoolExecutor(len(ranges)) as workers:
-            parts = list(workers.map(lambda r: _count_range(options, r, offsets, keep_tokens, r[0] == 0), ranges))
-    else:
-        parts = [_count_range(options, None, offsets, keep_tokens, True)]
-    table, table_ids = parts[0][0].table, [None]
-    for scan, _ in parts[1:]:
-        table, ids = merge_tables(table, scan.table)
-        table_ids.append(ids)
-    if len(parts) > 1 and (table.meta[0] > REDUCE_THRESHOLD or any(scan.reduced for scan, _ in parts)):
-        parts, table_ids = [_count_range(options, None, offsets, keep_tokens, True)], [None]
-        table = parts[0][0].table
+    """The first pass: C's LearnVocabFromTrainFile and SortVocab."""
+    offsets = _slice_offsets(options) if keep_tokens else []
+    table, parts, table_ids = _count_parts(options, offsets, keep_tokens)
     counts = table.counts[: table.meta[0]]
     order = sort_order(counts, options.min_count)
     vocab = Vocabulary(words_of(table, order), counts[order].copy())
@@ -109,10 +90,34 @@ def _count_vocabulary(options, keep_tokens):
         slice_parts += [part] * len(starts)
         slice_offsets += list(starts)
         first_words += list(_first_words(table, scan.probes, new_ids))
-    return vocab, FirstPass(
+    first_pass = FirstPass(
         streams, table_ids, np.array(slice_parts), np.array(slice_offsets, dtype=np.int64),
         np.array(first_words, dtype=np.int64), new_ids,
     )
+    return vocab, first_pass
+
+
+def _count_parts(options, offsets, keep_tokens):
+    """Count the corpus; returns C's table, each part's ``(scan, stream writer)`` and table ids.
+
+    A plain file is cut into byte ranges at delimiters, one per thread, each
+    counted in its own table at the same time; merging the tables in file
+    order gives C's table (words in order of first appearance, with their
+    counts). Should the merged table pass ReduceVocab's limit, where C would
+    have pruned it mid-pass, the file is counted again in one piece.
+    """
+    ranges = _count_ranges(options)
+    if len(ranges) > 1:
+        with ThreadPoolExecutor(len(ranges)) as workers:
+            parts = list(workers.map(lambda r: _count_range(options, r, offsets, keep_tokens), ranges))
+        table, table_ids = parts[0][0].table, [None]
+        for scan, _ in parts[1:]:
+            table, ids = merge_tables(table, scan.table)
+            table_ids.append(ids)
+        if table.meta[0] <= REDUCE_THRESHOLD and not any(scan.reduced for scan, _ in parts):
+            return table, parts, table_ids
+    parts = [_count_range(options, None, offsets, keep_tokens)]
+    return parts[0][0].table, parts, [None]
 
 
 def _count_ranges(options):
@@ -123,9 +128,10 @@ def _count_ranges(options):
     return range_cuts(options.train, parts)
 
 
-def _count_range(options, byte_range, offsets, keep_tokens, first):
+def _count_range(options, byte_range, offsets, keep_tokens):
     """Count one byte range (or the whole input) into a fresh table; returns the scan and its stream writer."""
     start, end = byte_range or (0, None)
+    first = start == 0
     inside = [offset for offset in offsets if offset >= start and (end is None or offset < end)]
     # C's vocabulary starts with </s> (count 0 until a newline is read).
     table = table_from_words([b"</s>"])[0] if first else new_table()
@@ -139,10 +145,10 @@ def _count_range(options, byte_range, offsets, keep_tokens, first):
 
 
 def _slice_offsets(options):
-    """Where C's threads start reading (``file_size / threads * t``), and the file size (0 if one thread)."""
+    """Where C's threads start reading: ``file_size / threads * t``."""
     threads = options.threads
     file_size = corpus_size(options.train) if threads > 1 else 0
-    return [file_size // threads * t for t in range(threads)], file_size
+    return [file_size // threads * t for t in range(threads)]
 
 
 def _first_words(table, probes, table_ids):
@@ -180,7 +186,7 @@ def encode_corpus(options, vocab, first_pass=None):
             written += count
         assert written == expected_bytes
         return EncodedCorpus(ids, starts, first_pass.first_words)
-    offsets, _ = _slice_offsets(options)
+    offsets = _slice_offsets(options)
     table, vocab_id = table_from_words(vocab.words)
     vocab_id = vocab_id.astype(np.int32)
     writer = StreamWriter(expected_bytes)
