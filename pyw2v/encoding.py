@@ -79,12 +79,7 @@ def _encode(ids, start, out, position):
             width += 1
         if position + width > len(out):
             return position, k
-        while value >= 128:
-            out[position] = (value & 127) | 128
-            value >>= 7
-            position += 1
-        out[position] = value
-        position += 1
+        position = write_id(out, position, value)
     return position, len(ids)
 
 
@@ -96,6 +91,17 @@ def skip_ids(stream, position, count):
             position += 1
         position += 1
     return position
+
+
+@njit(cache=True, inline="always")
+def write_id(out, position, value):
+    """Store id ``value`` at byte ``position`` of ``out``; returns the position after it."""
+    while value >= 128:
+        out[position] = (value & 127) | 128
+        value >>= 7
+        position += 1
+    out[position] = value
+    return position + 1
 
 
 @njit(cache=True, inline="always")
@@ -130,14 +136,8 @@ def transcode(stream, new_ids, marks, out):
             mark += 1
         old, position = read_id(stream, position)
         value = np.int64(new_ids[old])
-        if value < 0:
-            continue
-        while value >= 128:
-            out[written] = (value & 127) | 128
-            value >>= 7
-            written += 1
-        out[written] = value
-        written += 1
+        if value >= 0:
+            written = write_id(out, written, value)
     while mark < len(marks):
         moved[mark] = written
         mark += 1
