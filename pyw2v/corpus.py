@@ -144,14 +144,16 @@ def _scan_bytes(chunk, start, base_offset, state, word_buf, eos, table, frozen, 
     return n_out, len(chunk)
 
 
-def scan_corpus(path, table, frozen, probe_offsets=(), debug=0, on_ids=None, byte_range=None):
+def scan_corpus(path, table, frozen, probe_offsets=(), debug=0, on_ids=None, byte_range=None, cancel=None):
     """Stream ``path`` through the tokenizer; returns a :class:`ScanResult`.
 
     ``table`` is a :class:`~pyw2v.wordtable.WordTable`: filled and counted
     when not ``frozen``, only looked up when ``frozen``. ``on_ids`` receives
     each chunk's token ids (a transient array) in order. ``byte_range``
     ``(start, end)`` of a plain file scans those bytes alone, as if they
-    were the whole file; the probes must lie in it.
+    were the whole file; the probes must lie in it. Once ``cancel`` (a
+    :class:`threading.Event`) is set, the scan stops at the next chunk and
+    its result is meaningless.
     """
     state = np.zeros(5, dtype=np.int64)
     state[_MIN_REDUCE] = 1
@@ -163,7 +165,7 @@ def scan_corpus(path, table, frozen, probe_offsets=(), debug=0, on_ids=None, byt
     with open_input(path) as stream:
         if offset:
             stream.seek(offset)
-        while True:
+        while cancel is None or not cancel.is_set():
             want = CHUNK_BYTES if end is None else min(CHUNK_BYTES, end - offset)
             try:
                 data = stream.read(want) if want > 0 else b""

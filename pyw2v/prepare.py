@@ -11,6 +11,7 @@ time instead; pyw2v does so only when the first pass cannot serve: with
 million distinct words) and so renumbered the ids already kept.
 """
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -108,8 +109,14 @@ def _count_parts(options, offsets, keep_tokens):
     """
     ranges = _count_ranges(options)
     if len(ranges) > 1:
+        cancel = threading.Event()
         with ThreadPoolExecutor(len(ranges)) as workers:
-            parts = list(workers.map(lambda r: _count_range(options, r, offsets, keep_tokens), ranges))
+            futures = [workers.submit(_count_range, options, r, offsets, keep_tokens, cancel) for r in ranges]
+            try:
+                parts = [future.result() for future in futures]
+            except BaseException:
+                cancel.set()  # Ctrl-C: the other ranges stop at their next chunk, not at their end
+                raise
         table, table_ids = parts[0][0].table, [None]
         for scan, _ in parts[1:]:
             table, ids = merge_tables(table, scan.table)
@@ -128,7 +135,7 @@ def _count_ranges(options):
     return range_cuts(options.train, parts)
 
 
-def _count_range(options, byte_range, offsets, keep_tokens):
+def _count_range(options, byte_range, offsets, keep_tokens, cancel=None):
     """Count one byte range (or the whole input) into a fresh table; returns the scan and its stream writer."""
     start, end = byte_range or (0, None)
     first = start == 0
@@ -140,7 +147,7 @@ def _count_range(options, byte_range, offsets, keep_tokens):
         plain = is_plain_file(options.train)
         writer = StreamWriter(end - start if end else os.path.getsize(options.train) if plain else GUESSED_STREAM_BYTES)
     debug = options.debug if first else 0
-    scan = scan_corpus(options.train, table, False, inside, debug, on_ids=writer, byte_range=byte_range)
+    scan = scan_corpus(options.train, table, False, inside, debug, writer, byte_range, cancel)
     return scan, writer
 
 

@@ -130,3 +130,40 @@ def test_one_pass_in_ranges_equals_one_table_and_a_second_pass(tmp_path, monkeyp
     np.testing.assert_array_equal(one_pass.first_words, second_pass.first_words)
     if threads > 1:
         assert second_pass.starts[-1] > 0
+
+
+def test_interrupting_one_range_cancels_the_others(tmp_path, monkeypatch):
+    # Ctrl-C reaches the main thread while the ranges are being counted: the
+    # other ranges must stop at their next chunk instead of reading to their end.
+    from pyw2v import prepare
+
+    path = tmp_path / "words.txt"
+    path.write_bytes(b"alpha beta gamma delta " * 400)
+    monkeypatch.setattr(prepare, "MIN_RANGE_BYTES", 64)
+    seen = []
+
+    def count_range(options, byte_range, offsets, keep_tokens, cancel=None):
+        if byte_range[0] == 0:
+            raise KeyboardInterrupt
+        seen.append(cancel.wait(timeout=10))
+        return prepare.scan_corpus(options.train, prepare.new_table(), False, byte_range=byte_range, cancel=cancel), None
+
+    monkeypatch.setattr(prepare, "_count_range", count_range)
+    with pytest.raises(KeyboardInterrupt):
+        prepare.prepare_vocabulary(TrainOptions(train=str(path), threads=3, debug=0))
+    assert seen == [True, True]
+
+
+def test_a_cancelled_scan_reads_nothing_more(tmp_path):
+    import threading
+
+    path = tmp_path / "words.txt"
+    path.write_bytes(b"alpha beta gamma delta " * 400)
+    cancel = threading.Event()
+    cancel.set()
+    table, _ = table_from_words([b"</s>"])
+    chunks = []
+    scan_corpus(str(path), table, False, on_ids=chunks.append, cancel=cancel)
+    assert chunks == [] and table.meta[0] == 1
+    scan = scan_corpus(str(path), table, False, on_ids=chunks.append)  # the same scan, not cancelled
+    assert sum(len(chunk) for chunk in chunks) == 1600 and scan.table.meta[0] == 5
