@@ -147,6 +147,73 @@ def _learning_rate(settings, words_done):
     return alpha
 
 
+@njit(cache=True, inline="always")
+def train_position(t, sen, position, length, alpha, next_random, model, tree, tables, settings, state):
+    """Train the word at ``sen[position]`` with slice ``t``'s scratch; returns the random state.
+
+    C's per-word step: draw the window shrink, then CBOW (average the
+    context, one update of the output, the error added to every context
+    row), skip-gram pair by pair, or with ``-fast`` skip-gram a window at a
+    time (:mod:`pyw2v.window_batch`).
+    """
+    syn0 = model.syn0
+    size = syn0.shape[1]
+    window = settings.window
+    neu1 = state.neu1[t : t + 1]
+    neu1e = state.neu1e[t]
+    word = np.int64(sen[position])
+    neu1[0, :] = F0
+    neu1e[:] = F0
+    next_random = lcg_next(next_random)
+    shrink = np.int64(next_random % np.uint64(window))
+    if settings.cbow:
+        context = 0
+        for a in range(shrink, 2 * window + 1 - shrink):
+            c = position - window + a
+            if a == window or c < 0 or c >= length:
+                continue
+            last_word = sen[c]
+            for k in range(size):
+                neu1[0, k] += syn0[last_word, k]
+            context += 1
+        if context:
+            divisor = np.float32(context)
+            for k in range(size):
+                neu1[0, k] /= divisor
+            if settings.hs:
+                _hierarchical_softmax(neu1, 0, word, alpha, model, tree, tables.exp_table, neu1e, size, settings.exact)
+            if settings.negative > 0:
+                next_random = _negative_sampling(neu1, 0, word, alpha, next_random, model, tables, settings, neu1e, size)
+            for a in range(shrink, 2 * window + 1 - shrink):
+                c = position - window + a
+                if a == window or c < 0 or c >= length:
+                    continue
+                last_word = sen[c]
+                for k in range(size):
+                    syn0[last_word, k] += neu1e[k]
+    elif settings.fast:
+        scratch = (state.context[t], state.targets[t], state.labels[t], state.gradient[t], state.context_update[t])
+        next_random = skipgram_window(
+            sen, position, length, shrink, window, word, alpha, next_random, model, tree, tables, settings, scratch
+        )
+    else:
+        for a in range(shrink, 2 * window + 1 - shrink):
+            c = position - window + a
+            if a == window or c < 0 or c >= length:
+                continue
+            last_word = np.int64(sen[c])
+            neu1e[:] = F0
+            if settings.hs:
+                _hierarchical_softmax(syn0, last_word, word, alpha, model, tree, tables.exp_table, neu1e, size, settings.exact)
+            if settings.negative > 0:
+                next_random = _negative_sampling(
+                    syn0, last_word, word, alpha, next_random, model, tables, settings, neu1e, size
+                )
+            for k in range(size):
+                syn0[last_word, k] += neu1e[k]
+    return next_random
+
+
 @njit(cache=True, nogil=True)
 def run_slice(t, model, tree, tables, settings, stream, state):
     """Run slice ``t`` for about ``settings.budget`` words (C's TrainModelThread loop).
@@ -155,14 +222,9 @@ def run_slice(t, model, tree, tables, settings, stream, state):
     """
     counters = state.counters[t]
     sen = state.sen[t]
-    neu1 = state.neu1[t : t + 1]
-    neu1e = state.neu1e[t]
     next_random = state.rng[t]
     alpha = state.alpha[t]
-    syn0 = model.syn0
-    size = syn0.shape[1]
     ids = stream.ids
-    window = settings.window
     share = settings.train_words // settings.num_threads
     # C's thread-local variables live in registers while the slice runs: rows
     # of a shared array written per word by two threads would share a cache
@@ -222,62 +284,7 @@ def run_slice(t, model, tree, tables, settings, stream, state):
             sentence_position = 0
         length = sentence_length
         position = sentence_position
-        word = np.int64(sen[position])
-        neu1[0, :] = F0
-        neu1e[:] = F0
-        next_random = lcg_next(next_random)
-        shrink = np.int64(next_random % np.uint64(window))
-        if settings.cbow:
-            context = 0
-            for a in range(shrink, 2 * window + 1 - shrink):
-                c = position - window + a
-                if a == window or c < 0 or c >= length:
-                    continue
-                last_word = sen[c]
-                for k in range(size):
-                    neu1[0, k] += syn0[last_word, k]
-                context += 1
-            if context:
-                divisor = np.float32(context)
-                for k in range(size):
-                    neu1[0, k] /= divisor
-                if settings.hs:
-                    _hierarchical_softmax(
-                        neu1, 0, word, alpha, model, tree, tables.exp_table, neu1e, size, settings.exact
-                    )
-                if settings.negative > 0:
-                    next_random = _negative_sampling(
-                        neu1, 0, word, alpha, next_random, model, tables, settings, neu1e, size
-                    )
-                for a in range(shrink, 2 * window + 1 - shrink):
-                    c = position - window + a
-                    if a == window or c < 0 or c >= length:
-                        continue
-                    last_word = sen[c]
-                    for k in range(size):
-                        syn0[last_word, k] += neu1e[k]
-        elif settings.fast:
-            scratch = (state.context[t], state.targets[t], state.labels[t], state.gradient[t], state.context_update[t])
-            next_random = skipgram_window(
-                sen, position, length, shrink, window, word, alpha, next_random, model, tree, tables, settings, scratch
-            )
-        else:
-            for a in range(shrink, 2 * window + 1 - shrink):
-                c = position - window + a
-                if a == window or c < 0 or c >= length:
-                    continue
-                last_word = np.int64(sen[c])
-                neu1e[:] = F0
-                if settings.hs:
-                    _hierarchical_softmax(
-                        syn0, last_word, word, alpha, model, tree, tables.exp_table, neu1e, size, settings.exact
-                    )
-                if settings.negative > 0:
-                    next_random = _negative_sampling(
-                        syn0, last_word, word, alpha, next_random, model, tables, settings, neu1e, size
-                    )
-                for k in range(size):
-                    syn0[last_word, k] += neu1e[k]
+        next_random = train_position(t, sen, position, length, alpha, next_random, model, tree, tables, settings, state)
         position += 1
         sentence_position = position
         if position >= length:

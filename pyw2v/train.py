@@ -14,7 +14,7 @@ import numba
 import numpy as np
 from numba import njit
 
-from . import kernels
+from . import kernels, work_queue
 from .errors import AtomicOutput
 from .huffman import build_tree
 from .kmeans import kmeans_classes
@@ -135,17 +135,24 @@ def kernel_inputs(options, vocab, corpus):
 
 
 def _train_epochs(options, vocab, corpus, model, out):
-    """C's training threads: every slice in one kernel call, progress printed meanwhile."""
+    """C's training threads in one kernel call, progress printed meanwhile.
+
+    By default each thread trains C's slice of the corpus; with ``-fast 1``
+    the threads share the epochs' parts (:mod:`pyw2v.work_queue`).
+    """
     threads = options.threads
     tree, tables, settings, stream, state = kernel_inputs(options, vocab, corpus)
-    if threads > 1:
+    parallel = threads > 1
+    if parallel:
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-        run_slices = kernels.run_slices_parallel
-    else:
-        run_slices = kernels.run_slices_serial
-    progress = Progress(options, vocab.train_words, out)
     arguments = (model, tree, tables, settings, stream, state)
-    worker = threading.Thread(target=run_slices, args=arguments, daemon=True)
+    if options.fast:
+        run = work_queue.run_parts_parallel if parallel else work_queue.run_parts_serial
+        arguments += (work_queue.new_work_queue(stream.ids, threads),)
+    else:
+        run = kernels.run_slices_parallel if parallel else kernels.run_slices_serial
+    progress = Progress(options, vocab.train_words, out)
+    worker = threading.Thread(target=run, args=arguments, daemon=True)
     worker.start()
     try:
         while worker.is_alive():

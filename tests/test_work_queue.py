@@ -1,0 +1,124 @@
+"""``-fast 1`` scheduling: parts at id boundaries, every item once, and C's loop with one thread."""
+import numba
+import numpy as np
+import pytest
+from numba import njit, prange
+
+from pyw2v import kernels, work_queue
+from pyw2v.encoding import StreamWriter, read_id
+from pyw2v.options import TrainOptions
+from pyw2v.prepare import encode_corpus, prepare_vocabulary
+from pyw2v.train import initial_syn0, kernel_inputs
+
+
+@njit
+def _decode(ids, start, end):
+    out = []
+    while start < end:
+        word, start = read_id(ids, start)
+        out.append(word)
+    return out
+
+
+@pytest.mark.parametrize("parts", [1, 2, 7, 64, 500])
+def test_parts_start_at_ids_and_cover_the_stream(parts):
+    rng = np.random.default_rng(parts)
+    words = rng.choice([0, 5, 127, 128, 300, 20_000, 3_000_000], size=200)  # 1 to 4 bytes each
+    writer = StreamWriter(16)
+    writer(words)
+    ids, _ = writer.finish([])
+    offsets = work_queue.part_offsets(ids, parts)
+    assert len(offsets) == parts + 1 and offsets[0] == 0 and offsets[-1] == len(ids)
+    assert np.all(np.diff(offsets) >= 0)
+    assert all(o == 0 or ids[o - 1] < 128 for o in offsets)  # never inside an id
+    decoded = [w for p in range(parts) for w in _decode(ids, offsets[p], offsets[p + 1])]
+    assert decoded == list(words)
+
+
+@pytest.mark.parametrize("parts, lanes", [(1, 1), (6, 1), (6, 2), (12, 3), (2, 2)])
+def test_items_visit_every_part_once_an_epoch_alternating_lanes(parts, lanes):
+    per_lane = parts // lanes
+    for epoch in range(2):
+        order = [work_queue.item_part(epoch * parts + step, parts, lanes) for step in range(parts)]
+        assert sorted(order) == list(range(parts))
+        lane_of = [part // per_lane for part in order]
+        assert all(lane_of[k] != lane_of[k + 1] for k in range(parts - 1)) or lanes == 1
+        for lane in range(lanes):  # each lane in reading order
+            assert [p for p in order if p // per_lane == lane] == list(range(lane * per_lane, (lane + 1) * per_lane))
+
+
+@njit(parallel=True)
+def _claim_all(counter, owner, threads):
+    for t in prange(threads):
+        while True:
+            item = work_queue.fetch_add(counter, 0, 1)
+            if item >= len(owner):
+                break
+            owner[item] += t + 1
+
+
+def test_fetch_add_hands_out_each_item_exactly_once():
+    numba.set_num_threads(2)
+    counter = np.zeros(1, dtype=np.int64)
+    owner = np.zeros(2_000_000, dtype=np.int64)
+    _claim_all(counter, owner, 2)
+    # A plain read-then-write counter would hand some items to both threads (3) or skip some (0).
+    assert set(np.unique(owner)) <= {1, 2}
+    assert counter[0] == len(owner) + 2  # one failed claim per thread
+
+
+def _inputs(corpus_path, threads, iterations, **settings):
+    options = TrainOptions(
+        train=str(corpus_path), threads=threads, iter=iterations, size=20, cbow=0, negative=5, debug=0, fast=1, **settings
+    ).validate()
+    vocab, first_pass = prepare_vocabulary(options, keep_tokens=True)
+    corpus = encode_corpus(options, vocab, first_pass)
+    syn0 = initial_syn0(vocab.size, options.size)
+    model = kernels.Model(syn0, np.zeros((0, 20), np.float32), np.zeros((vocab.size, 20), np.float32))
+    return vocab, model, kernel_inputs(options, vocab, corpus)
+
+
+@pytest.fixture(scope="module")
+def one_line_corpus(tmp_path_factory, lee_corpus):
+    path = tmp_path_factory.mktemp("queue") / "one-line.txt"
+    # One newline, at the end: C then trains the last sentence rather than dropping it at end of file.
+    path.write_bytes(lee_corpus.read_bytes().replace(b"\n", b" ") + b"\n")
+    return path
+
+
+def test_one_part_one_thread_is_c_slice_loop(one_line_corpus):
+    # No blank sentence in one line, no sentence cut at the end: with one part only the scheduler differs.
+    _, by_slice, (tree, tables, settings, stream, state) = _inputs(one_line_corpus, 1, 1)
+    kernels.run_slices_serial(by_slice, tree, tables, settings, stream, state)
+    _, by_queue, (tree, tables, settings, stream, state) = _inputs(one_line_corpus, 1, 1)
+    queue = work_queue.new_work_queue(stream.ids, 1, part_bytes=len(stream.ids) + 1)
+    assert len(queue.offsets) == 2
+    work_queue.run_parts_serial(by_queue, tree, tables, settings, stream, state, queue)
+    assert np.array_equal(by_queue.syn0, by_slice.syn0)
+    assert np.array_equal(by_queue.syn1neg, by_slice.syn1neg)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_every_word_of_every_epoch_is_read_once(lee_corpus, threads):
+    vocab, model, (tree, tables, settings, stream, state) = _inputs(lee_corpus, threads, 3)
+    queue = work_queue.new_work_queue(stream.ids, threads, part_bytes=331)  # ~200 parts of the 65 KB stream
+    assert len(queue.offsets) - 1 >= 190
+    run = work_queue.run_parts_parallel if threads > 1 else work_queue.run_parts_serial
+    numba.set_num_threads(threads)
+    run(model, tree, tables, settings, stream, state, queue)
+    assert state.words_done.sum() == 3 * vocab.train_words
+    assert state.counters[:, kernels.DONE].all()
+    assert np.isfinite(model.syn0).all()
+    moved = np.linalg.norm(model.syn0 - initial_syn0(vocab.size, 20), axis=1) > 1e-4
+    assert moved[1:].mean() > 0.99
+    if threads > 1:
+        assert (state.words_done > 0).all()  # both threads took items
+
+
+def test_stop_flag_ends_the_queue_unfinished(lee_corpus):
+    vocab, model, (tree, tables, settings, stream, state) = _inputs(lee_corpus, 1, 1)
+    queue = work_queue.new_work_queue(stream.ids, 1)
+    state.stop[0] = 1
+    work_queue.run_parts_serial(model, tree, tables, settings, stream, state, queue)
+    assert state.words_done.sum() == 0 and not state.counters[:, kernels.DONE].any()
+    assert np.array_equal(model.syn0, initial_syn0(vocab.size, 20))
