@@ -30,6 +30,7 @@ from .wordtable import find_or_add, reduce_vocab, reserve
 
 MAX_STRING = 100
 CHUNK_BYTES = 1 << 20
+WORD_COUNT_STEP = 100_000  # C's LearnVocabFromTrainFile prints its count this often
 # C's vocab_hash_size * 0.7: past this many distinct words ReduceVocab prunes.
 REDUCE_THRESHOLD = 21_000_000
 
@@ -144,7 +145,20 @@ def _scan_bytes(chunk, start, base_offset, state, word_buf, eos, table, frozen, 
     return n_out, len(chunk)
 
 
-def scan_corpus(path, table, frozen, probe_offsets=(), debug=0, on_ids=None, byte_range=None, cancel=None):
+def show_word_count(words, shown):
+    """C's ``-debug 2`` count line, ``<thousands>K`` and a carriage return, every 100,000 words.
+
+    Printed between chunks, so only the last multiple of 100,000 that
+    ``words`` passed since the count ``shown`` is printed; returns the new ``shown``.
+    """
+    mark = words // WORD_COUNT_STEP * WORD_COUNT_STEP
+    if mark > shown:
+        print("%dK" % (mark // 1000), end="\r", flush=True)
+        return mark
+    return shown
+
+
+def scan_corpus(path, table, frozen, probe_offsets=(), debug=0, on_ids=None, byte_range=None, cancel=None, tally=None):
     """Stream ``path`` through the tokenizer; returns a :class:`ScanResult`.
 
     ``table`` is a :class:`~pyw2v.wordtable.WordTable`: filled and counted
@@ -153,7 +167,8 @@ def scan_corpus(path, table, frozen, probe_offsets=(), debug=0, on_ids=None, byt
     ``(start, end)`` of a plain file scans those bytes alone, as if they
     were the whole file; the probes must lie in it. Once ``cancel`` (a
     :class:`threading.Event`) is set, the scan stops at the next chunk and
-    its result is meaningless.
+    its result is meaningless. ``tally[0]``, when given, holds the tokens
+    read so far (for a progress line printed by another thread).
     """
     state = np.zeros(5, dtype=np.int64)
     state[_MIN_REDUCE] = 1
@@ -161,7 +176,7 @@ def scan_corpus(path, table, frozen, probe_offsets=(), debug=0, on_ids=None, byt
     eos = np.frombuffer(b"</s>", dtype=np.uint8).copy()
     probes = new_probes(probe_offsets)
     offset, end = byte_range or (0, None)
-    next_report = 1_000_000
+    shown = 0
     with open_input(path) as stream:
         if offset:
             stream.seek(offset)
@@ -185,9 +200,10 @@ def scan_corpus(path, table, frozen, probe_offsets=(), debug=0, on_ids=None, byt
             if on_ids is not None:
                 on_ids(ids[:count])
             offset += len(chunk)
-            if debug > 1 and state[_TOKENS] >= next_report:
-                print("%dM" % (state[_TOKENS] // 1_000_000), end="\r", flush=True)
-                next_report = (state[_TOKENS] // 1_000_000 + 1) * 1_000_000
+            if tally is not None:
+                tally[0] = state[_TOKENS]
+            if debug > 1:
+                shown = show_word_count(state[_TOKENS], shown)
     # A thread that starts inside the word cut off by end of file reads nothing.
     for probe in np.flatnonzero(probes.active):
         probes.token_index[probe] = state[_TOKENS]

@@ -11,7 +11,9 @@ The kernel runs a slice for a *budget* of words, or until asked to stop, and
 returns at a sentence boundary with its whole state in :class:`SliceState`
 arrays; resuming is indistinguishable from never having stopped. The driver
 runs all slices in one call, in a worker thread, and reads the slices'
-``words_done`` for its progress line meanwhile.
+``words_done`` for its progress line meanwhile. When the slices outnumber
+the cores, each core trains its slices in turns of a small budget, as the
+operating system time-slices C's threads (:func:`run_slices_in_turns`).
 
 Races: slices share ``syn0``, ``syn1`` and ``syn1neg`` and update them
 without locks, exactly as C's threads do (Hogwild). Two slices rarely touch
@@ -301,6 +303,26 @@ def _run_slices(model, tree, tables, settings, stream, state):
     """Run every slice once; serial or thread-parallel depending on the twin."""
     for t in prange(settings.num_threads):
         run_slice(t, model, tree, tables, settings, stream, state)
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def run_slices_in_turns(model, tree, tables, settings, stream, state, workers):
+    """More slices than cores: core ``w`` trains slices ``w, w + workers, ...`` in turns.
+
+    Each turn is ``settings.budget`` words of one slice. C's threads beyond
+    the cores are time-sliced by the operating system, so all of them
+    advance together under the falling learning rate; run one after the
+    other, the first slices would train every epoch at a high rate and the
+    last ones at a low rate.
+    """
+    for w in prange(workers):
+        pending = True
+        while pending and state.stop[0] == 0:
+            pending = False
+            for t in range(w, settings.num_threads, workers):
+                if state.counters[t, DONE] == 0:
+                    run_slice(t, model, tree, tables, settings, stream, state)
+                    pending = True
 
 
 def _twin(function, suffix, **options):

@@ -12,12 +12,12 @@ million distinct words) and so renumbered the ids already kept.
 """
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 import numpy as np
 
-from .corpus import REDUCE_THRESHOLD, corpus_size, is_plain_file, range_cuts, scan_corpus
+from .corpus import REDUCE_THRESHOLD, corpus_size, is_plain_file, range_cuts, scan_corpus, show_word_count
 from .encoding import StreamWriter, transcode, varint_lengths
 from .errors import UserError
 from .vocab import Vocabulary, read_vocab, sort_order
@@ -27,6 +27,8 @@ from .wordtable import find_or_add, merge_tables, new_table, table_from_words, w
 GUESSED_STREAM_BYTES = 64 << 20
 # Below this many bytes a thread, the first pass counts in one piece.
 MIN_RANGE_BYTES = 4 << 20
+# How often the ranged count's -debug 2 line is brought up to date.
+COUNT_LINE_SECONDS = 0.1
 
 
 @dataclass
@@ -110,9 +112,21 @@ def _count_parts(options, offsets, keep_tokens):
     ranges = _count_ranges(options)
     if len(ranges) > 1:
         cancel = threading.Event()
+        tallies = np.zeros(len(ranges), dtype=np.int64)
         with ThreadPoolExecutor(len(ranges)) as workers:
-            futures = [workers.submit(_count_range, options, r, offsets, keep_tokens, cancel) for r in ranges]
+            futures = [
+                workers.submit(_count_range, options, r, offsets, keep_tokens, cancel, 0, tallies[k : k + 1])
+                for k, r in enumerate(ranges)
+            ]
             try:
+                shown, pending = 0, futures
+                while pending:
+                    done, pending = wait(futures, timeout=COUNT_LINE_SECONDS, return_when=FIRST_EXCEPTION)
+                    if options.debug > 1:
+                        shown = show_word_count(int(tallies.sum()), shown)
+                    for future in done:
+                        if future.exception() is not None:
+                            future.result()  # a range failed: raise its error now, not after the others end
                 parts = [future.result() for future in futures]
             except BaseException:
                 cancel.set()  # Ctrl-C: the other ranges stop at their next chunk, not at their end
@@ -123,7 +137,7 @@ def _count_parts(options, offsets, keep_tokens):
             table_ids.append(ids)
         if table.meta[0] <= REDUCE_THRESHOLD and not any(scan.reduced for scan, _ in parts):
             return table, parts, table_ids
-    parts = [_count_range(options, None, offsets, keep_tokens)]
+    parts = [_count_range(options, None, offsets, keep_tokens, debug=options.debug)]
     return parts[0][0].table, parts, [None]
 
 
@@ -135,7 +149,7 @@ def _count_ranges(options):
     return range_cuts(options.train, parts)
 
 
-def _count_range(options, byte_range, offsets, keep_tokens, cancel=None):
+def _count_range(options, byte_range, offsets, keep_tokens, cancel=None, debug=0, tally=None):
     """Count one byte range (or the whole input) into a fresh table; returns the scan and its stream writer."""
     start, end = byte_range or (0, None)
     first = start == 0
@@ -146,8 +160,7 @@ def _count_range(options, byte_range, offsets, keep_tokens, cancel=None):
     if keep_tokens:
         plain = is_plain_file(options.train)
         writer = StreamWriter(end - start if end else os.path.getsize(options.train) if plain else GUESSED_STREAM_BYTES)
-    debug = options.debug if first else 0
-    scan = scan_corpus(options.train, table, False, inside, debug, writer, byte_range, cancel)
+    scan = scan_corpus(options.train, table, False, inside, debug, writer, byte_range, cancel, tally)
     return scan, writer
 
 

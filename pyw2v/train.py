@@ -25,6 +25,8 @@ from .vectors import write_vectors_to
 from .vocab import Vocabulary, save_vocab
 
 WHOLE_RUN = 2**62  # a slice's word budget per kernel call: no pause until done
+# A slice's turn when slices outnumber the cores: some 20 ms of work, an OS time slice.
+TURN_WORDS = 10_000
 PROGRESS_SECONDS = 0.5
 
 
@@ -137,18 +139,23 @@ def kernel_inputs(options, vocab, corpus):
 def _train_epochs(options, vocab, corpus, model, out):
     """C's training threads in one kernel call, progress printed meanwhile.
 
-    By default each thread trains C's slice of the corpus; with ``-fast 1``
-    the threads share the epochs' parts (:mod:`pyw2v.work_queue`).
+    By default each thread trains C's slice of the corpus (in turns when the
+    slices outnumber the cores); with ``-fast 1`` the threads share the
+    epochs' parts (:mod:`pyw2v.work_queue`).
     """
     threads = options.threads
     tree, tables, settings, stream, state = kernel_inputs(options, vocab, corpus)
     parallel = threads > 1
+    workers = min(threads, numba.config.NUMBA_NUM_THREADS)
     if parallel:
-        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+        numba.set_num_threads(workers)
     arguments = (model, tree, tables, settings, stream, state)
     if options.fast:
         run = work_queue.run_parts_parallel if parallel else work_queue.run_parts_serial
         arguments += (work_queue.new_work_queue(stream.ids, threads),)
+    elif workers < threads:
+        run = kernels.run_slices_in_turns
+        arguments = (model, tree, tables, settings._replace(budget=TURN_WORDS), stream, state, workers)
     else:
         run = kernels.run_slices_parallel if parallel else kernels.run_slices_serial
     progress = Progress(options, vocab.train_words, out)

@@ -1,5 +1,6 @@
 """The tokenizer against an independent, byte-at-a-time model of C's ReadWord."""
 import gzip
+import re
 
 import numpy as np
 import pytest
@@ -142,7 +143,7 @@ def test_interrupting_one_range_cancels_the_others(tmp_path, monkeypatch):
     monkeypatch.setattr(prepare, "MIN_RANGE_BYTES", 64)
     seen = []
 
-    def count_range(options, byte_range, offsets, keep_tokens, cancel=None):
+    def count_range(options, byte_range, offsets, keep_tokens, cancel=None, debug=0, tally=None):
         if byte_range[0] == 0:
             raise KeyboardInterrupt
         seen.append(cancel.wait(timeout=10))
@@ -167,3 +168,18 @@ def test_a_cancelled_scan_reads_nothing_more(tmp_path):
     assert chunks == [] and table.meta[0] == 1
     scan = scan_corpus(str(path), table, False, on_ids=chunks.append)  # the same scan, not cancelled
     assert sum(len(chunk) for chunk in chunks) == 1600 and scan.table.meta[0] == 5
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_debug_2_count_line_is_cs_for_the_whole_file(tmp_path, monkeypatch, capsys, threads):
+    # C prints "<thousands>K\r" every 100,000 words; with ranges the line must
+    # count the whole file, not the first range alone.
+    from pyw2v import prepare
+
+    path = tmp_path / "words.txt"
+    path.write_bytes(b"alpha beta gamma delta\n" * 62_600)  # 313,000 words, counting each line's </s>
+    monkeypatch.setattr(prepare, "MIN_RANGE_BYTES", 64)
+    prepare.prepare_vocabulary(TrainOptions(train=str(path), threads=threads, debug=2))
+    shown = [int(k) for k in re.findall(r"(\d+)K\r", capsys.readouterr().out)]
+    assert shown and shown[-1] == 300
+    assert all(k % 100 == 0 for k in shown) and shown == sorted(set(shown))

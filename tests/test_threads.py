@@ -1,8 +1,10 @@
 """Multi-threaded training (four slices, C's split and seeds) learns sane vectors."""
+import numba
 import numpy as np
 import pytest
 
-from pyw2v.train import initial_syn0, train
+from pyw2v import kernels
+from pyw2v.train import TURN_WORDS, initial_syn0, train
 
 # Pairs that stand side by side throughout the lee news corpus.
 RELATED = [
@@ -37,3 +39,25 @@ def test_every_slice_trains(four_thread_model):
     start = initial_syn0(four_thread_model.vocab.size, 50)
     moved = np.linalg.norm(four_thread_model.syn0 - start, axis=1) > 1e-3
     assert moved[1:].mean() > 0.99
+
+
+def test_slices_outnumbering_the_cores_advance_together(lee_corpus, monkeypatch):
+    # C's threads beyond the cores are time-sliced by the OS, so every slice
+    # reaches its end near the end of training, at a small learning rate. One
+    # slice after another, the first would end halfway, at half the rate.
+    workers = numba.config.NUMBA_NUM_THREADS
+    seen = {}
+
+    def spy(model, tree, tables, settings, stream, state, cores):
+        seen.update(cores=cores, budget=settings.budget)
+        run_slices_in_turns(model, tree, tables, settings, stream, state, cores)
+        seen["alpha"] = state.alpha.copy()
+        seen["done"] = state.counters[:, kernels.DONE].copy()
+
+    run_slices_in_turns = kernels.run_slices_in_turns
+    monkeypatch.setattr(kernels, "run_slices_in_turns", spy)
+    model = train(str(lee_corpus), threads=workers + 2, cbow=0, size=16, iter=3, debug=0)
+    assert seen["cores"] == workers and seen["budget"] == TURN_WORDS
+    assert seen["done"].all() and len(seen["alpha"]) == workers + 2
+    assert seen["alpha"].max() < 0.3 * 0.025, seen["alpha"]
+    assert np.isfinite(model.syn0).all()
