@@ -47,7 +47,8 @@ Stream = namedtuple("Stream", "ids starts first_words")
 # Flat on purpose: Numba's parallel lowering cannot pass a tuple nested in a tuple.
 Tables = namedtuple("Tables", "exp_table unigram_starts unigram_buckets unigram_size keep")
 SliceState = namedtuple(
-    "SliceState", "counters rng alpha sen neu1 neu1e words_done stop context targets labels gradient context_update"
+    "SliceState",
+    "counters rng alpha sen neu1 neu1e words_done stop context targets labels gradient context_update column",
 )
 
 # Columns of SliceState.counters, one row per slice.
@@ -194,7 +195,9 @@ def train_position(t, sen, position, length, alpha, next_random, model, tree, ta
                 for k in range(size):
                     syn0[last_word, k] += neu1e[k]
     elif settings.fast:
-        scratch = (state.context[t], state.targets[t], state.labels[t], state.gradient[t], state.context_update[t])
+        scratch = (
+            state.context[t], state.targets[t], state.labels[t], state.gradient[t], state.context_update[t], state.column[t]
+        )
         next_random = skipgram_window(
             sen, position, length, shrink, window, word, alpha, next_random, model, tree, tables, settings, scratch
         )

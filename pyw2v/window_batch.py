@@ -30,7 +30,7 @@ import numpy as np
 from numba import njit
 
 from .huffman import MAX_CODE_LENGTH
-from .simd import F0, F1, FMAX, dot, sigmoid_index
+from .simd import F0, F1, add_rows, dots, output_gradient
 from .tables import draw_negative
 
 
@@ -39,7 +39,7 @@ def skipgram_window(sen, position, length, shrink, window, word, alpha, next_ran
     """Train centre word ``sen[position]`` against its window; returns the random state."""
     syn0 = model.syn0
     size = syn0.shape[1]
-    context, targets, labels, gradient, context_update = scratch
+    context, context_update = scratch[0], scratch[4]
     m = 0
     for a in range(shrink, 2 * window + 1 - shrink):
         c = position - window + a
@@ -49,13 +49,31 @@ def skipgram_window(sen, position, length, shrink, window, word, alpha, next_ran
         m += 1
     if m == 0:
         return next_random
+    next_random = train_block(syn0, context, m, word, alpha, next_random, model, tree, tables, settings, scratch)
+    for j in range(m):
+        row = context[j]
+        for c in range(size):
+            syn0[row, c] += context_update[j, c]
+    return next_random
+
+
+@njit(cache=True, inline="always")
+def train_block(hidden, rows, m, word, alpha, next_random, model, tree, tables, settings, scratch):
+    """Rows ``rows[:m]`` of ``hidden`` against ``word``'s outputs; their errors go to ``context_update[:m]``.
+
+    The outputs are C's: the Huffman path of ``word`` and/or ``word`` and
+    ``negative`` noise words drawn from C's stream (one set for all ``m``
+    rows). ``hidden`` itself is not changed. Returns the random state.
+    """
+    size = hidden.shape[1]
+    targets, labels, context_update = scratch[1], scratch[2], scratch[4]
     context_update[:m, :size] = F0
     if settings.hs:
         n = tree.lengths[word]
         for d in range(n):
             targets[d] = tree.points[word, d]
             labels[d] = F1 - np.float32(tree.codes[word, d])
-        _update_block(syn0, context, m, model.syn1, targets, labels, n, True, alpha, tables.exp_table, scratch, size)
+        _update_block(hidden, rows, m, model.syn1, targets, labels, n, True, alpha, tables.exp_table, scratch, size)
     if settings.negative > 0:
         targets[0] = word
         labels[0] = F1
@@ -68,51 +86,34 @@ def skipgram_window(sen, position, length, shrink, window, word, alpha, next_ran
                 targets[n] = target
                 labels[n] = F0
                 n += 1
-        _update_block(syn0, context, m, model.syn1neg, targets, labels, n, False, alpha, tables.exp_table, scratch, size)
-    for j in range(m):
-        row = context[j]
-        for c in range(size):
-            syn0[row, c] += context_update[j, c]
+        _update_block(hidden, rows, m, model.syn1neg, targets, labels, n, False, alpha, tables.exp_table, scratch, size)
     return next_random
 
 
 @njit(cache=True, inline="always")
-def _update_block(syn0, context, m, output, targets, labels, n, skip_saturated, alpha, exp_table, scratch, size):
+def _update_block(hidden, rows, m, output, targets, labels, n, skip_saturated, alpha, exp_table, scratch, size):
     """``G = alpha (labels - sigmoid(X Y^T))``; ``context_update += G Y``; ``Y += G^T X``.
 
-    ``skip_saturated`` is hierarchical softmax's rule (no update where
-    ``|f| >= MAX_EXP``); otherwise saturated outputs are clamped to 0 or 1.
+    ``X`` is rows ``rows[:m]`` of ``hidden``, ``Y`` rows ``targets[:n]`` of
+    ``output``. ``skip_saturated`` is hierarchical softmax's rule (no update
+    where ``|f| >= MAX_EXP``); otherwise saturated outputs are clamped to 0 or 1.
     """
-    gradient, context_update = scratch[3], scratch[4]
+    gradient, context_update, column = scratch[3], scratch[4], scratch[5]
     for j in range(m):
+        dots(hidden, rows[j], output, targets, n, gradient[j], size)
         for k in range(n):
-            f = dot(syn0, context[j], output, targets[k], size, False)
-            label = labels[k]
-            if skip_saturated and (f <= -FMAX or f >= FMAX):
-                gradient[j, k] = F0
-            elif f > FMAX:
-                gradient[j, k] = (label - F1) * alpha
-            elif f < -FMAX:
-                gradient[j, k] = label * alpha
-            else:
-                gradient[j, k] = (label - exp_table[sigmoid_index(f)]) * alpha
+            gradient[j, k] = output_gradient(gradient[j, k], labels[k], skip_saturated, alpha, exp_table)
     for j in range(m):
-        for k in range(n):
-            g = gradient[j, k]
-            row = targets[k]
-            for c in range(size):
-                context_update[j, c] += g * output[row, c]
+        add_rows(context_update, j, output, targets, gradient[j], n, size)
     for k in range(n):
-        row = targets[k]
         for j in range(m):
-            g = gradient[j, k]
-            source = context[j]
-            for c in range(size):
-                output[row, c] += g * syn0[source, c]
+            column[j] = gradient[j, k]
+        add_rows(output, targets[k], hidden, rows, column, m, size)
 
 
 def scratch_shapes(window, negative, size):
-    """Per-slice scratch: context ids, output rows and labels, the gradient block, the context updates."""
+    """Per-slice scratch: context ids, output rows and labels, the gradient block, the context updates,
+    and one column of the gradient block."""
     outputs = max(negative + 1, MAX_CODE_LENGTH)
     return dict(
         context=((2 * window,), np.int64),
@@ -120,4 +121,5 @@ def scratch_shapes(window, negative, size):
         labels=((outputs,), np.float32),
         gradient=((2 * window, outputs), np.float32),
         context_update=((2 * window, size), np.float32),
+        column=((2 * window,), np.float32),
     )

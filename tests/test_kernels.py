@@ -1,4 +1,4 @@
-"""The SIMD dot product against C's sequential one, and the batched window update against numpy."""
+"""The SIMD dot products against C's sequential one and numpy, and the batched window update against numpy."""
 import numpy as np
 import pytest
 from numba import njit
@@ -6,7 +6,7 @@ from numba import njit
 from pyw2v import kernels
 from pyw2v.huffman import build_tree
 from pyw2v.window_batch import scratch_shapes, skipgram_window
-from pyw2v.simd import dot
+from pyw2v.simd import add_rows, dot, dots
 from pyw2v.tables import draw_negative, exp_table, unigram_table
 
 
@@ -32,6 +32,33 @@ def test_lane_dot_agrees_with_sequential_dot(size):
     exact = (left.astype(np.float64) * right).sum(1)
     scale = np.abs(left.astype(np.float64) * right).sum(1)
     assert np.all(np.abs(lanes - exact) <= 1e-6 * scale + 1e-7)
+
+
+@njit
+def _three_row_passes(x, x_row, y, rows, coefs, n, dst):
+    out = np.zeros(n, dtype=np.float32)
+    dots(x, x_row, y, rows, n, out, x.shape[1])
+    add_rows(dst, 1, y, rows, coefs, n, y.shape[1])
+    return out
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 5, 6, 7])
+@pytest.mark.parametrize("size", [5, 16, 100])
+def test_three_row_passes_agree_with_numpy(n, size):
+    rng = np.random.default_rng(n * 1000 + size)
+    x = rng.normal(size=(4, size)).astype(np.float32)
+    y = rng.normal(size=(12, size)).astype(np.float32)
+    rows = rng.integers(0, 12, n)
+    rows[-1] = rows[0]  # a row named twice is used twice
+    coefs = rng.normal(size=n).astype(np.float32)
+    dst = rng.normal(size=(3, size)).astype(np.float32)
+    expected_dst = dst.astype(np.float64)
+    expected_dst[1] += coefs.astype(np.float64) @ y[rows]
+    out = _three_row_passes(x, 2, y, rows, coefs, n, dst)
+    products = y[rows].astype(np.float64) * x[2]
+    assert np.all(np.abs(out - products.sum(1)) <= 1e-6 * np.abs(products).sum(1) + 1e-7)
+    np.testing.assert_allclose(dst, expected_dst, rtol=0, atol=1e-5)
+    assert (dst[[0, 2]] == expected_dst[[0, 2]]).all()  # the other rows are untouched
 
 
 @njit
@@ -94,7 +121,7 @@ def test_window_update_is_the_batched_gradient(hs, negative):
         np.add.at(expected_syn1neg, targets, gradient.T @ x)
 
     shapes = scratch_shapes(window, negative, size)
-    scratch = tuple(kernels.thread_rows(1, *shapes[name])[0] for name in ("context", "targets", "labels", "gradient", "context_update"))
+    scratch = tuple(kernels.thread_rows(1, *shapes[name])[0] for name in ("context", "targets", "labels", "gradient", "context_update", "column"))
     model = kernels.Model(syn0, syn1, syn1neg)
     before = syn0.copy()
     _one_window(sen, position, shrink, window, word, alpha, seed, model, tree, tables, settings, scratch)
