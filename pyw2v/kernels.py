@@ -27,7 +27,7 @@ from collections import namedtuple
 import numpy as np
 from numba import njit, prange
 
-from .simd import F0, F1, F65536, FMAX, LOW16, dot, sigmoid_index
+from .simd import F0, F1, F65536, FMAX, LOW16, dot, prefetch_row, sigmoid_index
 from .encoding import read_id
 from .window_batch import scratch_shapes, skipgram_window
 from .tables import draw_negative, lcg_next
@@ -48,7 +48,7 @@ Stream = namedtuple("Stream", "ids starts first_words")
 Tables = namedtuple("Tables", "exp_table unigram_starts unigram_buckets unigram_size keep")
 SliceState = namedtuple(
     "SliceState",
-    "counters rng alpha sen neu1 neu1e words_done stop context targets labels gradient context_update column",
+    "counters rng alpha sen neu1 neu1e negatives words_done stop context targets labels gradient context_update column",
 )
 
 # Columns of SliceState.counters, one row per slice.
@@ -79,6 +79,8 @@ def new_slice_state(settings, size, stream):
         sen=thread_rows(num_threads, (MAX_SENTENCE_LENGTH + 1,), np.int32),
         neu1=thread_rows(num_threads, (size,), np.float32),
         neu1e=thread_rows(num_threads, (size,), np.float32),
+        # A position's noise words, drawn before its pairs are trained.
+        negatives=thread_rows(num_threads, (2 * settings.window * max(settings.negative, 1),), np.int64),
         words_done=np.zeros(num_threads, dtype=np.int64),
         stop=np.zeros(1, dtype=np.int64),
         **{
@@ -106,11 +108,27 @@ def _hierarchical_softmax(hidden, hidden_row, word, alpha, model, tree, exp_tabl
 
 
 @njit(cache=True, inline="always")
-def _negative_sampling(hidden, hidden_row, word, alpha, next_random, model, tables, settings, neu1e, size):
-    """The word and ``negative`` draws from the unigram table; C clamps saturated outputs.
+def draw_negatives(next_random, tables, settings, negatives, count, syn1neg):
+    """``count`` of C's noise-word draws into ``negatives``; returns the random state.
 
-    Returns the advanced random state.
+    C draws each noise word just before its update, and nothing else draws
+    in between, so a position's draws made first are the same words. Made
+    first, their rows of ``syn1neg`` are prefetched together: their cache
+    misses overlap, where C's loop meets them one after another.
     """
+    size = syn1neg.shape[1]
+    for d in range(count):
+        word, next_random = draw_negative(
+            next_random, tables.unigram_starts, tables.unigram_buckets, tables.unigram_size, settings.vocab_size
+        )
+        negatives[d] = word
+        prefetch_row(syn1neg, word, size)
+    return next_random
+
+
+@njit(cache=True, inline="always")
+def _negative_sampling(hidden, hidden_row, word, alpha, negatives, first, model, tables, settings, neu1e, size):
+    """The word, then noise words ``negatives[first:first + negative]``; C clamps saturated outputs."""
     syn1neg = model.syn1neg
     exp_table = tables.exp_table
     for d in range(settings.negative + 1):
@@ -118,9 +136,7 @@ def _negative_sampling(hidden, hidden_row, word, alpha, next_random, model, tabl
             target = word
             label = 1
         else:
-            target, next_random = draw_negative(
-                next_random, tables.unigram_starts, tables.unigram_buckets, tables.unigram_size, settings.vocab_size
-            )
+            target = negatives[first + d - 1]
             if target == word:
                 continue
             label = 0
@@ -135,7 +151,6 @@ def _negative_sampling(hidden, hidden_row, word, alpha, next_random, model, tabl
             neu1e[c] += g * syn1neg[target, c]
         for c in range(size):
             syn1neg[target, c] += g * hidden[hidden_row, c]
-    return next_random
 
 
 @njit(cache=True, inline="always")
@@ -186,7 +201,9 @@ def train_position(t, sen, position, length, alpha, next_random, model, tree, ta
             if settings.hs:
                 _hierarchical_softmax(neu1, 0, word, alpha, model, tree, tables.exp_table, neu1e, size, settings.exact)
             if settings.negative > 0:
-                next_random = _negative_sampling(neu1, 0, word, alpha, next_random, model, tables, settings, neu1e, size)
+                negatives = state.negatives[t]
+                next_random = draw_negatives(next_random, tables, settings, negatives, settings.negative, model.syn1neg)
+                _negative_sampling(neu1, 0, word, alpha, negatives, 0, model, tables, settings, neu1e, size)
             for a in range(shrink, 2 * window + 1 - shrink):
                 c = position - window + a
                 if a == window or c < 0 or c >= length:
@@ -202,6 +219,17 @@ def train_position(t, sen, position, length, alpha, next_random, model, tree, ta
             sen, position, length, shrink, window, word, alpha, next_random, model, tree, tables, settings, scratch
         )
     else:
+        negatives = state.negatives[t]
+        if settings.negative > 0:
+            pairs = 0
+            for a in range(shrink, 2 * window + 1 - shrink):
+                c = position - window + a
+                if a != window and 0 <= c < length:
+                    pairs += 1
+            next_random = draw_negatives(
+                next_random, tables, settings, negatives, pairs * settings.negative, model.syn1neg
+            )
+        first = 0
         for a in range(shrink, 2 * window + 1 - shrink):
             c = position - window + a
             if a == window or c < 0 or c >= length:
@@ -211,9 +239,8 @@ def train_position(t, sen, position, length, alpha, next_random, model, tree, ta
             if settings.hs:
                 _hierarchical_softmax(syn0, last_word, word, alpha, model, tree, tables.exp_table, neu1e, size, settings.exact)
             if settings.negative > 0:
-                next_random = _negative_sampling(
-                    syn0, last_word, word, alpha, next_random, model, tables, settings, neu1e, size
-                )
+                _negative_sampling(syn0, last_word, word, alpha, negatives, first, model, tables, settings, neu1e, size)
+                first += settings.negative
             for k in range(size):
                 syn0[last_word, k] += neu1e[k]
     return next_random

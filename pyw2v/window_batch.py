@@ -30,7 +30,7 @@ import numpy as np
 from numba import njit
 
 from .huffman import MAX_CODE_LENGTH
-from .simd import F0, F1, add_rows, dots, output_gradient
+from .simd import F0, F1, add_rows, dots, output_gradient, prefetch_row
 from .tables import draw_negative
 
 
@@ -83,6 +83,7 @@ def train_block(hidden, rows, m, word, alpha, next_random, model, tree, tables, 
                 next_random, tables.unigram_starts, tables.unigram_buckets, tables.unigram_size, settings.vocab_size
             )
             if target != word:
+                prefetch_row(model.syn1neg, target, size)  # the draws' cache misses overlap
                 targets[n] = target
                 labels[n] = F0
                 n += 1
