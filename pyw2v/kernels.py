@@ -221,11 +221,8 @@ def train_position(t, sen, position, length, alpha, next_random, model, tree, ta
     else:
         negatives = state.negatives[t]
         if settings.negative > 0:
-            pairs = 0
-            for a in range(shrink, 2 * window + 1 - shrink):
-                c = position - window + a
-                if a != window and 0 <= c < length:
-                    pairs += 1
+            # The window's positions within the sentence, less the centre word's own.
+            pairs = min(position + window - shrink, length - 1) - max(position - window + shrink, 0)
             next_random = draw_negatives(
                 next_random, tables, settings, negatives, pairs * settings.negative, model.syn1neg
             )
