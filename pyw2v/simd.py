@@ -1,10 +1,12 @@
-"""Arithmetic shared by the kernels: dot products and the sigmoid table index.
+"""Arithmetic shared by the kernels: dot products, row sums, the sigmoid, prefetching.
 
 C sums a dot product one element after another in float32. That order is
 kept when ``exact`` is true (the parity path). Otherwise the compiler may
 split the sum into SIMD lanes and fuse multiply-adds, about five times
 faster; the result differs from C's by float32 rounding only, as C's own
-FMA build does.
+FMA build does. The ``-fast`` window block also combines rows three per
+pass (:func:`dots`, :func:`add_rows`), and every path prefetches the rows
+of the noise words it has drawn (:func:`prefetch_row`).
 """
 import numpy as np
 from llvmlite import ir
