@@ -27,7 +27,7 @@ from collections import namedtuple
 import numpy as np
 from numba import njit, prange
 
-from .simd import F0, F1, F65536, FMAX, LOW16, dot, prefetch_row, sigmoid_index
+from .simd import F0, F1, F65536, FMAX, LOW16, dot, output_gradient, prefetch_row, sigmoid_index
 from .encoding import read_id
 from .window_batch import scratch_shapes, skipgram_window
 from .tables import draw_negative, lcg_next
@@ -134,19 +134,14 @@ def _negative_sampling(hidden, hidden_row, word, alpha, negatives, first, model,
     for d in range(settings.negative + 1):
         if d == 0:
             target = word
-            label = 1
+            label = F1
         else:
             target = negatives[first + d - 1]
             if target == word:
                 continue
-            label = 0
+            label = F0
         f = dot(hidden, hidden_row, syn1neg, target, size, settings.exact)
-        if f > FMAX:
-            g = np.float32(label - 1) * alpha
-        elif f < -FMAX:
-            g = np.float32(label) * alpha
-        else:
-            g = (np.float32(label) - exp_table[sigmoid_index(f)]) * alpha
+        g = output_gradient(f, label, False, alpha, exp_table)
         for c in range(size):
             neu1e[c] += g * syn1neg[target, c]
         for c in range(size):
