@@ -73,7 +73,7 @@ def dots(x, x_row, y, rows, n, out, size):
     Three rows per pass: each pass loads ``x[x_row]`` once for three sums, and
     three independent sums hide each other's latency. A dot product of 100
     floats alone costs some 26 cycles, mostly the final horizontal sum and the
-    loop around it; three at once cost about 1.5 times one.
+    loop around it; three at once cost about twice one.
     """
     k = 0
     while k + 3 <= n:
@@ -130,9 +130,9 @@ def prefetch(typingctx, array, row, column):
     """Ask the CPU to start loading the cache line of ``array[row, column]``.
 
     LLVM's ``llvm.prefetch`` (read, high locality, data cache): a hint with
-    no effect on results. The kernels name the rows the next word will use
-    while the current word is trained, so their cache misses overlap with
-    work instead of stalling it.
+    no effect on results. The kernels prefetch the rows of all the noise
+    words a position has drawn before they train the first, so those cache
+    misses overlap instead of stalling one after another.
     """
     if not (isinstance(array, types.Array) and array.ndim == 2):
         return None
