@@ -27,10 +27,11 @@ from collections import namedtuple
 import numpy as np
 from numba import njit, prange
 
-from .simd import F0, F1, F65536, FMAX, LOW16, dot, output_gradient, prefetch_row, sigmoid_index
+from .simd import F0, F1, F65536, FMAX, LOW16, dot, output_gradient, sigmoid_index
 from .encoding import read_id
+from .noise import draw_negatives
 from .window_batch import scratch_shapes, skipgram_window
-from .tables import draw_negative, lcg_next
+from .tables import lcg_next
 
 MAX_SENTENCE_LENGTH = 1000
 ALPHA_UPDATE_WORDS = 10000
@@ -105,25 +106,6 @@ def _hierarchical_softmax(hidden, hidden_row, word, alpha, model, tree, exp_tabl
             neu1e[c] += g * syn1[node, c]
         for c in range(size):
             syn1[node, c] += g * hidden[hidden_row, c]
-
-
-@njit(cache=True, inline="always")
-def draw_negatives(next_random, tables, settings, negatives, count, syn1neg):
-    """``count`` of C's noise-word draws into ``negatives``; returns the random state.
-
-    C draws each noise word just before its update, and nothing else draws
-    in between, so a position's draws made first are the same words. Made
-    first, their rows of ``syn1neg`` are prefetched together: their cache
-    misses overlap, where C's loop meets them one after another.
-    """
-    size = syn1neg.shape[1]
-    for d in range(count):
-        word, next_random = draw_negative(
-            next_random, tables.unigram_starts, tables.unigram_buckets, tables.unigram_size, settings.vocab_size
-        )
-        negatives[d] = word
-        prefetch_row(syn1neg, word, size)
-    return next_random
 
 
 @njit(cache=True, inline="always")

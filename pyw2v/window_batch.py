@@ -30,8 +30,8 @@ import numpy as np
 from numba import njit
 
 from .huffman import MAX_CODE_LENGTH
-from .simd import F0, F1, add_rows, dots, output_gradient, prefetch_row
-from .tables import draw_negative
+from .noise import draw_negatives
+from .simd import F0, F1, add_rows, dots, output_gradient
 
 
 @njit(cache=True, inline="always")
@@ -75,16 +75,14 @@ def train_block(hidden, rows, m, word, alpha, next_random, model, tree, tables, 
             labels[d] = F1 - np.float32(tree.codes[word, d])
         _update_block(hidden, rows, m, model.syn1, targets, labels, n, True, alpha, tables.exp_table, scratch, size)
     if settings.negative > 0:
+        next_random = draw_negatives(next_random, tables, settings, targets[1:], settings.negative, model.syn1neg)
         targets[0] = word
         labels[0] = F1
         n = 1
-        for _ in range(settings.negative):
-            target, next_random = draw_negative(
-                next_random, tables.unigram_starts, tables.unigram_buckets, tables.unigram_size, settings.vocab_size
-            )
-            if target != word:
-                prefetch_row(model.syn1neg, target, size)  # the draws' cache misses overlap
-                targets[n] = target
+        for d in range(1, settings.negative + 1):
+            # C skips a noise word equal to the centre word; so does the block.
+            if targets[d] != word:
+                targets[n] = targets[d]
                 labels[n] = F0
                 n += 1
         _update_block(hidden, rows, m, model.syn1neg, targets, labels, n, False, alpha, tables.exp_table, scratch, size)
