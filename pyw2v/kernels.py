@@ -28,6 +28,7 @@ import numpy as np
 from numba import njit, prange
 
 from .simd import F0, F1, F65536, FMAX, LOW16, dot, output_gradient, sigmoid_index
+from .cbow_block import cbow_window
 from .encoding import read_id
 from .noise import draw_negatives
 from .window_batch import scratch_shapes, skipgram_window
@@ -85,7 +86,7 @@ def new_slice_state(settings, size, stream):
         words_done=np.zeros(num_threads, dtype=np.int64),
         stop=np.zeros(1, dtype=np.int64),
         **{
-            name: thread_rows(num_threads if settings.fast else 0, shape, dtype)
+            name: thread_rows(num_threads if settings.fast or not settings.exact else 0, shape, dtype)
             for name, (shape, dtype) in scratch_shapes(settings.window, settings.negative, size).items()
         },
     )
@@ -148,8 +149,9 @@ def train_position(t, sen, position, length, alpha, next_random, model, tree, ta
 
     C's per-word step: draw the window shrink, then CBOW (average the
     context, one update of the output, the error added to every context
-    row), skip-gram pair by pair, or with ``-fast`` skip-gram a window at a
-    time (:mod:`pyw2v.window_batch`).
+    row; off the parity path with the output rows updated together,
+    :mod:`pyw2v.cbow_block`), skip-gram pair by pair, or with ``-fast``
+    skip-gram a window at a time (:mod:`pyw2v.window_batch`).
     """
     syn0 = model.syn0
     size = syn0.shape[1]
@@ -161,7 +163,13 @@ def train_position(t, sen, position, length, alpha, next_random, model, tree, ta
     neu1e[:] = F0
     next_random = lcg_next(next_random)
     shrink = np.int64(next_random % np.uint64(window))
-    if settings.cbow:
+    if settings.cbow and not settings.exact:
+        scratch = (state.context[t], state.column[t], state.targets[t], state.labels[t], state.gradient[t, 0])
+        next_random = cbow_window(
+            sen, position, length, shrink, window, word, alpha, next_random, model, tree, tables, settings,
+            neu1, state.neu1e[t : t + 1], scratch,
+        )
+    elif settings.cbow:
         context = 0
         for a in range(shrink, 2 * window + 1 - shrink):
             c = position - window + a

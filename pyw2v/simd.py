@@ -4,8 +4,9 @@ C sums a dot product one element after another in float32. That order is
 kept when ``exact`` is true (the parity path). Otherwise the compiler may
 split the sum into SIMD lanes and fuse multiply-adds, about five times
 faster; the result differs from C's by float32 rounding only, as C's own
-FMA build does. The ``-fast`` window block also combines rows three per
-pass (:func:`dots`, :func:`add_rows`), and every path prefetches the rows
+FMA build does. The ``-fast`` window block and CBOW outside the parity
+path also combine rows three per pass (:func:`dots`, :func:`add_rows`,
+:func:`scatter_rows`), and every path prefetches the rows
 of the noise words it has drawn (:func:`prefetch_row`).
 """
 import numpy as np
@@ -105,6 +106,32 @@ def add_rows(dst, dst_row, y, rows, coefs, n, size):
         row = rows[k]
         for c in range(size):
             dst[dst_row, c] += g * y[row, c]
+        k += 1
+
+
+@njit(cache=True, inline="always")
+def scatter_rows(dst, rows, coefs, n, x, x_row, size):
+    """``dst[rows[k]] += coefs[k] * x[x_row]`` for ``k < n``, three rows per pass.
+
+    The counterpart of :func:`add_rows`: ``x[x_row]`` is loaded once for
+    three destination rows. A row named twice gets both additions (each
+    element is read after the previous addition to it is stored).
+    """
+    k = 0
+    while k + 3 <= n:
+        g0, g1, g2 = coefs[k], coefs[k + 1], coefs[k + 2]
+        row0, row1, row2 = rows[k], rows[k + 1], rows[k + 2]
+        for c in range(size):
+            value = x[x_row, c]
+            dst[row0, c] += g0 * value
+            dst[row1, c] += g1 * value
+            dst[row2, c] += g2 * value
+        k += 3
+    while k < n:
+        g = coefs[k]
+        row = rows[k]
+        for c in range(size):
+            dst[row, c] += g * x[x_row, c]
         k += 1
 
 

@@ -30,8 +30,21 @@ import numpy as np
 from numba import njit
 
 from .huffman import MAX_CODE_LENGTH
-from .noise import draw_negatives
-from .simd import F0, F1, add_rows, dots, output_gradient
+from .outputs import negative_outputs, path_outputs
+from .simd import F0, add_rows, dots, output_gradient
+
+
+@njit(cache=True, inline="always")
+def window_words(sen, position, length, shrink, window, context):
+    """The words around ``sen[position]`` within ``window - shrink``, in C's order, into ``context``; returns their number."""
+    m = 0
+    for a in range(shrink, 2 * window + 1 - shrink):
+        c = position - window + a
+        if a == window or c < 0 or c >= length:
+            continue
+        context[m] = sen[c]
+        m += 1
+    return m
 
 
 @njit(cache=True, inline="always")
@@ -40,13 +53,7 @@ def skipgram_window(sen, position, length, shrink, window, word, alpha, next_ran
     syn0 = model.syn0
     size = syn0.shape[1]
     context, context_update = scratch[0], scratch[4]
-    m = 0
-    for a in range(shrink, 2 * window + 1 - shrink):
-        c = position - window + a
-        if a == window or c < 0 or c >= length:
-            continue
-        context[m] = sen[c]
-        m += 1
+    m = window_words(sen, position, length, shrink, window, context)
     if m == 0:
         return next_random
     next_random = train_block(syn0, context, m, word, alpha, next_random, model, tree, tables, settings, scratch)
@@ -69,22 +76,10 @@ def train_block(hidden, rows, m, word, alpha, next_random, model, tree, tables, 
     targets, labels, context_update = scratch[1], scratch[2], scratch[4]
     context_update[:m, :size] = F0
     if settings.hs:
-        n = tree.lengths[word]
-        for d in range(n):
-            targets[d] = tree.points[word, d]
-            labels[d] = F1 - np.float32(tree.codes[word, d])
+        n = path_outputs(word, tree, targets, labels)
         _update_block(hidden, rows, m, model.syn1, targets, labels, n, True, alpha, tables.exp_table, scratch, size)
     if settings.negative > 0:
-        next_random = draw_negatives(next_random, tables, settings, targets[1:], settings.negative, model.syn1neg)
-        targets[0] = word
-        labels[0] = F1
-        n = 1
-        for d in range(1, settings.negative + 1):
-            # C skips a noise word equal to the centre word; so does the block.
-            if targets[d] != word:
-                targets[n] = targets[d]
-                labels[n] = F0
-                n += 1
+        n, next_random = negative_outputs(next_random, word, tables, settings, targets, labels, model.syn1neg)
         _update_block(hidden, rows, m, model.syn1neg, targets, labels, n, False, alpha, tables.exp_table, scratch, size)
     return next_random
 

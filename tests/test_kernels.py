@@ -1,4 +1,4 @@
-"""The SIMD dot products against C's sequential one and numpy, and the batched window update against numpy."""
+"""The SIMD dot products against C's sequential one and numpy; the batched skip-gram window and CBOW step against numpy."""
 import numpy as np
 import pytest
 from numba import njit
@@ -6,7 +6,8 @@ from numba import njit
 from pyw2v import kernels
 from pyw2v.huffman import build_tree
 from pyw2v.window_batch import scratch_shapes, skipgram_window
-from pyw2v.simd import add_rows, dot, dots
+from pyw2v.cbow_block import cbow_window
+from pyw2v.simd import add_rows, dot, dots, scatter_rows
 from pyw2v.tables import draw_negative, exp_table, unigram_table
 
 
@@ -39,6 +40,7 @@ def _three_row_passes(x, x_row, y, rows, coefs, n, dst):
     out = np.zeros(n, dtype=np.float32)
     dots(x, x_row, y, rows, n, out, x.shape[1])
     add_rows(dst, 1, y, rows, coefs, n, y.shape[1])
+    scatter_rows(y, rows, coefs, n, x, x_row, x.shape[1])
     return out
 
 
@@ -54,11 +56,17 @@ def test_three_row_passes_agree_with_numpy(n, size):
     dst = rng.normal(size=(3, size)).astype(np.float32)
     expected_dst = dst.astype(np.float64)
     expected_dst[1] += coefs.astype(np.float64) @ y[rows]
+    expected_y = y.astype(np.float64)
+    np.add.at(expected_y, rows, np.outer(coefs, x[2]))  # scatter_rows runs after add_rows has read y
+    before_y = y.copy()
     out = _three_row_passes(x, 2, y, rows, coefs, n, dst)
-    products = y[rows].astype(np.float64) * x[2]
+    products = before_y[rows].astype(np.float64) * x[2]
     assert np.all(np.abs(out - products.sum(1)) <= 1e-6 * np.abs(products).sum(1) + 1e-7)
     np.testing.assert_allclose(dst, expected_dst, rtol=0, atol=1e-5)
     assert (dst[[0, 2]] == expected_dst[[0, 2]]).all()  # the other rows are untouched
+    np.testing.assert_allclose(y, expected_y, rtol=0, atol=1e-5)
+    untouched = np.setdiff1d(np.arange(12), rows)
+    assert (y[untouched] == before_y[untouched]).all()
 
 
 @njit
@@ -84,18 +92,25 @@ def _batch_expectation(x, y, labels, alpha, hs):
     return gradient
 
 
-@pytest.mark.parametrize("hs, negative", [(0, 4), (1, 0), (1, 4)])
-def test_window_update_is_the_batched_gradient(hs, negative):
-    rng = np.random.default_rng(3 + hs)
-    vocab_size, size, window = 40, 16, 3
+def _toy_inputs(rng, window, cbow, hs, negative, alpha, fast):
+    """A 40-word vocabulary's Huffman tree, unigram and kernel tables, and settings for one hand-checked step."""
+    vocab_size = 40
     counts = np.sort(rng.integers(1, 100, vocab_size))[::-1]
-    tree = build_tree(counts)
     unigram = unigram_table(counts, 10_000)
     tables = kernels.Tables(exp_table(), unigram.starts, unigram.buckets, unigram.size, np.ones(vocab_size, np.float32))
     settings = kernels.Settings(
-        cbow=0, hs=hs, negative=negative, window=window, sample=0.0, vocab_size=vocab_size, train_words=1000,
-        iterations=1, num_threads=1, starting_alpha=np.float32(0.025), exact=False, fast=1, budget=1,
+        cbow=cbow, hs=hs, negative=negative, window=window, sample=0.0, vocab_size=vocab_size, train_words=1000,
+        iterations=1, num_threads=1, starting_alpha=np.float32(alpha), exact=False, fast=fast, budget=1,
     )
+    return build_tree(counts), unigram, tables, settings
+
+
+@pytest.mark.parametrize("hs, negative", [(0, 4), (1, 0), (1, 4)])
+def test_window_update_is_the_batched_gradient(hs, negative):
+    rng = np.random.default_rng(3 + hs)
+    size, window = 16, 3
+    tree, unigram, tables, settings = _toy_inputs(rng, window, cbow=0, hs=hs, negative=negative, alpha=0.025, fast=1)
+    vocab_size = settings.vocab_size
     syn0 = rng.normal(scale=0.5, size=(vocab_size, size)).astype(np.float32)
     syn0[9] *= 8  # some of this row's outputs saturate: clamped (negative sampling) or skipped (softmax)
     syn1, syn1neg = rng.normal(scale=0.5, size=(2, vocab_size, size)).astype(np.float32)
@@ -131,6 +146,60 @@ def test_window_update_is_the_batched_gradient(hs, negative):
     assert np.abs(syn0 - before).max() > 1e-3  # the update is far larger than the tolerance
     moved = np.flatnonzero(np.abs(syn0 - before).sum(1) > 0)
     assert set(moved) <= set(context)
+
+
+@njit
+def _one_cbow_step(sen, position, shrink, window, word, alpha, seed, model, tree, tables, settings, neu1, neu1e, scratch):
+    return cbow_window(sen, position, len(sen), shrink, window, word, alpha, seed, model, tree, tables, settings, neu1, neu1e, scratch)
+
+
+@pytest.mark.parametrize("hs, negative", [(0, 4), (1, 0), (1, 4)])
+def test_cbow_step_updates_outputs_from_the_old_rows(hs, negative):
+    rng = np.random.default_rng(11)
+    size, window = 16, 3
+    tree, unigram, tables, settings = _toy_inputs(rng, window, cbow=1, hs=hs, negative=negative, alpha=0.05, fast=0)
+    vocab_size = settings.vocab_size
+    syn0, syn1, syn1neg = rng.normal(scale=0.5, size=(3, vocab_size, size)).astype(np.float32)
+    sen = np.array([5, 9, 12, 9, 30, 7], dtype=np.int32)  # word 9 twice in the window
+    position, shrink, alpha, seed = 2, 0, np.float32(0.05), np.uint64(1)
+    word = int(sen[position])
+    context = [int(sen[c]) for c in range(position - 3, position + 4) if c != position and 0 <= c < len(sen)]
+    hidden = syn0[context].astype(np.float64).mean(0, keepdims=True)
+    syn1[tree.points[word, 0]] = hidden[0] * (10 / (hidden[0] @ hidden[0]))  # f = 10: softmax skips this node
+    expected_syn0 = syn0.astype(np.float64)
+    expected_syn1, expected_syn1neg = syn1.astype(np.float64), syn1neg.astype(np.float64)
+    error = np.zeros((1, size))
+    if hs:
+        path = list(tree.points[word, : tree.lengths[word]])
+        gradient = _batch_expectation(hidden, syn1[path].astype(np.float64), 1.0 - tree.codes[word, : len(path)], alpha, True)
+        assert gradient[0, 0] == 0 and (gradient != 0).any()
+        error += gradient @ syn1[path].astype(np.float64)
+        np.add.at(expected_syn1, path, gradient.T @ hidden)
+    if negative:
+        draws = _draws(seed, unigram.starts, unigram.buckets, unigram.size, vocab_size, negative)
+        assert word in draws and len(set(draws)) < len(draws)  # C skips the centre word; one word drawn twice
+        targets = [word] + [w for w in draws if w != word]
+        labels = np.array([1.0] + [0.0] * (len(targets) - 1))
+        gradient = _batch_expectation(hidden, syn1neg[targets].astype(np.float64), labels, alpha, False)
+        error += gradient @ syn1neg[targets].astype(np.float64)
+        np.add.at(expected_syn1neg, targets, gradient.T @ hidden)  # a word drawn twice: both from the old row
+    np.add.at(expected_syn0, context, np.repeat(error, len(context), 0))
+
+    shapes = scratch_shapes(window, negative, size)
+    rows, ones, targets_, labels_, gradient_ = (
+        kernels.thread_rows(1, *shapes[name])[0] for name in ("context", "column", "targets", "labels", "targets")
+    )
+    scratch = (rows, ones, targets_, labels_, gradient_.astype(np.float32))
+    neu1, neu1e = np.zeros((2, 1, size), np.float32)
+    before = syn0.copy()
+    _one_cbow_step(sen, position, shrink, window, word, alpha, seed, kernels.Model(syn0, syn1, syn1neg), tree, tables, settings, neu1, neu1e, scratch)
+    np.testing.assert_allclose(neu1[0], hidden[0], rtol=0, atol=1e-6)
+    np.testing.assert_allclose(neu1e, error, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(syn0, expected_syn0, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(syn1, expected_syn1, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(syn1neg, expected_syn1neg, rtol=0, atol=1e-6)
+    assert np.abs(syn0[9] - before[9]).max() > 1e-3  # the update is far larger than the tolerance
+    assert set(np.flatnonzero(np.abs(syn0 - before).sum(1) > 0)) == set(context)
 
 
 def _lee_inputs(lee_corpus, **settings):

@@ -1,0 +1,70 @@
+"""CBOW off the parity path: a position's output rows updated together.
+
+C's CBOW step averages the context rows of ``syn0`` into ``neu1``; then, for
+each output row ``y`` in turn (the centre word's Huffman path, then the
+centre word and its noise words), it computes ``f = neu1 . y`` and
+``g = alpha (label - sigmoid(f))``, adds ``g y`` to ``neu1e`` and ``g neu1``
+to ``y``; finally it adds ``neu1e`` to every context row. ``neu1`` does not
+change during the output loop and the output rows are distinct, so all the
+dot products can be taken first and the updates applied after: the same
+values as C's loop, summed in a different order. The one exception is a
+noise word drawn twice for one position: in C its second update starts from
+the row the first one changed, here both start from the old row (as in the
+``-fast`` skip-gram block, :mod:`pyw2v.window_batch`).
+
+Taken together, the rows go three per pass (:func:`pyw2v.simd.dots`,
+``add_rows``, ``scatter_rows``): the context rows summed into ``neu1``, the
+output rows' dot products, their sum into ``neu1e``, ``neu1`` added to them,
+and ``neu1e`` added to the context rows. The parity path (one thread,
+without ``-fast``) keeps C's loop in :func:`pyw2v.kernels.train_position`.
+"""
+import numpy as np
+from numba import njit
+
+from .outputs import negative_outputs, path_outputs
+from .simd import F1, add_rows, dots, output_gradient, scatter_rows
+from .window_batch import window_words
+
+
+@njit(cache=True, inline="always")
+def cbow_window(sen, position, length, shrink, window, word, alpha, next_random, model, tree, tables, settings, neu1, neu1e, scratch):
+    """Train centre word ``sen[position]`` from its window's average; returns the random state.
+
+    ``neu1`` and ``neu1e`` are one-row 2-D views, zeroed by the caller;
+    ``scratch`` holds the context ids, one per-row coefficient array for the
+    context and one for the outputs, and the output rows and labels.
+    """
+    syn0 = model.syn0
+    size = syn0.shape[1]
+    rows, ones, targets, labels, gradient = scratch
+    m = window_words(sen, position, length, shrink, window, rows)
+    if m == 0:
+        return next_random
+    ones[:m] = F1
+    add_rows(neu1, 0, syn0, rows, ones, m, size)
+    divisor = np.float32(m)
+    for k in range(size):
+        neu1[0, k] /= divisor
+    if settings.hs:
+        n = path_outputs(word, tree, targets, labels)
+        _outputs_together(neu1, neu1e, model.syn1, targets, labels, n, True, alpha, tables.exp_table, gradient, size)
+    if settings.negative > 0:
+        n, next_random = negative_outputs(next_random, word, tables, settings, targets, labels, model.syn1neg)
+        _outputs_together(neu1, neu1e, model.syn1neg, targets, labels, n, False, alpha, tables.exp_table, gradient, size)
+    scatter_rows(syn0, rows, ones, m, neu1e, 0, size)
+    return next_random
+
+
+@njit(cache=True, inline="always")
+def _outputs_together(neu1, neu1e, output, targets, labels, n, skip_saturated, alpha, exp_table, gradient, size):
+    """``g = alpha (labels - sigmoid(neu1 Y^T))``, ``neu1e += g Y``, ``Y += g^T neu1`` for ``Y`` the rows ``targets[:n]``.
+
+    ``skip_saturated`` is hierarchical softmax's rule (a zero gradient where
+    ``|f| >= MAX_EXP``, as C skips the update); otherwise saturated outputs
+    are clamped to 0 or 1, as C clamps them.
+    """
+    dots(neu1, 0, output, targets, n, gradient, size)
+    for k in range(n):
+        gradient[k] = output_gradient(gradient[k], labels[k], skip_saturated, alpha, exp_table)
+    add_rows(neu1e, 0, output, targets, gradient, n, size)
+    scatter_rows(output, targets, gradient, n, neu1, 0, size)
