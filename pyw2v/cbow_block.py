@@ -30,9 +30,9 @@ from .window_batch import window_words
 def cbow_window(sen, position, length, shrink, window, word, alpha, next_random, model, tree, tables, settings, neu1, neu1e, scratch):
     """Train centre word ``sen[position]`` from its window's average; returns the random state.
 
-    ``neu1`` and ``neu1e`` are one-row 2-D views, zeroed by the caller;
-    ``scratch`` holds the context ids, one per-row coefficient array for the
-    context and one for the outputs, and the output rows and labels.
+    ``neu1`` and ``neu1e`` are one-row 2-D views, zeroed by the caller.
+    ``scratch`` is the slice's (context ids, their coefficients (all 1),
+    output rows, their labels, their gradients).
     """
     syn0 = model.syn0
     size = syn0.shape[1]
