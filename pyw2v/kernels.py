@@ -85,8 +85,9 @@ def new_slice_state(settings, size, stream):
         negatives=thread_rows(num_threads, (2 * settings.window * max(settings.negative, 1),), np.int64),
         words_done=np.zeros(num_threads, dtype=np.int64),
         stop=np.zeros(1, dtype=np.int64),
+        # The block kernels' scratch (-fast skip-gram, CBOW): every path but C's exact one; -fast is never exact.
         **{
-            name: thread_rows(num_threads if settings.fast or not settings.exact else 0, shape, dtype)
+            name: thread_rows(0 if settings.exact else num_threads, shape, dtype)
             for name, (shape, dtype) in scratch_shapes(settings.window, settings.negative, size).items()
         },
     )

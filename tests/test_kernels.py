@@ -187,9 +187,9 @@ def test_cbow_step_updates_outputs_from_the_old_rows(hs, negative):
 
     shapes = scratch_shapes(window, negative, size)
     rows, ones, targets_, labels_, gradient_ = (
-        kernels.thread_rows(1, *shapes[name])[0] for name in ("context", "column", "targets", "labels", "targets")
+        kernels.thread_rows(1, *shapes[name])[0] for name in ("context", "column", "targets", "labels", "gradient")
     )
-    scratch = (rows, ones, targets_, labels_, gradient_.astype(np.float32))
+    scratch = (rows, ones, targets_, labels_, gradient_[0])  # as train_position passes them
     neu1, neu1e = np.zeros((2, 1, size), np.float32)
     before = syn0.copy()
     _one_cbow_step(sen, position, shrink, window, word, alpha, seed, kernels.Model(syn0, syn1, syn1neg), tree, tables, settings, neu1, neu1e, scratch)
