@@ -17,18 +17,88 @@ Taken together, the rows go three per pass (:func:`pyw2v.simd.dots`,
 output rows' dot products, their sum into ``neu1e``, ``neu1`` added to them,
 and ``neu1e`` added to the context rows. The parity path (one thread,
 without ``-fast``) keeps C's loop in :func:`pyw2v.kernels.train_position`.
+
+Between two sentences C's draws follow a fixed pattern: for each position
+the window shrink, then its ``negative`` noise words (none in a one-word
+sentence, which has no context). Nothing else draws in between, so the
+whole sentence's draws are made at its first position
+(:func:`plan_sentence`): C's words in C's order. Known in advance, the rows
+a position will train are prefetched ``LOOKAHEAD`` positions before it
+(:func:`prefetch_ahead`): its noise words' and centre word's output rows
+and the context row that enters the window there. Their cache misses are
+then served while earlier positions train instead of stalling each step;
+on one thread this takes some 8 % off a CBOW epoch.
 """
 import numpy as np
 from numba import njit
 
 from .outputs import negative_outputs, path_outputs
-from .simd import F1, add_rows, dots, output_gradient, scatter_rows
+from .simd import F1, add_rows, dots, output_gradient, prefetch_row, scatter_rows
+from .tables import draw_negative, lcg_next
 from .window_batch import window_words
+
+# Positions between a prefetch and the step that uses it. A step takes about
+# half a microsecond; a few steps cover a miss to memory, and the ~70 rows
+# in flight stay well inside the L2 cache.
+LOOKAHEAD = 8
 
 
 @njit(cache=True, inline="always")
-def cbow_window(sen, position, length, shrink, window, word, alpha, next_random, model, tree, tables, settings, neu1, neu1e, scratch):
-    """Train centre word ``sen[position]`` from its window's average; returns the random state.
+def cbow_position(t, sen, position, length, alpha, next_random, model, tree, tables, settings, state):
+    """Train ``sen[position]`` with slice ``t``'s scratch and planned draws; returns the random state.
+
+    ``state`` is the kernels' :class:`~pyw2v.kernels.SliceState`, with the
+    slice's ``neu1`` and ``neu1e`` zeroed.
+    """
+    shrinks, noise = state.shrinks[t], state.planned_noise[t]
+    if position == 0:
+        next_random = plan_sentence(next_random, length, settings, tables, shrinks, noise)
+    prefetch_ahead(sen, position + LOOKAHEAD, length, model, settings, noise)
+    scratch = (state.context[t], state.column[t], state.targets[t], state.labels[t], state.gradient[t, 0])
+    cbow_window(
+        sen, position, length, shrinks[position], settings.window, np.int64(sen[position]), alpha, noise[position],
+        model, tree, tables, settings, state.neu1[t : t + 1], state.neu1e[t : t + 1], scratch,
+    )
+    return next_random
+
+
+@njit(cache=True, inline="always")
+def plan_sentence(next_random, length, settings, tables, shrinks, noise):
+    """C's draws for a sentence of ``length`` words; returns the random state after them.
+
+    Position ``p``'s window shrink goes to ``shrinks[p]``, its noise words
+    to ``noise[p, :negative]``. Every position of a sentence of two words or
+    more has a context word (the shrink is below ``window``), so it draws.
+    """
+    for p in range(length):
+        next_random = lcg_next(next_random)
+        shrinks[p] = np.int64(next_random % np.uint64(settings.window))
+        if length > 1:
+            for d in range(settings.negative):
+                word, next_random = draw_negative(
+                    next_random, tables.unigram_starts, tables.unigram_buckets, tables.unigram_size, settings.vocab_size
+                )
+                noise[p, d] = word
+    return next_random
+
+
+@njit(cache=True, inline="always")
+def prefetch_ahead(sen, ahead, length, model, settings, noise):
+    """Prefetch position ``ahead``'s negative-sampling rows and the context row entering its window."""
+    if ahead >= length:
+        return
+    size = model.syn0.shape[1]
+    if ahead + settings.window < length:
+        prefetch_row(model.syn0, sen[ahead + settings.window], size)
+    if settings.negative > 0:
+        prefetch_row(model.syn1neg, sen[ahead], size)
+        for d in range(settings.negative):
+            prefetch_row(model.syn1neg, noise[ahead, d], size)
+
+
+@njit(cache=True, inline="always")
+def cbow_window(sen, position, length, shrink, window, word, alpha, noise, model, tree, tables, settings, neu1, neu1e, scratch):
+    """Train centre word ``sen[position]`` from its window's average, with noise words ``noise[:negative]``.
 
     ``neu1`` and ``neu1e`` are one-row 2-D views, zeroed by the caller.
     ``scratch`` is the slice's (context ids, their coefficients (all 1),
@@ -39,7 +109,7 @@ def cbow_window(sen, position, length, shrink, window, word, alpha, next_random,
     rows, ones, targets, labels, gradient = scratch
     m = window_words(sen, position, length, shrink, window, rows)
     if m == 0:
-        return next_random
+        return
     ones[:m] = F1
     add_rows(neu1, 0, syn0, rows, ones, m, size)
     divisor = np.float32(m)
@@ -49,10 +119,9 @@ def cbow_window(sen, position, length, shrink, window, word, alpha, next_random,
         n = path_outputs(word, tree, targets, labels)
         _outputs_together(neu1, neu1e, model.syn1, targets, labels, n, True, alpha, tables.exp_table, gradient, size)
     if settings.negative > 0:
-        n, next_random = negative_outputs(next_random, word, tables, settings, targets, labels, model.syn1neg)
+        n = negative_outputs(word, noise, settings.negative, targets, labels)
         _outputs_together(neu1, neu1e, model.syn1neg, targets, labels, n, False, alpha, tables.exp_table, gradient, size)
     scatter_rows(syn0, rows, ones, m, neu1e, 0, size)
-    return next_random
 
 
 @njit(cache=True, inline="always")

@@ -28,7 +28,7 @@ import numpy as np
 from numba import njit, prange
 
 from .simd import F0, F1, F65536, FMAX, LOW16, dot, output_gradient, sigmoid_index
-from .cbow_block import cbow_window
+from .cbow_block import cbow_position
 from .encoding import read_id
 from .noise import draw_negatives
 from .window_batch import scratch_shapes, skipgram_window
@@ -50,7 +50,8 @@ Stream = namedtuple("Stream", "ids starts first_words")
 Tables = namedtuple("Tables", "exp_table unigram_starts unigram_buckets unigram_size keep")
 SliceState = namedtuple(
     "SliceState",
-    "counters rng alpha sen neu1 neu1e negatives words_done stop context targets labels gradient context_update column",
+    "counters rng alpha sen neu1 neu1e negatives words_done stop context targets labels gradient context_update column "
+    "shrinks planned_noise",
 )
 
 # Columns of SliceState.counters, one row per slice.
@@ -74,6 +75,7 @@ def new_slice_state(settings, size, stream):
     counters[:, POS] = stream.starts
     counters[:, LOCAL_ITER] = iterations
     counters[:, FIRST_PENDING] = stream.first_words >= 0
+    planned = num_threads if settings.cbow and not settings.exact else 0
     return SliceState(
         counters=counters,
         rng=np.arange(num_threads, dtype=np.uint64),
@@ -90,6 +92,9 @@ def new_slice_state(settings, size, stream):
             name: thread_rows(0 if settings.exact else num_threads, shape, dtype)
             for name, (shape, dtype) in scratch_shapes(settings.window, settings.negative, size).items()
         },
+        # CBOW's draws for a sentence, made at its first position (pyw2v.cbow_block), off the parity path.
+        shrinks=thread_rows(planned, (MAX_SENTENCE_LENGTH,), np.int64),
+        planned_noise=thread_rows(planned, (MAX_SENTENCE_LENGTH, settings.negative), np.int64),
     )
 
 
@@ -150,8 +155,9 @@ def train_position(t, sen, position, length, alpha, next_random, model, tree, ta
 
     C's per-word step: draw the window shrink, then CBOW (average the
     context, one update of the output, the error added to every context
-    row; off the parity path with the output rows updated together,
-    :mod:`pyw2v.cbow_block`), skip-gram pair by pair, or with ``-fast``
+    row; off the parity path with the output rows updated together and
+    the sentence's draws made at its first position, :mod:`pyw2v.cbow_block`),
+    skip-gram pair by pair, or with ``-fast``
     skip-gram a window at a time (:mod:`pyw2v.window_batch`).
     """
     syn0 = model.syn0
@@ -162,15 +168,11 @@ def train_position(t, sen, position, length, alpha, next_random, model, tree, ta
     word = np.int64(sen[position])
     neu1[0, :] = F0
     neu1e[:] = F0
+    if settings.cbow and not settings.exact:
+        return cbow_position(t, sen, position, length, alpha, next_random, model, tree, tables, settings, state)
     next_random = lcg_next(next_random)
     shrink = np.int64(next_random % np.uint64(window))
-    if settings.cbow and not settings.exact:
-        scratch = (state.context[t], state.column[t], state.targets[t], state.labels[t], state.gradient[t, 0])
-        next_random = cbow_window(
-            sen, position, length, shrink, window, word, alpha, next_random, model, tree, tables, settings,
-            neu1, state.neu1e[t : t + 1], scratch,
-        )
-    elif settings.cbow:
+    if settings.cbow:
         context = 0
         for a in range(shrink, 2 * window + 1 - shrink):
             c = position - window + a

@@ -4,13 +4,12 @@ A step trains hidden rows (CBOW's average of the context, or a skip-gram
 window's context rows with ``-fast 1``) against output rows: the centre
 word's Huffman path in ``syn1`` (label ``1 - code``), and/or, for negative
 sampling, the centre word's row of ``syn1neg`` (label 1) and C's
-``negative`` noise words (label 0). C skips a noise word equal to the
-centre word; these lists leave it out.
+``negative`` noise words (label 0), drawn by the caller. C skips a noise
+word equal to the centre word; these lists leave it out.
 """
 import numpy as np
 from numba import njit
 
-from .noise import draw_negatives
 from .simd import F0, F1
 
 
@@ -25,15 +24,17 @@ def path_outputs(word, tree, targets, labels):
 
 
 @njit(cache=True, inline="always")
-def negative_outputs(next_random, word, tables, settings, targets, labels, syn1neg):
-    """``word`` and C's next ``negative`` noise words into ``targets[:n]``; returns ``n`` and the random state."""
-    next_random = draw_negatives(next_random, tables, settings, targets[1:], settings.negative, syn1neg)
+def negative_outputs(word, noise, negative, targets, labels):
+    """``word`` and its noise words ``noise[:negative]`` into ``targets[:n]`` and ``labels[:n]``; returns ``n``.
+
+    ``noise`` may be ``targets[1:]`` itself: the list is compacted in place.
+    """
     targets[0] = word
     labels[0] = F1
     n = 1
-    for d in range(1, settings.negative + 1):
-        if targets[d] != word:
-            targets[n] = targets[d]
+    for d in range(negative):
+        if noise[d] != word:
+            targets[n] = noise[d]
             labels[n] = F0
             n += 1
-    return n, next_random
+    return n

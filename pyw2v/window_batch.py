@@ -30,6 +30,7 @@ import numpy as np
 from numba import njit
 
 from .huffman import MAX_CODE_LENGTH
+from .noise import draw_negatives
 from .outputs import negative_outputs, path_outputs
 from .simd import F0, add_rows, dots, output_gradient
 
@@ -79,7 +80,8 @@ def train_block(hidden, rows, m, word, alpha, next_random, model, tree, tables, 
         n = path_outputs(word, tree, targets, labels)
         _update_block(hidden, rows, m, model.syn1, targets, labels, n, True, alpha, tables.exp_table, scratch, size)
     if settings.negative > 0:
-        n, next_random = negative_outputs(next_random, word, tables, settings, targets, labels, model.syn1neg)
+        next_random = draw_negatives(next_random, tables, settings, targets[1:], settings.negative, model.syn1neg)
+        n = negative_outputs(word, targets[1:], settings.negative, targets, labels)
         _update_block(hidden, rows, m, model.syn1neg, targets, labels, n, False, alpha, tables.exp_table, scratch, size)
     return next_random
 

@@ -6,9 +6,9 @@ from numba import njit
 from pyw2v import kernels
 from pyw2v.huffman import build_tree
 from pyw2v.window_batch import scratch_shapes, skipgram_window
-from pyw2v.cbow_block import cbow_window
+from pyw2v.cbow_block import cbow_window, plan_sentence
 from pyw2v.simd import add_rows, dot, dots, scatter_rows
-from pyw2v.tables import draw_negative, exp_table, unigram_table
+from pyw2v.tables import draw_negative, exp_table, lcg_next, unigram_table
 
 
 @njit
@@ -149,8 +149,8 @@ def test_window_update_is_the_batched_gradient(hs, negative):
 
 
 @njit
-def _one_cbow_step(sen, position, shrink, window, word, alpha, seed, model, tree, tables, settings, neu1, neu1e, scratch):
-    return cbow_window(sen, position, len(sen), shrink, window, word, alpha, seed, model, tree, tables, settings, neu1, neu1e, scratch)
+def _one_cbow_step(sen, position, shrink, window, word, alpha, noise, model, tree, tables, settings, neu1, neu1e, scratch):
+    cbow_window(sen, position, len(sen), shrink, window, word, alpha, noise, model, tree, tables, settings, neu1, neu1e, scratch)
 
 
 @pytest.mark.parametrize("hs, negative", [(0, 4), (1, 0), (1, 4)])
@@ -161,7 +161,8 @@ def test_cbow_step_updates_outputs_from_the_old_rows(hs, negative):
     vocab_size = settings.vocab_size
     syn0, syn1, syn1neg = rng.normal(scale=0.5, size=(3, vocab_size, size)).astype(np.float32)
     sen = np.array([5, 9, 12, 9, 30, 7], dtype=np.int32)  # word 9 twice in the window
-    position, shrink, alpha, seed = 2, 0, np.float32(0.05), np.uint64(1)
+    position, shrink, alpha = 2, 0, np.float32(0.05)
+    draws = _draws(np.uint64(1), unigram.starts, unigram.buckets, unigram.size, vocab_size, negative)
     word = int(sen[position])
     context = [int(sen[c]) for c in range(position - 3, position + 4) if c != position and 0 <= c < len(sen)]
     hidden = syn0[context].astype(np.float64).mean(0, keepdims=True)
@@ -176,7 +177,6 @@ def test_cbow_step_updates_outputs_from_the_old_rows(hs, negative):
         error += gradient @ syn1[path].astype(np.float64)
         np.add.at(expected_syn1, path, gradient.T @ hidden)
     if negative:
-        draws = _draws(seed, unigram.starts, unigram.buckets, unigram.size, vocab_size, negative)
         assert word in draws and len(set(draws)) < len(draws)  # C skips the centre word; one word drawn twice
         targets = [word] + [w for w in draws if w != word]
         labels = np.array([1.0] + [0.0] * (len(targets) - 1))
@@ -192,7 +192,7 @@ def test_cbow_step_updates_outputs_from_the_old_rows(hs, negative):
     scratch = (rows, ones, targets_, labels_, gradient_[0])  # as train_position passes them
     neu1, neu1e = np.zeros((2, 1, size), np.float32)
     before = syn0.copy()
-    _one_cbow_step(sen, position, shrink, window, word, alpha, seed, kernels.Model(syn0, syn1, syn1neg), tree, tables, settings, neu1, neu1e, scratch)
+    _one_cbow_step(sen, position, shrink, window, word, alpha, draws, kernels.Model(syn0, syn1, syn1neg), tree, tables, settings, neu1, neu1e, scratch)
     np.testing.assert_allclose(neu1[0], hidden[0], rtol=0, atol=1e-6)
     np.testing.assert_allclose(neu1e, error, rtol=0, atol=1e-6)
     np.testing.assert_allclose(syn0, expected_syn0, rtol=0, atol=1e-6)
@@ -200,6 +200,35 @@ def test_cbow_step_updates_outputs_from_the_old_rows(hs, negative):
     np.testing.assert_allclose(syn1neg, expected_syn1neg, rtol=0, atol=1e-6)
     assert np.abs(syn0[9] - before[9]).max() > 1e-3  # the update is far larger than the tolerance
     assert set(np.flatnonzero(np.abs(syn0 - before).sum(1) > 0)) == set(context)
+
+
+@njit
+def _plan(seed, length, settings, tables, shrinks, noise):
+    return plan_sentence(seed, length, settings, tables, shrinks, noise)
+
+
+@pytest.mark.parametrize("length", [1, 2, 7])
+def test_sentence_plan_is_cs_draws_in_cs_order(length):
+    rng = np.random.default_rng(5)
+    window, negative = 4, 3
+    _, unigram, tables, settings = _toy_inputs(rng, window, cbow=1, hs=0, negative=negative, alpha=0.025, fast=1)
+    shrinks = np.full(10, -1, np.int64)
+    noise = np.full((10, negative), -1, np.int64)
+    after = _plan(np.uint64(99), length, settings, tables, shrinks, noise)
+    # C's order, one position after another: the window shrink, then (with a context word) the noise words.
+    state = np.uint64(99)
+    for p in range(length):
+        state = np.uint64(lcg_next(state))  # kept uint64: numba types a Python int as int64
+        assert shrinks[p] == int(state) % window
+        if length > 1:
+            expected = _draws(state, unigram.starts, unigram.buckets, unigram.size, settings.vocab_size, negative)
+            assert list(noise[p]) == list(expected)
+            for _ in range(negative):
+                state = np.uint64(lcg_next(state))
+    assert np.uint64(after) == state
+    if length == 1:  # a one-word sentence has no context, so no noise words are drawn
+        assert (noise == -1).all()
+    assert (shrinks[length:] == -1).all() and (noise[length:] == -1).all()
 
 
 def _lee_inputs(lee_corpus, **settings):
