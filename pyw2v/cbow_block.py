@@ -27,7 +27,7 @@ a position will train are prefetched ``LOOKAHEAD`` positions before it
 (:func:`prefetch_ahead`): its noise words' and centre word's output rows
 and the context row that enters the window there. Their cache misses are
 then served while earlier positions train instead of stalling each step;
-on one thread this takes some 8 % off a CBOW epoch.
+on one thread this takes some 6 % off a CBOW epoch (README, *Speed*).
 """
 import numpy as np
 from numba import njit
@@ -38,8 +38,8 @@ from .tables import draw_negative, lcg_next
 from .window_batch import window_words
 
 # Positions between a prefetch and the step that uses it. A step takes about
-# half a microsecond; a few steps cover a miss to memory, and the ~70 rows
-# in flight stay well inside the L2 cache.
+# a microsecond, so eight leave ample time for a miss to memory, and the
+# some 56 rows (22 KB) in flight stay well inside the L2 cache.
 LOOKAHEAD = 8
 
 
