@@ -15,7 +15,10 @@ the trailing newline, as gensim writes them.
 import numpy as np
 
 from .errors import AtomicOutput, UserError, open_input
+from .text_format import format_text_rows
 
+# formatted a block at a time so that a large vocabulary's text stays small in memory
+_TEXT_ROWS_PER_BLOCK = 8192
 _TEXT_BYTES = frozenset(b"0123456789.-+eE \t\r\nnaifNAIF")
 
 
@@ -34,9 +37,9 @@ def write_vectors_to(stream, words, syn0, binary):
         for word, row in zip(words, syn0):
             stream.write(word + b" " + row.tobytes() + b"\n")
         return
-    row_format = "%f " * size
-    for word, row in zip(words, syn0):
-        stream.write(word + b" " + (row_format % tuple(row.tolist())).encode("ascii") + b"\n")
+    for first in range(0, count, _TEXT_ROWS_PER_BLOCK):
+        block = slice(first, first + _TEXT_ROWS_PER_BLOCK)
+        stream.write(format_text_rows(words[block], syn0[block]))
 
 
 def read_vectors(path):
