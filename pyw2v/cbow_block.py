@@ -18,29 +18,17 @@ output rows' dot products, their sum into ``neu1e``, ``neu1`` added to them,
 and ``neu1e`` added to the context rows. The parity path (one thread,
 without ``-fast``) keeps C's loop in :func:`pyw2v.kernels.train_position`.
 
-Between two sentences C's draws follow a fixed pattern: for each position
-the window shrink, then its ``negative`` noise words (none in a one-word
-sentence, which has no context). Nothing else draws in between, so the
-whole sentence's draws are made at its first position
-(:func:`plan_sentence`): C's words in C's order. Known in advance, the rows
-a position will train are prefetched ``LOOKAHEAD`` positions before it
-(:func:`prefetch_ahead`): its noise words' and centre word's output rows
-and the context row that enters the window there. Their cache misses are
-then served while earlier positions train instead of stalling each step;
-on one thread this takes some 6 % off a CBOW epoch (README, *Speed*).
+Its draws are made for the whole sentence at the first position and its rows
+prefetched ahead (:mod:`pyw2v.sentence_plan`); on one thread this takes some
+6 % off a CBOW epoch (README, *Speed*).
 """
 import numpy as np
 from numba import njit
 
 from .outputs import negative_outputs, path_outputs
-from .simd import F1, add_rows, dots, output_gradient, prefetch_row, scatter_rows
-from .tables import draw_negative, lcg_next
+from .sentence_plan import LOOKAHEAD, plan_sentence, prefetch_ahead
+from .simd import F1, add_rows, dots, output_gradient, scatter_rows
 from .window_batch import window_words
-
-# Positions between a prefetch and the step that uses it. A step takes about
-# a microsecond, so eight leave ample time for a miss to memory, and the
-# some 56 rows (22 KB) in flight stay well inside the L2 cache.
-LOOKAHEAD = 8
 
 
 @njit(cache=True, inline="always")
@@ -60,40 +48,6 @@ def cbow_position(t, sen, position, length, alpha, next_random, model, tree, tab
         model, tree, tables, settings, state.neu1[t : t + 1], state.neu1e[t : t + 1], scratch,
     )
     return next_random
-
-
-@njit(cache=True, inline="always")
-def plan_sentence(next_random, length, settings, tables, shrinks, noise):
-    """C's draws for a sentence of ``length`` words; returns the random state after them.
-
-    Position ``p``'s window shrink goes to ``shrinks[p]``, its noise words
-    to ``noise[p, :negative]``. Every position of a sentence of two words or
-    more has a context word (the shrink is below ``window``), so it draws.
-    """
-    for p in range(length):
-        next_random = lcg_next(next_random)
-        shrinks[p] = np.int64(next_random % np.uint64(settings.window))
-        if length > 1:
-            for d in range(settings.negative):
-                word, next_random = draw_negative(
-                    next_random, tables.unigram_starts, tables.unigram_buckets, tables.unigram_size, settings.vocab_size
-                )
-                noise[p, d] = word
-    return next_random
-
-
-@njit(cache=True, inline="always")
-def prefetch_ahead(sen, ahead, length, model, settings, noise):
-    """Prefetch position ``ahead``'s negative-sampling rows and the context row entering its window."""
-    if ahead >= length:
-        return
-    size = model.syn0.shape[1]
-    if ahead + settings.window < length:
-        prefetch_row(model.syn0, sen[ahead + settings.window], size)
-    if settings.negative > 0:
-        prefetch_row(model.syn1neg, sen[ahead], size)
-        for d in range(settings.negative):
-            prefetch_row(model.syn1neg, noise[ahead, d], size)
 
 
 @njit(cache=True, inline="always")

@@ -31,7 +31,7 @@ from .simd import F0, F1, F65536, FMAX, LOW16, dot, output_gradient, sigmoid_ind
 from .cbow_block import cbow_position
 from .encoding import read_id
 from .noise import draw_negatives
-from .window_batch import scratch_shapes, skipgram_window
+from .window_batch import scratch_shapes, skipgram_position
 from .tables import lcg_next
 
 MAX_SENTENCE_LENGTH = 1000
@@ -75,7 +75,7 @@ def new_slice_state(settings, size, stream):
     counters[:, POS] = stream.starts
     counters[:, LOCAL_ITER] = iterations
     counters[:, FIRST_PENDING] = stream.first_words >= 0
-    planned = num_threads if settings.cbow and not settings.exact else 0
+    planned = num_threads if settings.fast or (settings.cbow and not settings.exact) else 0
     return SliceState(
         counters=counters,
         rng=np.arange(num_threads, dtype=np.uint64),
@@ -92,7 +92,7 @@ def new_slice_state(settings, size, stream):
             name: thread_rows(0 if settings.exact else num_threads, shape, dtype)
             for name, (shape, dtype) in scratch_shapes(settings.window, settings.negative, size).items()
         },
-        # CBOW's draws for a sentence, made at its first position (pyw2v.cbow_block), off the parity path.
+        # A sentence's draws, made at its first position, for CBOW off the parity path and -fast (pyw2v.sentence_plan).
         shrinks=thread_rows(planned, (MAX_SENTENCE_LENGTH,), np.int64),
         planned_noise=thread_rows(planned, (MAX_SENTENCE_LENGTH, settings.negative), np.int64),
     )
@@ -155,10 +155,10 @@ def train_position(t, sen, position, length, alpha, next_random, model, tree, ta
 
     C's per-word step: draw the window shrink, then CBOW (average the
     context, one update of the output, the error added to every context
-    row; off the parity path with the output rows updated together and
-    the sentence's draws made at its first position, :mod:`pyw2v.cbow_block`),
-    skip-gram pair by pair, or with ``-fast``
-    skip-gram a window at a time (:mod:`pyw2v.window_batch`).
+    row; off the parity path with the output rows updated together,
+    :mod:`pyw2v.cbow_block`), skip-gram pair by pair, or with ``-fast``
+    skip-gram a window at a time (:mod:`pyw2v.window_batch`). The last two
+    make a sentence's draws at its first position (:mod:`pyw2v.sentence_plan`).
     """
     syn0 = model.syn0
     size = syn0.shape[1]
@@ -170,6 +170,8 @@ def train_position(t, sen, position, length, alpha, next_random, model, tree, ta
     neu1e[:] = F0
     if settings.cbow and not settings.exact:
         return cbow_position(t, sen, position, length, alpha, next_random, model, tree, tables, settings, state)
+    if settings.fast:
+        return skipgram_position(t, sen, position, length, alpha, next_random, model, tree, tables, settings, state)
     next_random = lcg_next(next_random)
     shrink = np.int64(next_random % np.uint64(window))
     if settings.cbow:
@@ -199,13 +201,6 @@ def train_position(t, sen, position, length, alpha, next_random, model, tree, ta
                 last_word = sen[c]
                 for k in range(size):
                     syn0[last_word, k] += neu1e[k]
-    elif settings.fast:
-        scratch = (
-            state.context[t], state.targets[t], state.labels[t], state.gradient[t], state.context_update[t], state.column[t]
-        )
-        next_random = skipgram_window(
-            sen, position, length, shrink, window, word, alpha, next_random, model, tree, tables, settings, scratch
-        )
     else:
         negatives = state.negatives[t]
         if settings.negative > 0:

@@ -24,14 +24,17 @@ loaded once per window instead of once per pair, and there are ``2 * window``
 times fewer draws, which is where the speed comes from. The accuracy cost is
 small (see README, *Speed*). The window shrink, the subsampling, the
 sentences and the thread slices are C's, and the random stream is C's LCG;
-only the number and use of the negative draws differ.
+only the number and use of the negative draws differ. Since a position draws
+as a CBOW step does (its shrink, then ``negative`` noise words), a
+sentence's draws are made at its first position and its rows prefetched
+ahead, as for CBOW (:mod:`pyw2v.sentence_plan`).
 """
 import numpy as np
 from numba import njit
 
 from .huffman import MAX_CODE_LENGTH
-from .noise import draw_negatives
 from .outputs import negative_outputs, path_outputs
+from .sentence_plan import LOOKAHEAD, plan_sentence, prefetch_ahead
 from .simd import F0, add_rows, dots, output_gradient
 
 
@@ -49,29 +52,48 @@ def window_words(sen, position, length, shrink, window, context):
 
 
 @njit(cache=True, inline="always")
-def skipgram_window(sen, position, length, shrink, window, word, alpha, next_random, model, tree, tables, settings, scratch):
-    """Train centre word ``sen[position]`` against its window; returns the random state."""
+def skipgram_position(t, sen, position, length, alpha, next_random, model, tree, tables, settings, state):
+    """Train ``sen[position]`` with slice ``t``'s scratch and planned draws; returns the random state.
+
+    ``state`` is the kernels' :class:`~pyw2v.kernels.SliceState`.
+    """
+    shrinks, noise = state.shrinks[t], state.planned_noise[t]
+    if position == 0:
+        next_random = plan_sentence(next_random, length, settings, tables, shrinks, noise)
+    prefetch_ahead(sen, position + LOOKAHEAD, length, model, settings, noise)
+    scratch = (
+        state.context[t], state.targets[t], state.labels[t], state.gradient[t], state.context_update[t], state.column[t]
+    )
+    skipgram_window(
+        sen, position, length, shrinks[position], settings.window, np.int64(sen[position]), alpha, noise[position],
+        model, tree, tables, settings, scratch,
+    )
+    return next_random
+
+
+@njit(cache=True, inline="always")
+def skipgram_window(sen, position, length, shrink, window, word, alpha, noise, model, tree, tables, settings, scratch):
+    """Train centre word ``sen[position]`` against its window, with noise words ``noise[:negative]``."""
     syn0 = model.syn0
     size = syn0.shape[1]
     context, context_update = scratch[0], scratch[4]
     m = window_words(sen, position, length, shrink, window, context)
     if m == 0:
-        return next_random
-    next_random = train_block(syn0, context, m, word, alpha, next_random, model, tree, tables, settings, scratch)
+        return
+    train_block(syn0, context, m, word, alpha, noise, model, tree, tables, settings, scratch)
     for j in range(m):
         row = context[j]
         for c in range(size):
             syn0[row, c] += context_update[j, c]
-    return next_random
 
 
 @njit(cache=True, inline="always")
-def train_block(hidden, rows, m, word, alpha, next_random, model, tree, tables, settings, scratch):
+def train_block(hidden, rows, m, word, alpha, noise, model, tree, tables, settings, scratch):
     """Rows ``rows[:m]`` of ``hidden`` against ``word``'s outputs; their errors go to ``context_update[:m]``.
 
     The outputs are C's: the Huffman path of ``word`` and/or ``word`` and
-    ``negative`` noise words drawn from C's stream (one set for all ``m``
-    rows). ``hidden`` itself is not changed. Returns the random state.
+    its noise words ``noise[:negative]`` (one set for all ``m`` rows).
+    ``hidden`` itself is not changed.
     """
     size = hidden.shape[1]
     targets, labels, context_update = scratch[1], scratch[2], scratch[4]
@@ -80,10 +102,8 @@ def train_block(hidden, rows, m, word, alpha, next_random, model, tree, tables, 
         n = path_outputs(word, tree, targets, labels)
         _update_block(hidden, rows, m, model.syn1, targets, labels, n, True, alpha, tables.exp_table, scratch, size)
     if settings.negative > 0:
-        next_random = draw_negatives(next_random, tables, settings, targets[1:], settings.negative, model.syn1neg)
-        n = negative_outputs(word, targets[1:], settings.negative, targets, labels)
+        n = negative_outputs(word, noise, settings.negative, targets, labels)
         _update_block(hidden, rows, m, model.syn1neg, targets, labels, n, False, alpha, tables.exp_table, scratch, size)
-    return next_random
 
 
 @njit(cache=True, inline="always")

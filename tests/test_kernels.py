@@ -6,7 +6,8 @@ from numba import njit
 from pyw2v import kernels
 from pyw2v.huffman import build_tree
 from pyw2v.window_batch import scratch_shapes, skipgram_window
-from pyw2v.cbow_block import cbow_window, plan_sentence
+from pyw2v.cbow_block import cbow_window
+from pyw2v.sentence_plan import plan_sentence
 from pyw2v.simd import add_rows, dot, dots, scatter_rows
 from pyw2v.tables import draw_negative, exp_table, lcg_next, unigram_table
 
@@ -70,8 +71,8 @@ def test_three_row_passes_agree_with_numpy(n, size):
 
 
 @njit
-def _one_window(sen, position, shrink, window, word, alpha, seed, model, tree, tables, settings, scratch):
-    return skipgram_window(sen, position, len(sen), shrink, window, word, alpha, seed, model, tree, tables, settings, scratch)
+def _one_window(sen, position, shrink, window, word, alpha, noise, model, tree, tables, settings, scratch):
+    skipgram_window(sen, position, len(sen), shrink, window, word, alpha, noise, model, tree, tables, settings, scratch)
 
 
 @njit
@@ -115,7 +116,8 @@ def test_window_update_is_the_batched_gradient(hs, negative):
     syn0[9] *= 8  # some of this row's outputs saturate: clamped (negative sampling) or skipped (softmax)
     syn1, syn1neg = rng.normal(scale=0.5, size=(2, vocab_size, size)).astype(np.float32)
     sen = np.array([5, 9, 12, 9, 30, 7], dtype=np.int32)
-    position, shrink, alpha, seed = 2, 1, np.float32(0.025), np.uint64(77)
+    position, shrink, alpha = 2, 1, np.float32(0.025)
+    draws = _draws(np.uint64(77), unigram.starts, unigram.buckets, unigram.size, vocab_size, max(negative, 1))
     word = int(sen[position])
     context = [int(sen[c]) for c in range(position - 2, position + 3) if c != position and 0 <= c < len(sen)]
     x = syn0[context].astype(np.float64)
@@ -128,7 +130,6 @@ def test_window_update_is_the_batched_gradient(hs, negative):
         np.add.at(expected_syn0, context, gradient @ syn1[path].astype(np.float64))
         np.add.at(expected_syn1, path, gradient.T @ x)
     if negative:
-        draws = _draws(seed, unigram.starts, unigram.buckets, unigram.size, vocab_size, negative)
         targets = [word] + [w for w in draws if w != word]
         labels = np.array([1.0] + [0.0] * (len(targets) - 1))
         gradient = _batch_expectation(x, syn1neg[targets].astype(np.float64), labels, alpha, False)
@@ -139,7 +140,7 @@ def test_window_update_is_the_batched_gradient(hs, negative):
     scratch = tuple(kernels.thread_rows(1, *shapes[name])[0] for name in ("context", "targets", "labels", "gradient", "context_update", "column"))
     model = kernels.Model(syn0, syn1, syn1neg)
     before = syn0.copy()
-    _one_window(sen, position, shrink, window, word, alpha, seed, model, tree, tables, settings, scratch)
+    _one_window(sen, position, shrink, window, word, alpha, draws, model, tree, tables, settings, scratch)
     np.testing.assert_allclose(syn0, expected_syn0, rtol=0, atol=1e-6)
     np.testing.assert_allclose(syn1, expected_syn1, rtol=0, atol=1e-6)
     np.testing.assert_allclose(syn1neg, expected_syn1neg, rtol=0, atol=1e-6)
