@@ -157,8 +157,9 @@ def train_position(t, sen, position, length, alpha, next_random, model, tree, ta
     context, one update of the output, the error added to every context
     row; off the parity path with the output rows updated together,
     :mod:`pyw2v.cbow_block`), skip-gram pair by pair, or with ``-fast``
-    skip-gram a window at a time (:mod:`pyw2v.window_batch`). The last two
-    make a sentence's draws at its first position (:mod:`pyw2v.sentence_plan`).
+    skip-gram a window at a time (:mod:`pyw2v.window_batch`). CBOW off the
+    parity path and ``-fast`` skip-gram make a sentence's draws at its first
+    position (:mod:`pyw2v.sentence_plan`).
     """
     syn0 = model.syn0
     size = syn0.shape[1]

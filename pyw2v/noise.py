@@ -1,8 +1,8 @@
 """C's noise words for negative sampling, drawn several at a time.
 
 C draws each noise word just before its update, and nothing else draws in
-between, so the words a position (or, with ``-fast 1``, a window) needs can
-be drawn first: they are C's words in C's order. Drawn first, their rows of
+between, so the words a position needs (C's CBOW on the parity path, or
+skip-gram's pairs without ``-fast``) can be drawn first: they are C's words in C's order. Drawn first, their rows of
 ``syn1neg`` can be prefetched together, so the cache misses overlap where
 C's loop meets them one after another. CBOW off the parity path and the
 ``-fast`` skip-gram block go further and draw a whole sentence's words at
