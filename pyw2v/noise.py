@@ -2,9 +2,10 @@
 
 C draws each noise word just before its update, and nothing else draws in
 between, so the words a position needs (C's CBOW on the parity path, or
-skip-gram's pairs without ``-fast``) can be drawn first: they are C's words in C's order. Drawn first, their rows of
-``syn1neg`` can be prefetched together, so the cache misses overlap where
-C's loop meets them one after another. CBOW off the parity path and the
+skip-gram's pairs without ``-fast``) can be drawn first: they are C's words
+in C's order. Drawn first, their rows of ``syn1neg`` can be prefetched
+together, so the cache misses overlap where C's loop meets them one after
+another. CBOW off the parity path and the
 ``-fast`` skip-gram block go further and draw a whole sentence's words at
 its first position (:func:`pyw2v.sentence_plan.plan_sentence`).
 """
