@@ -2,8 +2,9 @@
 
 word2vec.c writes text vectors with ``fprintf(fo, "%lf ", value)``: the
 float32 promoted to double, rounded to six decimals, then a space. Python's
-``"%f" % value`` gives the same characters but costs about 1.5 s for
-68k rows of 100 values; this loop takes a few hundredths of that.
+``"%f" % value`` gives the same characters, but writing wiki100m's 67,890
+vectors of 100 values that way took 1.0-1.2 s, and 0.2-0.37 s with this
+loop.
 
 Why the arithmetic is exact: a float32 is ``m * 2**e`` with ``m`` below
 ``2**24``, so ``value * 10**6 = (m * 5**6) * 2**(e + 6)`` and ``m * 5**6``
@@ -14,13 +15,13 @@ Python's ``%f`` do with the decimal expansion. The sign is printed from the
 sign bit, as printf does, so ``-0.0`` and tiny negatives give
 ``-0.000000``. Values at or above :data:`FAST_LIMIT` in magnitude, and
 infinities and NaNs, are left to Python's formatting (see
-:func:`format_text_rows`), which keeps the integer part in an int64.
+:func:`format_text_rows`), which keeps the scaled value in a uint64.
 """
 import numpy as np
 from numba import njit
 
 FAST_LIMIT = 1e12
-# sign, 13 integer digits, the point, 6 decimals, the space
+# sign, 12 integer digits (below FAST_LIMIT), the point, 6 decimals, the space
 _MAX_CHARS = 21
 _POINT = ord(".")
 _MINUS = ord("-")
