@@ -25,6 +25,7 @@ prefetched ahead (:mod:`pyw2v.sentence_plan`); on one thread this takes some
 import numpy as np
 from numba import njit
 
+from .hot_rows import own_rows, row_of
 from .outputs import negative_outputs, path_outputs
 from .sentence_plan import LOOKAHEAD, plan_sentence, prefetch_ahead
 from .simd import F1, add_rows, dots, output_gradient, scatter_rows
@@ -39,21 +40,23 @@ def cbow_position(t, sen, position, length, alpha, next_random, model, tree, tab
     slice's ``neu1`` and ``neu1e`` zeroed.
     """
     shrinks, noise = state.shrinks[t], state.planned_noise[t]
+    own = own_rows(t, settings)
     if position == 0:
-        next_random = plan_sentence(next_random, length, settings, tables, shrinks, noise)
-    prefetch_ahead(sen, position + LOOKAHEAD, length, model, settings, noise)
+        next_random = plan_sentence(next_random, length, settings, tables, shrinks, noise, own)
+    prefetch_ahead(sen, position + LOOKAHEAD, length, model, settings, noise, own)
     scratch = (state.context[t], state.column[t], state.targets[t], state.labels[t], state.gradient[t, 0])
     cbow_window(
         sen, position, length, shrinks[position], settings.window, np.int64(sen[position]), alpha, noise[position],
-        model, tree, tables, settings, state.neu1[t : t + 1], state.neu1e[t : t + 1], scratch,
+        own, model, tree, tables, settings, state.neu1[t : t + 1], state.neu1e[t : t + 1], scratch,
     )
     return next_random
 
 
 @njit(cache=True, inline="always")
-def cbow_window(sen, position, length, shrink, window, word, alpha, noise, model, tree, tables, settings, neu1, neu1e, scratch):
-    """Train centre word ``sen[position]`` from its window's average, with noise words ``noise[:negative]``.
+def cbow_window(sen, position, length, shrink, window, word, alpha, noise, own, model, tree, tables, settings, neu1, neu1e, scratch):
+    """Train centre word ``sen[position]`` from its window's average, with noise rows ``noise[:negative]``.
 
+    ``own`` maps words to the rows this thread trains (:mod:`pyw2v.hot_rows`).
     ``neu1`` and ``neu1e`` are one-row 2-D views, zeroed by the caller.
     ``scratch`` is the slice's (context ids, their coefficients (all 1),
     output rows, their labels, their gradients).
@@ -61,7 +64,7 @@ def cbow_window(sen, position, length, shrink, window, word, alpha, noise, model
     syn0 = model.syn0
     size = syn0.shape[1]
     rows, ones, targets, labels, gradient = scratch
-    m = window_words(sen, position, length, shrink, window, rows)
+    m = window_words(sen, position, length, shrink, window, rows, own)
     if m == 0:
         return
     ones[:m] = F1
@@ -73,7 +76,7 @@ def cbow_window(sen, position, length, shrink, window, word, alpha, noise, model
         n = path_outputs(word, tree, targets, labels)
         _outputs_together(neu1, neu1e, model.syn1, targets, labels, n, True, alpha, tables.exp_table, gradient, size)
     if settings.negative > 0:
-        n = negative_outputs(word, noise, settings.negative, targets, labels)
+        n = negative_outputs(row_of(word, own), noise, settings.negative, targets, labels)
         _outputs_together(neu1, neu1e, model.syn1neg, targets, labels, n, False, alpha, tables.exp_table, gradient, size)
     scatter_rows(syn0, rows, ones, m, neu1e, 0, size)
 

@@ -25,6 +25,7 @@ is not understood.
 import numpy as np
 from numba import njit
 
+from .hot_rows import row_of
 from .simd import prefetch_row
 from .tables import draw_negative, lcg_next
 
@@ -36,11 +37,12 @@ LOOKAHEAD = 8
 
 
 @njit(cache=True, inline="always")
-def plan_sentence(next_random, length, settings, tables, shrinks, noise):
+def plan_sentence(next_random, length, settings, tables, shrinks, noise, own):
     """C's draws for a sentence of ``length`` words; returns the random state after them.
 
-    Position ``p``'s window shrink goes to ``shrinks[p]``, its noise words
-    to ``noise[p, :negative]``. Every position of a sentence of two words or
+    Position ``p``'s window shrink goes to ``shrinks[p]``, its noise words'
+    rows (under the thread's row map ``own``, :mod:`pyw2v.hot_rows`) to
+    ``noise[p, :negative]``. Every position of a sentence of two words or
     more has a context word (the shrink is below ``window``), so it draws.
     """
     for p in range(length):
@@ -51,19 +53,19 @@ def plan_sentence(next_random, length, settings, tables, shrinks, noise):
                 word, next_random = draw_negative(
                     next_random, tables.unigram_starts, tables.unigram_buckets, tables.unigram_size, settings.vocab_size
                 )
-                noise[p, d] = word
+                noise[p, d] = row_of(word, own)
     return next_random
 
 
 @njit(cache=True, inline="always")
-def prefetch_ahead(sen, ahead, length, model, settings, noise):
+def prefetch_ahead(sen, ahead, length, model, settings, noise, own):
     """Prefetch position ``ahead``'s negative-sampling rows and the context row entering its window."""
     if ahead >= length:
         return
     size = model.syn0.shape[1]
     if ahead + settings.window < length:
-        prefetch_row(model.syn0, sen[ahead + settings.window], size)
+        prefetch_row(model.syn0, row_of(np.int64(sen[ahead + settings.window]), own), size)
     if settings.negative > 0:
-        prefetch_row(model.syn1neg, sen[ahead], size)
+        prefetch_row(model.syn1neg, row_of(np.int64(sen[ahead]), own), size)
         for d in range(settings.negative):
             prefetch_row(model.syn1neg, noise[ahead, d], size)

@@ -16,6 +16,7 @@ from numba import njit
 
 from . import kernels, work_queue
 from .errors import AtomicOutput
+from .hot_rows import copy_hot_rows, extra_rows, hot_words_for
 from .huffman import build_tree
 from .kmeans import kmeans_classes
 from .options import TrainOptions
@@ -83,19 +84,39 @@ def _train(options, out, fit=True):
         return None
     corpus = encode_corpus(options, vocab, first_pass)
     del first_pass  # the first-appearance stream: free it before the weights are allocated
-    size = options.size
-    syn0 = initial_syn0(vocab.size, size)
+    model = new_model(options, vocab.size)
+    _train_epochs(options, vocab, corpus, model, out)
+    return TrainResult(vocab, model.syn0[: vocab.size], model.syn1, model.syn1neg[: vocab.size])
+
+
+def new_model(options, vocab_size):
+    """C's initial weights: ``syn0`` from :func:`initial_syn0`, ``syn1`` and ``syn1neg`` zero.
+
+    An unused output matrix has no rows. With ``-fast 1`` and several
+    threads, ``syn0`` and ``syn1neg`` also hold each thread's copies of the
+    hot rows after the vocabulary's (:mod:`pyw2v.hot_rows`).
+    """
+    size, threads = options.size, options.threads
+    hot_words = hot_words_for(threads, options.fast, vocab_size)
+    rows = vocab_size + extra_rows(threads, hot_words)
+    syn0 = initial_syn0(vocab_size, size, rows)
     empty = np.zeros((0, size), dtype=np.float32)
-    syn1 = np.zeros((vocab.size, size), dtype=np.float32) if options.hs else empty
-    syn1neg = np.zeros((vocab.size, size), dtype=np.float32) if options.negative > 0 else empty
-    _train_epochs(options, vocab, corpus, kernels.Model(syn0, syn1, syn1neg), out)
-    return TrainResult(vocab, syn0, syn1, syn1neg)
+    syn1 = np.zeros((vocab_size, size), dtype=np.float32) if options.hs else empty
+    syn1neg = np.zeros((rows, size), dtype=np.float32) if options.negative > 0 else empty
+    for matrix in (syn0, syn1neg):
+        if len(matrix):
+            copy_hot_rows(matrix, vocab_size, threads, hot_words)
+    return kernels.Model(syn0, syn1, syn1neg)
 
 
 @njit(cache=True)
-def initial_syn0(vocab_size, size):
-    """C's InitNet: ``((r & 0xFFFF) / 65536 - 0.5) / size`` from the LCG seeded with 1."""
-    syn0 = np.empty((vocab_size, size), dtype=np.float32)
+def initial_syn0(vocab_size, size, rows=0):
+    """C's InitNet: ``((r & 0xFFFF) / 65536 - 0.5) / size`` from the LCG seeded with 1.
+
+    With ``rows`` above ``vocab_size`` the array has that many rows, and
+    those past ``vocab_size`` are left for the caller to fill.
+    """
+    syn0 = np.empty((max(rows, vocab_size), size), dtype=np.float32)
     next_random = np.uint64(1)
     for word in range(vocab_size):
         for c in range(size):
@@ -124,6 +145,7 @@ def kernel_inputs(options, vocab, corpus):
         exact=threads == 1 and not options.fast,
         fast=options.fast,
         budget=WHOLE_RUN,
+        hot_words=hot_words_for(threads, options.fast, vocab.size),
     )
     tree = build_tree(vocab.counts) if options.hs else build_tree(vocab.counts[:0])
     unigram = unigram_table(vocab.counts) if options.negative > 0 else unused_unigram_table()

@@ -33,20 +33,24 @@ import numpy as np
 from numba import njit
 
 from .huffman import MAX_CODE_LENGTH
+from .hot_rows import own_rows, row_of
 from .outputs import negative_outputs, path_outputs
 from .sentence_plan import LOOKAHEAD, plan_sentence, prefetch_ahead
 from .simd import F0, add_rows, dots, output_gradient
 
 
 @njit(cache=True, inline="always")
-def window_words(sen, position, length, shrink, window, context):
-    """The words around ``sen[position]`` within ``window - shrink``, in C's order, into ``context``; returns their number."""
+def window_words(sen, position, length, shrink, window, context, own):
+    """The rows of the words around ``sen[position]`` within ``window - shrink``, in C's order, into ``context``.
+
+    Returns their number. ``own`` is the thread's row map (:mod:`pyw2v.hot_rows`).
+    """
     m = 0
     for a in range(shrink, 2 * window + 1 - shrink):
         c = position - window + a
         if a == window or c < 0 or c >= length:
             continue
-        context[m] = sen[c]
+        context[m] = row_of(np.int64(sen[c]), own)
         m += 1
     return m
 
@@ -58,29 +62,33 @@ def skipgram_position(t, sen, position, length, alpha, next_random, model, tree,
     ``state`` is the kernels' :class:`~pyw2v.kernels.SliceState`.
     """
     shrinks, noise = state.shrinks[t], state.planned_noise[t]
+    own = own_rows(t, settings)
     if position == 0:
-        next_random = plan_sentence(next_random, length, settings, tables, shrinks, noise)
-    prefetch_ahead(sen, position + LOOKAHEAD, length, model, settings, noise)
+        next_random = plan_sentence(next_random, length, settings, tables, shrinks, noise, own)
+    prefetch_ahead(sen, position + LOOKAHEAD, length, model, settings, noise, own)
     scratch = (
         state.context[t], state.targets[t], state.labels[t], state.gradient[t], state.context_update[t], state.column[t]
     )
     skipgram_window(
         sen, position, length, shrinks[position], settings.window, np.int64(sen[position]), alpha, noise[position],
-        model, tree, tables, settings, scratch,
+        own, model, tree, tables, settings, scratch,
     )
     return next_random
 
 
 @njit(cache=True, inline="always")
-def skipgram_window(sen, position, length, shrink, window, word, alpha, noise, model, tree, tables, settings, scratch):
-    """Train centre word ``sen[position]`` against its window, with noise words ``noise[:negative]``."""
+def skipgram_window(sen, position, length, shrink, window, word, alpha, noise, own, model, tree, tables, settings, scratch):
+    """Train centre word ``sen[position]`` against its window, with noise rows ``noise[:negative]``.
+
+    ``own`` maps words to the rows this thread trains (:mod:`pyw2v.hot_rows`).
+    """
     syn0 = model.syn0
     size = syn0.shape[1]
     context, context_update = scratch[0], scratch[4]
-    m = window_words(sen, position, length, shrink, window, context)
+    m = window_words(sen, position, length, shrink, window, context, own)
     if m == 0:
         return
-    train_block(syn0, context, m, word, alpha, noise, model, tree, tables, settings, scratch)
+    train_block(syn0, context, m, word, row_of(word, own), alpha, noise, model, tree, tables, settings, scratch)
     for j in range(m):
         row = context[j]
         for c in range(size):
@@ -88,11 +96,12 @@ def skipgram_window(sen, position, length, shrink, window, word, alpha, noise, m
 
 
 @njit(cache=True, inline="always")
-def train_block(hidden, rows, m, word, alpha, noise, model, tree, tables, settings, scratch):
+def train_block(hidden, rows, m, word, word_row, alpha, noise, model, tree, tables, settings, scratch):
     """Rows ``rows[:m]`` of ``hidden`` against ``word``'s outputs; their errors go to ``context_update[:m]``.
 
-    The outputs are C's: the Huffman path of ``word`` and/or ``word`` and
-    its noise words ``noise[:negative]`` (one set for all ``m`` rows).
+    The outputs are C's: the Huffman path of ``word`` and/or ``word``'s row
+    ``word_row`` of ``syn1neg`` and its noise rows ``noise[:negative]`` (one
+    set for all ``m`` rows).
     ``hidden`` itself is not changed.
     """
     size = hidden.shape[1]
@@ -102,7 +111,7 @@ def train_block(hidden, rows, m, word, alpha, noise, model, tree, tables, settin
         n = path_outputs(word, tree, targets, labels)
         _update_block(hidden, rows, m, model.syn1, targets, labels, n, True, alpha, tables.exp_table, scratch, size)
     if settings.negative > 0:
-        n = negative_outputs(word, noise, settings.negative, targets, labels)
+        n = negative_outputs(word_row, noise, settings.negative, targets, labels)
         _update_block(hidden, rows, m, model.syn1neg, targets, labels, n, False, alpha, tables.exp_table, scratch, size)
 
 

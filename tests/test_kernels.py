@@ -7,6 +7,7 @@ from pyw2v import kernels
 from pyw2v.huffman import build_tree
 from pyw2v.window_batch import scratch_shapes, skipgram_window
 from pyw2v.cbow_block import cbow_window
+from pyw2v.hot_rows import NO_OWN_ROWS
 from pyw2v.sentence_plan import plan_sentence
 from pyw2v.simd import add_rows, dot, dots, scatter_rows
 from pyw2v.tables import draw_negative, exp_table, lcg_next, unigram_table
@@ -72,7 +73,7 @@ def test_three_row_passes_agree_with_numpy(n, size):
 
 @njit
 def _one_window(sen, position, shrink, window, word, alpha, noise, model, tree, tables, settings, scratch):
-    skipgram_window(sen, position, len(sen), shrink, window, word, alpha, noise, model, tree, tables, settings, scratch)
+    skipgram_window(sen, position, len(sen), shrink, window, word, alpha, noise, NO_OWN_ROWS, model, tree, tables, settings, scratch)
 
 
 @njit
@@ -101,7 +102,7 @@ def _toy_inputs(rng, window, cbow, hs, negative, alpha, fast):
     tables = kernels.Tables(exp_table(), unigram.starts, unigram.buckets, unigram.size, np.ones(vocab_size, np.float32))
     settings = kernels.Settings(
         cbow=cbow, hs=hs, negative=negative, window=window, sample=0.0, vocab_size=vocab_size, train_words=1000,
-        iterations=1, num_threads=1, starting_alpha=np.float32(alpha), exact=False, fast=fast, budget=1,
+        iterations=1, num_threads=1, starting_alpha=np.float32(alpha), exact=False, fast=fast, budget=1, hot_words=0,
     )
     return build_tree(counts), unigram, tables, settings
 
@@ -151,7 +152,7 @@ def test_window_update_is_the_batched_gradient(hs, negative):
 
 @njit
 def _one_cbow_step(sen, position, shrink, window, word, alpha, noise, model, tree, tables, settings, neu1, neu1e, scratch):
-    cbow_window(sen, position, len(sen), shrink, window, word, alpha, noise, model, tree, tables, settings, neu1, neu1e, scratch)
+    cbow_window(sen, position, len(sen), shrink, window, word, alpha, noise, NO_OWN_ROWS, model, tree, tables, settings, neu1, neu1e, scratch)
 
 
 @pytest.mark.parametrize("hs, negative", [(0, 4), (1, 0), (1, 4)])
@@ -205,7 +206,7 @@ def test_cbow_step_updates_outputs_from_the_old_rows(hs, negative):
 
 @njit
 def _plan(seed, length, settings, tables, shrinks, noise):
-    return plan_sentence(seed, length, settings, tables, shrinks, noise)
+    return plan_sentence(seed, length, settings, tables, shrinks, noise, NO_OWN_ROWS)
 
 
 @pytest.mark.parametrize("length", [1, 2, 7])

@@ -1,4 +1,5 @@
-"""Multi-threaded training (four slices, C's split and seeds) learns sane vectors."""
+"""Multi-threaded training learns sane vectors: four slices (C's split and seeds), and two ``-fast`` threads
+each with its own copies of the hot rows (pyw2v.hot_rows)."""
 import numba
 import numpy as np
 import pytest
@@ -15,15 +16,15 @@ MARGIN = 0.08  # related pairs beat random pairs' mean cosine by at least this
 TOP_FRACTION = 0.05  # and each partner is among the 5% nearest words
 
 
-@pytest.fixture(scope="module")
-def four_thread_model(lee_corpus):
-    return train(str(lee_corpus), threads=4, cbow=0, size=50, iter=20, debug=0)
+@pytest.fixture(scope="module", params=[dict(threads=4), dict(threads=2, fast=1)], ids=["c-slices", "fast-hot-rows"])
+def threaded_model(lee_corpus, request):
+    return train(str(lee_corpus), cbow=0, size=50, iter=20, debug=0, **request.param)
 
 
-def test_related_words_are_nearer_than_random_ones(four_thread_model):
-    vocab = four_thread_model.vocab
+def test_related_words_are_nearer_than_random_ones(threaded_model):
+    vocab = threaded_model.vocab
     index = {word.decode(): i for i, word in enumerate(vocab.words)}
-    unit = four_thread_model.syn0 / np.linalg.norm(four_thread_model.syn0, axis=1, keepdims=True)
+    unit = threaded_model.syn0 / np.linalg.norm(threaded_model.syn0, axis=1, keepdims=True)
     rng = np.random.default_rng(0)
     left, right = rng.integers(1, vocab.size, (2, 5000))
     random_mean = float((unit[left] * unit[right]).sum(1).mean())
@@ -34,10 +35,10 @@ def test_related_words_are_nearer_than_random_ones(four_thread_model):
         assert rank <= TOP_FRACTION * vocab.size, (a, b, rank)
 
 
-def test_every_slice_trains(four_thread_model):
+def test_every_slice_trains(threaded_model):
     # A slice that never ran would leave the words only it reads at their initial values.
-    start = initial_syn0(four_thread_model.vocab.size, 50)
-    moved = np.linalg.norm(four_thread_model.syn0 - start, axis=1) > 1e-3
+    start = initial_syn0(threaded_model.vocab.size, 50)
+    moved = np.linalg.norm(threaded_model.syn0 - start, axis=1) > 1e-3
     assert moved[1:].mean() > 0.99
 
 

@@ -1,0 +1,100 @@
+"""``-fast 1`` threads' own copies of the hot rows: the row map, the merge, and training through them."""
+import numpy as np
+import pytest
+from numba import njit
+
+from pyw2v import kernels, work_queue
+from pyw2v.hot_rows import NO_OWN_ROWS, copy_hot_rows, hot_words_for, merge_hot_rows, own_rows, row_of
+from pyw2v.options import TrainOptions
+from pyw2v.prepare import prepare_corpus
+from pyw2v.train import kernel_inputs, new_model
+
+
+@njit
+def _rows(words, t, settings):
+    own = own_rows(t, settings)
+    return [row_of(np.int64(word), own) for word in words]
+
+
+@njit
+def _unmapped(words):
+    return [row_of(np.int64(word), NO_OWN_ROWS) for word in words]
+
+
+def _settings(vocab_size, threads, hot_words):
+    fields = dict.fromkeys(kernels.Settings._fields, 0)
+    fields.update(vocab_size=vocab_size, num_threads=threads, hot_words=hot_words)
+    return kernels.Settings(**fields)
+
+
+def test_hot_words_map_to_the_threads_own_rows():
+    settings = _settings(vocab_size=10, threads=3, hot_words=4)
+    words = np.arange(10)
+    assert _rows(words, 0, settings) == [10, 11, 12, 13, 4, 5, 6, 7, 8, 9]
+    assert _rows(words, 2, settings) == [18, 19, 20, 21, 4, 5, 6, 7, 8, 9]
+    assert _unmapped(words) == list(range(10))
+
+
+@njit
+def _merge(matrix, t, settings):
+    merge_hot_rows(matrix, t, settings)
+
+
+def test_merges_add_every_threads_change_to_the_shared_rows():
+    vocab_size, threads, hot, size = 6, 2, 2, 3
+    rng = np.random.default_rng(1)
+    matrix = np.zeros((vocab_size + 2 * threads * hot, size), dtype=np.float32)
+    matrix[:vocab_size] = rng.normal(size=(vocab_size, size))
+    copy_hot_rows(matrix, vocab_size, threads, hot)
+    start = matrix.copy()
+    change = rng.normal(size=(threads, hot, size)).astype(np.float32)
+    for t in range(threads):
+        matrix[vocab_size + t * hot : vocab_size + (t + 1) * hot] += change[t]
+    settings = _settings(vocab_size, threads, hot)
+    _merge(matrix, 0, settings)
+    _merge(matrix, 1, settings)
+    np.testing.assert_allclose(matrix[:hot], start[:hot] + change[0] + change[1], rtol=0, atol=1e-6)
+    assert np.array_equal(matrix[hot:vocab_size], start[hot:vocab_size])  # cold rows are nobody's copy
+    # Thread 1 merged last: both its copies restart from the final shared rows, thread 0's from its own merge.
+    working_1, snapshot_1 = vocab_size + hot, vocab_size + 3 * hot
+    assert np.array_equal(matrix[working_1 : working_1 + hot], matrix[:hot])
+    assert np.array_equal(matrix[snapshot_1 : snapshot_1 + hot], matrix[:hot])
+    np.testing.assert_allclose(matrix[vocab_size : vocab_size + hot], start[:hot] + change[0], rtol=0, atol=1e-6)
+    # A merge with nothing learnt since the last one changes nothing.
+    before = matrix.copy()
+    _merge(matrix, 1, settings)
+    assert np.array_equal(matrix, before)
+
+
+def test_hot_copies_only_with_several_fast_threads():
+    assert hot_words_for(threads=2, fast=1, vocab_size=50_000) > 0
+    assert hot_words_for(threads=1, fast=1, vocab_size=50_000) == 0
+    assert hot_words_for(threads=4, fast=0, vocab_size=50_000) == 0
+    assert hot_words_for(threads=2, fast=1, vocab_size=30) == 30
+
+
+@pytest.mark.parametrize("cbow", [0, 1])
+def test_one_thread_training_through_its_copies_is_the_shared_training(lee_corpus, cbow):
+    # The serial twin runs "thread" 0 through every item before thread 1 starts,
+    # so thread 0 trains alone: through its own copies of the hot rows, merged
+    # every 10k words, it must learn what it learns on the shared rows. A wrong
+    # row for any of the context, centre or noise words would differ at once.
+    options = TrainOptions(train=str(lee_corpus), threads=2, iter=2, size=16, cbow=cbow, fast=1, debug=0).validate()
+    vocab, corpus = prepare_corpus(options)
+    results = []
+    for hot_words in (0, 200):
+        model = new_model(options, vocab.size)
+        tree, tables, settings, stream, state = kernel_inputs(options, vocab, corpus)
+        assert settings.hot_words > 0 and len(model.syn0) == vocab.size + 4 * settings.hot_words
+        settings = settings._replace(hot_words=hot_words)
+        for matrix in (model.syn0, model.syn1neg):  # the copies' layout for this many hot words
+            copy_hot_rows(matrix, vocab.size, 2, hot_words)
+        queue = work_queue.new_work_queue(stream.ids, 2)
+        work_queue.run_parts_serial(model, tree, tables, settings, stream, state, queue)
+        assert state.words_done[1] == 0  # thread 1 found no item left
+        results.append((model.syn0[: vocab.size].copy(), model.syn1neg[: vocab.size].copy()))
+    (shared_syn0, shared_syn1neg), (own_syn0, own_syn1neg) = results
+    # With no other thread merging, a merge hands the shared row the copy itself.
+    assert np.abs(shared_syn0).max() > 0.1
+    assert np.array_equal(own_syn0, shared_syn0)
+    assert np.array_equal(own_syn1neg, shared_syn1neg)
