@@ -23,9 +23,10 @@ rows, and restarts both copies from the result, which also holds what the
 other threads have merged meanwhile. This is the gradient Hogwild follows,
 with each thread seeing the others' steps on these rows some ten thousand
 words late instead of at once; over millions of words that is negligible
-(README, *Speed*: the analogy accuracy of two threads stays at one thread's). Two merges of one row at the
-same moment may lose one thread's change to it: Hogwild's own race, at a
-far lower rate (a merge takes a fraction of a millisecond every few tens).
+(README, *Speed*: two threads' analogy accuracy stays at one thread's).
+Two merges of one row at the same moment may lose one thread's change to
+it: Hogwild's own race, at a far lower rate (a merge takes a fraction of a
+millisecond every few tens).
 A merge is exact where only one side moved (:func:`merge_hot_rows`), so a
 thread that trains alone learns exactly what it would on the shared rows.
 
