@@ -94,3 +94,13 @@ def merge_hot_rows(matrix, t, settings):
             matrix[word, c] = shared
             matrix[working + word, c] = shared
             matrix[snapshot + word, c] = shared
+
+
+@njit(cache=True, nogil=True)
+def merge_thread_copies(t, model, settings):
+    """Thread ``t``'s merge of its copies in ``syn0`` and ``syn1neg``; nothing when no words are copied."""
+    if settings.hot_words == 0:
+        return
+    merge_hot_rows(model.syn0, t, settings)
+    if settings.negative > 0:
+        merge_hot_rows(model.syn1neg, t, settings)

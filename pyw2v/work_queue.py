@@ -32,7 +32,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from .encoding import read_id
-from .hot_rows import merge_hot_rows
+from .hot_rows import merge_thread_copies
 from .kernels import ALPHA_UPDATE_WORDS, DONE, MAX_SENTENCE_LENGTH, _learning_rate, _twin, train_position
 from .simd import F65536, LOW16
 from .tables import lcg_next
@@ -116,8 +116,7 @@ def run_parts(t, model, tree, tables, settings, stream, state, queue):
                 state.words_done[t] += word_count - last_word_count
                 last_word_count = word_count
                 alpha = _learning_rate(settings, state.words_done)
-                if settings.hot_words:
-                    merge_all_hot_rows(t, model, settings)
+                merge_thread_copies(t, model, settings)
             length = 0
             while pos < end:
                 word, pos = read_id(ids, pos)
@@ -138,8 +137,7 @@ def run_parts(t, model, tree, tables, settings, stream, state, queue):
                     state.words_done[t] += word_count - last_word_count
                     last_word_count = word_count
                     alpha = _learning_rate(settings, state.words_done)
-                    if settings.hot_words:
-                        merge_all_hot_rows(t, model, settings)
+                    merge_thread_copies(t, model, settings)
                 next_random = train_position(
                     t, sen, position, length, alpha, next_random, model, tree, tables, settings, state
                 )
@@ -147,19 +145,10 @@ def run_parts(t, model, tree, tables, settings, stream, state, queue):
             finished = 0
             break
     state.words_done[t] += word_count - last_word_count
-    if settings.hot_words:
-        merge_all_hot_rows(t, model, settings)
+    merge_thread_copies(t, model, settings)
     state.counters[t, DONE] = finished
     state.rng[t] = next_random
     state.alpha[t] = alpha
-
-
-@njit(cache=True, nogil=True)
-def merge_all_hot_rows(t, model, settings):
-    """Thread ``t``'s merge of its own copies of the hot rows (:mod:`pyw2v.hot_rows`)."""
-    merge_hot_rows(model.syn0, t, settings)
-    if settings.negative > 0:
-        merge_hot_rows(model.syn1neg, t, settings)
 
 
 def _run_all_parts(model, tree, tables, settings, stream, state, queue):
