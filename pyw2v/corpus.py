@@ -38,8 +38,9 @@ REDUCE_THRESHOLD = 21_000_000
 _WORD_LEN, _TOKENS, _MIN_REDUCE, _ACTIVE_PROBES, _NEXT_PROBE = range(5)
 
 Probes = namedtuple("Probes", "offsets token_index partial partial_len active")
-# reduced: ReduceVocab pruned the table, so the ids emitted before it are stale.
-ScanResult = namedtuple("ScanResult", "table probes reduced")
+# reduced: ReduceVocab pruned the table, so the ids emitted before it are stale;
+# end: the byte offset after the last byte scanned.
+ScanResult = namedtuple("ScanResult", "table probes reduced end")
 
 
 def new_probes(offsets):
@@ -170,45 +171,73 @@ def scan_corpus(path, table, frozen, probe_offsets=(), debug=0, on_ids=None, byt
     its result is meaningless. ``tally[0]``, when given, holds the tokens
     read so far (for a progress line printed by another thread).
     """
+    offset, end = byte_range or (0, None)
+    with open_input(path) as stream:
+        if offset:
+            stream.seek(offset)
+        chunks = _file_chunks(stream, path, offset, end, cancel)
+        return scan_chunks(chunks, offset, table, frozen, probe_offsets, debug, on_ids, tally)
+
+
+def scan_bytes(data, offset, table, frozen, probe_offsets=(), on_ids=None, cancel=None, tally=None):
+    """:func:`scan_corpus` over ``data``, bytes of the corpus that start at byte ``offset``."""
+    return scan_chunks(_pieces(data, cancel), offset, table, frozen, probe_offsets, 0, on_ids, tally)
+
+
+def _pieces(data, cancel):
+    """``data`` in chunks of the size a file is read in, until ``cancel`` is set."""
+    for start in range(0, len(data), CHUNK_BYTES):
+        if cancel is not None and cancel.is_set():
+            return
+        yield data[start : start + CHUNK_BYTES]
+
+
+def scan_chunks(chunks, offset, table, frozen, probe_offsets=(), debug=0, on_ids=None, tally=None):
+    """The tokenizer over ``chunks``, consecutive bytes of the corpus from byte ``offset`` on."""
     state = np.zeros(5, dtype=np.int64)
     state[_MIN_REDUCE] = 1
     word_buf = np.zeros(MAX_STRING, dtype=np.uint8)
     eos = np.frombuffer(b"</s>", dtype=np.uint8).copy()
     probes = new_probes(probe_offsets)
-    offset, end = byte_range or (0, None)
     shown = 0
-    with open_input(path) as stream:
-        if offset:
-            stream.seek(offset)
-        while cancel is None or not cancel.is_set():
-            want = CHUNK_BYTES if end is None else min(CHUNK_BYTES, end - offset)
-            try:
-                data = stream.read(want) if want > 0 else b""
-            except (OSError, EOFError, ValueError) as exc:
-                raise UserError(f"cannot read {path}: {exc}") from None
-            if not data:
-                break
-            chunk = np.frombuffer(data, dtype=np.uint8)
-            ids = np.empty(len(chunk) + 2, dtype=np.int32)
-            count = position = 0
-            while position < len(chunk):
-                if not frozen:
-                    table = reserve(table, len(chunk) - position + 2, len(chunk) - position + MAX_STRING)
-                count, position = _scan_bytes(
-                    chunk, position, offset, state, word_buf, eos, table, frozen, ids, count, probes
-                )
-            if on_ids is not None:
-                on_ids(ids[:count])
-            offset += len(chunk)
-            if tally is not None:
-                tally[0] = state[_TOKENS]
-            if debug > 1:
-                shown = show_word_count(state[_TOKENS], shown)
+    for data in chunks:
+        chunk = np.frombuffer(data, dtype=np.uint8)
+        ids = np.empty(len(chunk) + 2, dtype=np.int32)
+        count = position = 0
+        while position < len(chunk):
+            if not frozen:
+                table = reserve(table, len(chunk) - position + 2, len(chunk) - position + MAX_STRING)
+            count, position = _scan_bytes(chunk, position, offset, state, word_buf, eos, table, frozen, ids, count, probes)
+        if on_ids is not None:
+            on_ids(ids[:count])
+        offset += len(chunk)
+        if tally is not None:
+            tally[0] = state[_TOKENS]
+        if debug > 1:
+            shown = show_word_count(state[_TOKENS], shown)
     # A thread that starts inside the word cut off by end of file reads nothing.
     for probe in np.flatnonzero(probes.active):
         probes.token_index[probe] = state[_TOKENS]
         probes.partial_len[probe] = 0
-    return ScanResult(table, probes, state[_MIN_REDUCE] > 1)
+    return ScanResult(table, probes, state[_MIN_REDUCE] > 1, offset)
+
+
+def read_input(stream, path, size):
+    """Up to ``size`` bytes of an open input; a read error becomes a :class:`UserError`."""
+    try:
+        return stream.read(size) if size > 0 else b""
+    except (OSError, EOFError, ValueError) as exc:
+        raise UserError(f"cannot read {path}: {exc}") from None
+
+
+def _file_chunks(stream, path, offset, end, cancel):
+    """The chunks of an open input from ``offset`` to ``end`` (None: its end), until ``cancel`` is set."""
+    while cancel is None or not cancel.is_set():
+        data = read_input(stream, path, CHUNK_BYTES if end is None else min(CHUNK_BYTES, end - offset))
+        if not data:
+            return
+        offset += len(data)
+        yield data
 
 
 def range_cuts(path, parts):

@@ -12,14 +12,18 @@ million distinct words) and so renumbered the ids already kept.
 """
 import os
 import threading
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from functools import partial
+from itertools import chain
 
 import numpy as np
 
-from .corpus import REDUCE_THRESHOLD, corpus_size, is_plain_file, range_cuts, scan_corpus, show_word_count
+from .corpus import REDUCE_THRESHOLD, corpus_size, is_plain_file, range_cuts, scan_bytes, scan_corpus, show_word_count
 from .encoding import StreamWriter, transcode, varint_lengths
 from .errors import UserError
+from .segments import size_hint, stream_segments
 from .vocab import Vocabulary, read_vocab, sort_order
 from .wordtable import find_or_add, merge_tables, new_table, table_from_words, words_of
 
@@ -74,8 +78,18 @@ def prepare_vocabulary(options, keep_tokens=False):
 
 def _count_vocabulary(options, keep_tokens):
     """The first pass: C's LearnVocabFromTrainFile and SortVocab."""
-    offsets = _slice_offsets(options) if keep_tokens else []
+    size, offsets = 0, []
+    if keep_tokens:
+        size = size_hint(options.train) if options.threads > 1 else 0
+        if size is None:  # neither a plain nor a local gzip file: read it through once
+            size = corpus_size(options.train)
+        offsets = _slice_offsets(options, size)
     table, parts, table_ids = _count_parts(options, offsets, keep_tokens)
+    read = parts[-1][0].end
+    if keep_tokens and options.threads > 1 and read != size:
+        # A gzip trailer's size was not the whole's (several members, or 4 GiB
+        # and more): the slices start elsewhere, so count again knowing it.
+        table, parts, table_ids = _count_parts(options, _slice_offsets(options, read), keep_tokens)
     counts = table.counts[: table.meta[0]]
     order = sort_order(counts, options.min_count)
     vocab = Vocabulary(words_of(table, order), counts[order].copy())
@@ -103,72 +117,110 @@ def _count_vocabulary(options, keep_tokens):
 def _count_parts(options, offsets, keep_tokens):
     """Count the corpus; returns C's table, each part's ``(scan, stream writer)`` and table ids.
 
-    A plain file is cut into byte ranges at delimiters, one per thread, each
-    counted in its own table at the same time; merging the tables in file
-    order gives C's table (words in order of first appearance, with their
-    counts). Should the merged table pass ReduceVocab's limit, where C would
-    have pruned it mid-pass, the file is counted again in one piece.
+    With several threads the corpus is cut into parts: a big plain file into
+    one byte range per thread, a compressed one into segments as it is read
+    (:mod:`pyw2v.segments`). The parts are counted side by side, each in its
+    own table; merging the tables in file order gives C's table (words in
+    order of first appearance, with their counts). Should the merged table
+    pass ReduceVocab's limit, where C would have pruned it mid-pass, the
+    file is counted again in one piece.
     """
-    ranges = _count_ranges(options)
-    if len(ranges) > 1:
-        cancel = threading.Event()
-        tallies = np.zeros(len(ranges), dtype=np.int64)
-        with ThreadPoolExecutor(len(ranges)) as workers:
-            futures = [
-                workers.submit(_count_range, options, r, offsets, keep_tokens, cancel, 0, tallies[k : k + 1])
-                for k, r in enumerate(ranges)
-            ]
-            try:
-                shown, pending = 0, futures
-                while pending:
-                    done, pending = wait(futures, timeout=COUNT_LINE_SECONDS, return_when=FIRST_EXCEPTION)
+    jobs = _part_jobs(options, offsets, keep_tokens)
+    if jobs is not None:
+        parts, table_ids = [], [None]
+        for scan, writer in _side_by_side(options, jobs):
+            if parts:
+                table, ids = merge_tables(table, scan.table)
+                table_ids.append(ids)
+            else:
+                table = scan.table
+            parts.append((scan._replace(table=None), writer))  # its words are in the merged table now
+        if parts and table.meta[0] <= REDUCE_THRESHOLD and not any(scan.reduced for scan, _ in parts):
+            return table, parts, table_ids
+    scan, writer = _count_part(options, offsets, keep_tokens, debug=options.debug)
+    return scan.table, [(scan, writer)], [None]
+
+
+def _part_jobs(options, offsets, keep_tokens):
+    """The parts counted side by side, as calls taking ``(cancel, tally)``; None to count in one piece."""
+    if options.threads < 2:
+        return None
+    if not is_plain_file(options.train):
+        segments = stream_segments(options.train)
+        return (partial(_count_part, options, offsets, keep_tokens, data=data, start=start) for start, data in segments)
+    if os.path.getsize(options.train) < options.threads * MIN_RANGE_BYTES:
+        return None
+    ranges = range_cuts(options.train, options.threads)
+    return [partial(_count_part, options, offsets, keep_tokens, byte_range=r) for r in ranges]
+
+
+def _side_by_side(options, jobs):
+    """Run ``jobs`` on one worker per thread; yields their results in order.
+
+    The jobs are made as they are needed (making a segment's reads it), with
+    at most one per worker waiting or done and not yet taken, so the parts
+    held in memory at once stay few.
+    """
+    cancel = threading.Event()
+    pending = deque()  # (future, tally) of the parts not yet taken, in order
+    counted = shown = 0  # tokens in the parts taken; the last count line printed
+    with ThreadPoolExecutor(options.threads) as workers:
+        try:
+            for job in chain(jobs, [None]):
+                if job is not None:
+                    tally = np.zeros(1, dtype=np.int64)
+                    pending.append((workers.submit(job, cancel=cancel, tally=tally), tally))
+                held = options.threads if job is not None else 0
+                while True:
+                    while pending and pending[0][0].done():
+                        future, tally = pending.popleft()
+                        counted += int(tally[0])
+                        yield future.result()
+                    if len(pending) <= held:
+                        break
+                    futures = [future for future, _ in pending]
+                    done, _ = wait(futures, timeout=COUNT_LINE_SECONDS, return_when=FIRST_COMPLETED)
                     if options.debug > 1:
-                        shown = show_word_count(int(tallies.sum()), shown)
+                        shown = show_word_count(counted + int(sum(tally[0] for _, tally in pending)), shown)
                     for future in done:
                         if future.exception() is not None:
-                            future.result()  # a range failed: raise its error now, not after the others end
-                parts = [future.result() for future in futures]
-            except BaseException:
-                cancel.set()  # Ctrl-C: the other ranges stop at their next chunk, not at their end
-                raise
-        table, table_ids = parts[0][0].table, [None]
-        for scan, _ in parts[1:]:
-            table, ids = merge_tables(table, scan.table)
-            table_ids.append(ids)
-        if table.meta[0] <= REDUCE_THRESHOLD and not any(scan.reduced for scan, _ in parts):
-            return table, parts, table_ids
-    parts = [_count_range(options, None, offsets, keep_tokens, debug=options.debug)]
-    return parts[0][0].table, parts, [None]
+                            future.result()  # a part failed: raise its error now, not after the others end
+            if options.debug > 1:
+                show_word_count(counted, shown)
+        except BaseException:
+            cancel.set()  # an error or Ctrl-C: the other parts stop at their next chunk, not at their end
+            raise
 
 
-def _count_ranges(options):
-    """The byte ranges counted side by side: one per thread for a big plain file, else the whole input."""
-    parts = options.threads
-    if parts < 2 or not is_plain_file(options.train) or os.path.getsize(options.train) < parts * MIN_RANGE_BYTES:
-        return [None]
-    return range_cuts(options.train, parts)
+def _count_part(options, offsets, keep_tokens, byte_range=None, data=None, start=0, cancel=None, debug=0, tally=None):
+    """Count one part into a fresh table; returns the scan and its stream writer.
 
-
-def _count_range(options, byte_range, offsets, keep_tokens, cancel=None, debug=0, tally=None):
-    """Count one byte range (or the whole input) into a fresh table; returns the scan and its stream writer."""
-    start, end = byte_range or (0, None)
-    first = start == 0
+    The part is a plain file's ``byte_range``, or ``data``, the bytes of the
+    corpus from ``start`` on; without either, the whole input.
+    """
+    if byte_range is not None:
+        start, end = byte_range
+    else:
+        end = None if data is None else start + len(data)
     inside = [offset for offset in offsets if offset >= start and (end is None or offset < end)]
     # C's vocabulary starts with </s> (count 0 until a newline is read).
-    table = table_from_words([b"</s>"])[0] if first else new_table()
+    table = table_from_words([b"</s>"])[0] if start == 0 else new_table()
     writer = None
     if keep_tokens:
         plain = is_plain_file(options.train)
-        writer = StreamWriter(end - start if end else os.path.getsize(options.train) if plain else GUESSED_STREAM_BYTES)
+        writer = StreamWriter(end - start if end is not None else os.path.getsize(options.train) if plain else GUESSED_STREAM_BYTES)
+    if data is not None:
+        return scan_bytes(data, start, table, False, inside, writer, cancel, tally), writer
     scan = scan_corpus(options.train, table, False, inside, debug, writer, byte_range, cancel, tally)
     return scan, writer
 
 
-def _slice_offsets(options):
-    """Where C's threads start reading: ``file_size / threads * t``."""
+def _slice_offsets(options, size=None):
+    """Where C's threads start reading: ``size / threads * t``, the size read from the input if not given."""
     threads = options.threads
-    file_size = corpus_size(options.train) if threads > 1 else 0
-    return [file_size // threads * t for t in range(threads)]
+    if size is None:
+        size = corpus_size(options.train) if threads > 1 else 0
+    return [size // threads * t for t in range(threads)]
 
 
 def _first_words(table, probes, table_ids):

@@ -100,28 +100,40 @@ def test_compressed_corpus_encodes_like_plain(lee_corpus, tmp_path):
     assert plain[3][1] > 0  # slices really start inside the corpus
 
 
+@pytest.mark.parametrize("packing", ["plain", "gzip", "gzip in two members"])
 @pytest.mark.parametrize("threads", [1, 2, 3, 5, 7])
-def test_one_pass_in_ranges_equals_one_table_and_a_second_pass(tmp_path, monkeypatch, threads):
+def test_one_pass_in_parts_equals_one_table_and_a_second_pass(tmp_path, monkeypatch, threads, packing):
     # Rare words (dropped by -min-count 2) sit next to the slice starts, and
-    # slices start inside words. Counted in one byte range per thread, merged,
-    # and re-encoded, the first pass must give the vocabulary of one table
-    # over the whole file and the stream a second pass over the text gives.
-    from pyw2v import prepare
+    # slices start inside words. Counted in parts (a plain file's byte range
+    # per thread, a compressed one's segments), merged, and re-encoded, the
+    # first pass must give the vocabulary of one table over the whole file
+    # and the stream a second pass over the text gives. Two gzip members:
+    # the trailer's size is the second's alone, so the slices must still
+    # start where the whole file's size puts them.
+    from pyw2v import prepare, segments
 
     rng = np.random.default_rng(threads)
     common = [b"w%d" % k for k in range(60)] + [TRICKY]
     tokens = [common[k] for k in rng.integers(0, len(common), 3000)]
     for k in range(40):  # each once, so under -min-count 2
         tokens.insert(int(rng.integers(0, len(tokens))), b"rare%d" % k)
+    text = b" ".join(tokens) + b"\nend "
     path = tmp_path / "mixed.txt"
-    path.write_bytes(b" ".join(tokens) + b"\nend ")
+    if packing == "plain":
+        path.write_bytes(text)
+    else:
+        path = tmp_path / "mixed.txt.gz"
+        cut = len(text) // 3 if packing == "gzip in two members" else len(text)
+        path.write_bytes(gzip.compress(text[:cut]) + (gzip.compress(text[cut:]) if cut < len(text) else b""))
     options = TrainOptions(train=str(path), threads=threads, min_count=2, debug=0)
     whole_vocab, _ = prepare.prepare_vocabulary(options)  # a small file is counted in one piece
     second_pass = prepare.encode_corpus(options, whole_vocab)
 
     monkeypatch.setattr(prepare, "MIN_RANGE_BYTES", 64)
+    monkeypatch.setattr(segments, "SEGMENT_BYTES", 500)
     vocab, first_pass = prepare.prepare_vocabulary(options, keep_tokens=True)
-    assert len(first_pass.streams) == threads
+    expected_parts = 1 if threads == 1 else threads if packing == "plain" else len(text) // 500
+    assert len(first_pass.streams) >= expected_parts > 0
     assert np.any(first_pass.new_ids < 0)  # some words really are dropped
     assert vocab.words == whole_vocab.words
     np.testing.assert_array_equal(vocab.counts, whole_vocab.counts)
@@ -143,13 +155,13 @@ def test_interrupting_one_range_cancels_the_others(tmp_path, monkeypatch):
     monkeypatch.setattr(prepare, "MIN_RANGE_BYTES", 64)
     seen = []
 
-    def count_range(options, byte_range, offsets, keep_tokens, cancel=None, debug=0, tally=None):
-        if byte_range[0] == 0:
+    def count_part(options, offsets, keep_tokens, byte_range=None, cancel=None, tally=None, **_):
+        if byte_range[1] == path.stat().st_size:  # the last range, while the others are being counted
             raise KeyboardInterrupt
         seen.append(cancel.wait(timeout=10))
         return prepare.scan_corpus(options.train, prepare.new_table(), False, byte_range=byte_range, cancel=cancel), None
 
-    monkeypatch.setattr(prepare, "_count_range", count_range)
+    monkeypatch.setattr(prepare, "_count_part", count_part)
     with pytest.raises(KeyboardInterrupt):
         prepare.prepare_vocabulary(TrainOptions(train=str(path), threads=3, debug=0))
     assert seen == [True, True]
@@ -170,15 +182,21 @@ def test_a_cancelled_scan_reads_nothing_more(tmp_path):
     assert sum(len(chunk) for chunk in chunks) == 1600 and scan.table.meta[0] == 5
 
 
+@pytest.mark.parametrize("packing", ["plain", "gzip"])
 @pytest.mark.parametrize("threads", [1, 2, 3])
-def test_debug_2_count_line_is_cs_for_the_whole_file(tmp_path, monkeypatch, capsys, threads):
-    # C prints "<thousands>K\r" every 100,000 words; with ranges the line must
-    # count the whole file, not the first range alone.
-    from pyw2v import prepare
+def test_debug_2_count_line_is_cs_for_the_whole_file(tmp_path, monkeypatch, capsys, threads, packing):
+    # C prints "<thousands>K\r" every 100,000 words; with ranges or segments
+    # the line must count the whole file, not the first part alone.
+    from pyw2v import prepare, segments
 
+    text = b"alpha beta gamma delta\n" * 62_600  # 313,000 words, counting each line's </s>
     path = tmp_path / "words.txt"
-    path.write_bytes(b"alpha beta gamma delta\n" * 62_600)  # 313,000 words, counting each line's </s>
+    if packing == "gzip":
+        path = tmp_path / "words.txt.gz"
+        text = gzip.compress(text)
+    path.write_bytes(text)
     monkeypatch.setattr(prepare, "MIN_RANGE_BYTES", 64)
+    monkeypatch.setattr(segments, "SEGMENT_BYTES", 100_000)
     prepare.prepare_vocabulary(TrainOptions(train=str(path), threads=threads, debug=2))
     shown = [int(k) for k in re.findall(r"(\d+)K\r", capsys.readouterr().out)]
     assert shown and shown[-1] == 300
