@@ -1,4 +1,5 @@
 """User errors end in one stderr line, a non-zero exit, and no output file."""
+import gzip
 import os
 import subprocess
 import sys
@@ -49,6 +50,8 @@ SMALL = ["-size", "8", "-iter", "1", "-threads", "1", "-min-count", "1", "-debug
         (["-train", "tiny.txt", "-output", "v.txt", "-alpha", "-0.1"], "-alpha"),
         (["-train", "tiny.txt", "-output", "v.txt", "-read-vocab", "missing.vocab"], "no such file"),
         (["-train", "tiny.txt", "-output", "v.txt", "-read-vocab", "bad.vocab"], "expected 'word count'"),
+        (["-train", "cut.txt.gz", "-output", "v.txt"], "cannot read cut.txt.gz"),
+        (["-train", "cut.txt.gz", "-output", "v.txt", "-threads", "2"], "cannot read cut.txt.gz"),
     ],
 )
 def test_user_error(tmp_path, args, needle):
@@ -56,6 +59,8 @@ def test_user_error(tmp_path, args, needle):
     (tmp_path / "empty.txt").write_bytes(b"")
     (tmp_path / "tiny.txt").write_bytes(b"a b c a b a\nb c a\n")
     (tmp_path / "bad.vocab").write_bytes(b"</s> 2\na three\n")
+    # A gzip file cut short: two threads read it in segments, one thread in one piece.
+    (tmp_path / "cut.txt.gz").write_bytes(gzip.compress(b"a b c a b a\nb c a\n" * 20_000)[:-100])
     extra = [] if len(args) <= 3 else [
         item for flag, value in zip(SMALL[::2], SMALL[1::2]) if flag not in args for item in (flag, value)
     ]
