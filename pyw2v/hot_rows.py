@@ -17,16 +17,17 @@ The model's arrays carry them after the vocabulary's rows::
     [V + t K, V + (t + 1) K)    thread t's working copy of rows [0, K)
     [V + (T + t) K, ...)        thread t's copy as it was at its last merge
 
-Every ``ALPHA_UPDATE_WORDS`` words a thread merges: it adds what it has
-learnt since its last merge (working copy less the snapshot) to the shared
-rows, and restarts both copies from the result, which also holds what the
-other threads have merged meanwhile. This is the gradient Hogwild follows,
-with each thread seeing the others' steps on these rows some ten thousand
-words late instead of at once; over millions of words that is negligible
-(README, *Speed*: two threads' analogy accuracy stays at one thread's).
-Two merges of one row at the same moment may lose one thread's change to
-it: Hogwild's own race, at a far lower rate (a merge takes a fraction of a
-millisecond every few tens).
+Every :data:`MERGE_WORDS` words (at the first learning-rate step past
+them) a thread merges: it adds what it has learnt since its last merge
+(working copy less the snapshot) to the shared rows, and restarts both
+copies from the result, which also holds what the other threads have merged
+meanwhile. This is the gradient Hogwild follows, with each thread seeing
+the others' steps on these rows some hundred thousand words late instead of
+at once; over millions of words that is negligible (README, *Speed*: two
+threads' analogy accuracy stays at one thread's). Two merges of one row at
+the same moment may lose one thread's change to it: Hogwild's own race, at
+a far lower rate (a merge takes a fraction of a millisecond every tenth of
+a second or so).
 A merge is exact where only one side moved (:func:`merge_hot_rows`), so a
 thread that trains alone learns exactly what it would on the shared rows.
 
@@ -45,12 +46,32 @@ from numba import njit
 # size 100, so a thread's copies fit its core's 2 MB L2 cache. 256 and 4096
 # timed alike in five alternating epochs (15.0 and 15.3 s against 14.9 s).
 HOT_WORDS = 1024
+# Words a thread reads between two merges of its copies. A merge reads the
+# shared rows the other thread's merge last wrote, so when the host puts the
+# two vCPUs far apart it waits on their transfer: merging every 100,000
+# words rather than at each 10,000-word learning-rate step took a two-thread
+# CBOW epoch from 10.2 to 7.8 s there (medians of seven and eight
+# alternating runs; a private model per thread took 7.6 s), at the same
+# analogy accuracy.
+MERGE_WORDS = 100_000
+MERGES_PER_EPOCH = 64
 NO_OWN_ROWS = (np.int64(0), np.int64(0))
 
 
 def hot_words_for(threads, fast, vocab_size):
     """How many words get per-thread rows: none with one thread or without ``-fast``."""
     return min(HOT_WORDS, vocab_size) if fast and threads > 1 else 0
+
+
+def merge_words_for(train_words, threads):
+    """Words a thread reads between merges: :data:`MERGE_WORDS`, or fewer on a small corpus.
+
+    Each thread merges at least :data:`MERGES_PER_EPOCH` times an epoch: on a
+    corpus of a few hundred thousand words, 100,000 words would let the
+    threads' copies drift apart for whole epochs, and adding two long drifts
+    overshoots (the related words of the lee corpus no longer stood out).
+    """
+    return max(1, min(MERGE_WORDS, train_words // (threads * MERGES_PER_EPOCH)))
 
 
 def extra_rows(threads, hot_words):
@@ -104,3 +125,12 @@ def merge_thread_copies(t, model, settings):
     merge_hot_rows(model.syn0, t, settings)
     if settings.negative > 0:
         merge_hot_rows(model.syn1neg, t, settings)
+
+
+@njit(cache=True, inline="always")
+def merge_when_due(t, model, settings, word_count, merged_at):
+    """Merge thread ``t``'s copies once it has read ``settings.merge_words`` words since ``merged_at``; returns the new mark."""
+    if word_count - merged_at < settings.merge_words:
+        return merged_at
+    merge_thread_copies(t, model, settings)
+    return word_count

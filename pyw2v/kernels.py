@@ -41,7 +41,7 @@ Model = namedtuple("Model", "syn0 syn1 syn1neg")
 Settings = namedtuple(
     "Settings",
     "cbow hs negative window sample vocab_size train_words iterations num_threads "
-    "starting_alpha exact fast budget hot_words",
+    "starting_alpha exact fast budget hot_words merge_words",
 )
 # ids: the varint-encoded corpus (see pyw2v.encoding); starts: each slice's
 # byte offset in it; first_words: the word a slice starting inside a word reads first, or -1.

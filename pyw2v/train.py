@@ -16,7 +16,7 @@ from numba import njit
 
 from . import kernels, work_queue
 from .errors import AtomicOutput
-from .hot_rows import copy_hot_rows, extra_rows, hot_words_for
+from .hot_rows import copy_hot_rows, extra_rows, hot_words_for, merge_words_for
 from .huffman import build_tree
 from .kmeans import kmeans_classes
 from .options import TrainOptions
@@ -146,6 +146,7 @@ def kernel_inputs(options, vocab, corpus):
         fast=options.fast,
         budget=WHOLE_RUN,
         hot_words=hot_words_for(threads, options.fast, vocab.size),
+        merge_words=merge_words_for(vocab.train_words, threads),
     )
     tree = build_tree(vocab.counts) if options.hs else build_tree(vocab.counts[:0])
     unigram = unigram_table(vocab.counts) if options.negative > 0 else unused_unigram_table()

@@ -21,7 +21,7 @@ when a part ends is trained (C drops the one during which a slice reaches
 its end or the end of the file); an empty sentence draws no window. With one thread there is one lane and
 the items run in reading order: C's order, and deterministic. With several,
 each thread trains its own copies of the most frequent words' rows and
-merges them into the shared ones every ``ALPHA_UPDATE_WORDS`` words and at
+merges them into the shared ones every ``MERGE_WORDS`` words and at
 its end (:mod:`pyw2v.hot_rows`).
 """
 from collections import namedtuple
@@ -32,7 +32,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from .encoding import read_id
-from .hot_rows import merge_thread_copies
+from .hot_rows import merge_thread_copies, merge_when_due
 from .kernels import ALPHA_UPDATE_WORDS, DONE, MAX_SENTENCE_LENGTH, _learning_rate, _twin, train_position
 from .simd import F65536, LOW16
 from .tables import lcg_next
@@ -101,6 +101,7 @@ def run_parts(t, model, tree, tables, settings, stream, state, queue):
     items = parts * settings.iterations
     word_count = 0
     last_word_count = 0
+    merged_at = 0
     finished = 1
     while True:
         if state.stop[0]:
@@ -116,7 +117,7 @@ def run_parts(t, model, tree, tables, settings, stream, state, queue):
                 state.words_done[t] += word_count - last_word_count
                 last_word_count = word_count
                 alpha = _learning_rate(settings, state.words_done)
-                merge_thread_copies(t, model, settings)
+                merged_at = merge_when_due(t, model, settings, word_count, merged_at)
             length = 0
             while pos < end:
                 word, pos = read_id(ids, pos)
@@ -137,7 +138,7 @@ def run_parts(t, model, tree, tables, settings, stream, state, queue):
                     state.words_done[t] += word_count - last_word_count
                     last_word_count = word_count
                     alpha = _learning_rate(settings, state.words_done)
-                    merge_thread_copies(t, model, settings)
+                    merged_at = merge_when_due(t, model, settings, word_count, merged_at)
                 next_random = train_position(
                     t, sen, position, length, alpha, next_random, model, tree, tables, settings, state
                 )

@@ -4,7 +4,9 @@ import pytest
 from numba import njit
 
 from pyw2v import kernels, work_queue
-from pyw2v.hot_rows import NO_OWN_ROWS, copy_hot_rows, hot_words_for, merge_hot_rows, own_rows, row_of
+from pyw2v.hot_rows import (
+    NO_OWN_ROWS, copy_hot_rows, hot_words_for, merge_hot_rows, merge_when_due, merge_words_for, own_rows, row_of,
+)
 from pyw2v.options import TrainOptions
 from pyw2v.prepare import prepare_corpus
 from pyw2v.train import kernel_inputs, new_model
@@ -64,6 +66,36 @@ def test_merges_add_every_threads_change_to_the_shared_rows():
     before = matrix.copy()
     _merge(matrix, 1, settings)
     assert np.array_equal(matrix, before)
+
+
+@njit
+def _merge_when_due(t, model, settings, word_count, merged_at):
+    return merge_when_due(t, model, settings, word_count, merged_at)
+
+
+def test_a_thread_merges_only_once_merge_words_have_passed():
+    vocab_size, threads, hot, size = 6, 2, 2, 3
+    matrices = []
+    for _ in range(2):
+        matrix = np.zeros((vocab_size + 2 * threads * hot, size), dtype=np.float32)
+        copy_hot_rows(matrix, vocab_size, threads, hot)
+        matrix[vocab_size : vocab_size + hot] += 1.0  # thread 0 has learnt something
+        matrices.append(matrix)
+    model = kernels.Model(matrices[0], np.zeros((0, size), np.float32), matrices[1])
+    settings = _settings(vocab_size, threads, hot)._replace(negative=5, merge_words=100)
+    assert _merge_when_due(0, model, settings, 1_099, 1_000) == 1_000  # 99 words since: not yet
+    assert not model.syn0[:hot].any() and not model.syn1neg[:hot].any()
+    assert _merge_when_due(0, model, settings, 1_100, 1_000) == 1_100
+    assert (model.syn0[:hot] == 1).all() and (model.syn1neg[:hot] == 1).all()
+    assert not model.syn0[hot:vocab_size].any()
+
+
+def test_small_corpora_merge_more_often():
+    # wiki100m (16.7M words an epoch) merges every 100,000 words; the lee
+    # corpus (about 60,000) at every learning-rate step, as often as it can.
+    assert merge_words_for(16_694_605, threads=2) == 100_000
+    assert merge_words_for(60_000, threads=2) * 2 * 64 <= 60_000
+    assert merge_words_for(10, threads=4) == 1
 
 
 def test_hot_copies_only_with_several_fast_threads():

@@ -103,6 +103,7 @@ def _toy_inputs(rng, window, cbow, hs, negative, alpha, fast):
     settings = kernels.Settings(
         cbow=cbow, hs=hs, negative=negative, window=window, sample=0.0, vocab_size=vocab_size, train_words=1000,
         iterations=1, num_threads=1, starting_alpha=np.float32(alpha), exact=False, fast=fast, budget=1, hot_words=0,
+        merge_words=0,
     )
     return build_tree(counts), unigram, tables, settings
 
