@@ -129,7 +129,10 @@ def merge_thread_copies(t, model, settings):
 
 @njit(cache=True, inline="always")
 def merge_when_due(t, model, settings, word_count, merged_at):
-    """Merge thread ``t``'s copies once it has read ``settings.merge_words`` words since ``merged_at``; returns the new mark."""
+    """Merge thread ``t``'s copies if ``settings.merge_words`` words were read since ``merged_at``.
+
+    Returns the word count of the last merge: ``word_count`` if it merged now.
+    """
     if word_count - merged_at < settings.merge_words:
         return merged_at
     merge_thread_copies(t, model, settings)
