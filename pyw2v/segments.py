@@ -27,18 +27,17 @@ SEGMENT_BYTES = 2 << 20
 DELIMITERS = (b" ", b"\t", b"\n")
 
 
-def stream_segments(path, segment_bytes=None):
+def stream_segments(path):
     """``(offset, bytes)`` of consecutive segments of the decompressed ``path``.
 
     Every segment but the last ends just after a space, tab or newline, so
     each starts with a fresh word and scanning them apart reads exactly the
     tokens of the whole (only the last can end inside a word).
     """
-    segment_bytes = segment_bytes or SEGMENT_BYTES
     offset, carry = 0, b""
     with open_input(path) as stream:
         while True:
-            data = read_input(stream, path, segment_bytes)
+            data = read_input(stream, path, SEGMENT_BYTES)
             if not data:
                 break
             block = carry + data if carry else data
