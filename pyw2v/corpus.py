@@ -25,6 +25,7 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
+from .borrow import borrowed
 from .errors import UserError, open_input
 from .wordtable import find_or_add, reduce_vocab, reserve
 
@@ -92,6 +93,8 @@ def _scan_bytes(chunk, start, base_offset, state, word_buf, eos, table, frozen, 
     Returns the new ``n_out`` and where it stopped: the end of the chunk, or
     earlier when the hash slots are half full and must grow first.
     """
+    # Lent uncounted to find_or_add, which every token calls (pyw2v.borrow).
+    table, word_buf, eos = borrowed(table), borrowed(word_buf), borrowed(eos)
     length = state[_WORD_LEN]
     # A frozen table never grows, so it never needs to stop.
     slot_limit = len(table.slots) if frozen else len(table.slots) // 2 - 4

@@ -27,6 +27,7 @@ from collections import namedtuple
 import numpy as np
 from numba import njit, prange
 
+from .borrow import borrowed
 from .simd import F0, F1, F65536, FMAX, LOW16, dot, output_gradient, sigmoid_index
 from .cbow_block import cbow_position
 from .encoding import read_id
@@ -311,9 +312,9 @@ def run_slice(t, model, tree, tables, settings, stream, state):
 
 
 def _run_slices(model, tree, tables, settings, stream, state):
-    """Run every slice once; serial or thread-parallel depending on the twin."""
+    """Run every slice once; serial or thread-parallel depending on the twin; arrays lent uncounted (:mod:`pyw2v.borrow`)."""
     for t in prange(settings.num_threads):
-        run_slice(t, model, tree, tables, settings, stream, state)
+        run_slice(t, borrowed(model), borrowed(tree), borrowed(tables), settings, borrowed(stream), borrowed(state))
 
 
 @njit(cache=True, parallel=True, nogil=True)
@@ -332,7 +333,9 @@ def run_slices_in_turns(model, tree, tables, settings, stream, state, workers):
             pending = False
             for t in range(w, settings.num_threads, workers):
                 if state.counters[t, DONE] == 0:
-                    run_slice(t, model, tree, tables, settings, stream, state)
+                    run_slice(
+                        t, borrowed(model), borrowed(tree), borrowed(tables), settings, borrowed(stream), borrowed(state)
+                    )
                     pending = True
 
 

@@ -18,6 +18,8 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
+from .borrow import borrowed
+
 WordTable = namedtuple("WordTable", "pool starts lengths counts slots meta")
 
 _FNV_OFFSET = np.uint64(14695981039346656037)
@@ -184,6 +186,7 @@ def merge_tables(table, other):
 
 @njit(cache=True)
 def _merge_into(table, other, ids):
+    table, other = borrowed(table), borrowed(other)  # uncounted in the per-word calls (pyw2v.borrow)
     for word in range(other.meta[0]):
         merged = find_or_add(table, other.pool, other.starts[word], other.lengths[word], True)
         table.counts[merged] += other.counts[word]
@@ -207,6 +210,7 @@ def table_from_words(words):
 
 @njit(cache=True)
 def _insert_all(table, pool, starts, lengths):
+    table, pool = borrowed(table), borrowed(pool)  # uncounted in the per-word calls (pyw2v.borrow)
     first_position = np.empty(len(starts), dtype=np.int64)
     for position in range(len(starts)):
         before = table.meta[0]

@@ -31,6 +31,7 @@ from numba import njit, prange, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+from .borrow import borrowed
 from .encoding import read_id
 from .hot_rows import merge_thread_copies, merge_when_due
 from .kernels import ALPHA_UPDATE_WORDS, DONE, MAX_SENTENCE_LENGTH, _learning_rate, _twin, train_position
@@ -153,9 +154,12 @@ def run_parts(t, model, tree, tables, settings, stream, state, queue):
 
 
 def _run_all_parts(model, tree, tables, settings, stream, state, queue):
-    """One loop per thread, each taking items from the shared queue."""
+    """One loop per thread, each taking items from the shared queue; arrays lent uncounted (:mod:`pyw2v.borrow`)."""
     for t in prange(settings.num_threads):
-        run_parts(t, model, tree, tables, settings, stream, state, queue)
+        run_parts(
+            t, borrowed(model), borrowed(tree), borrowed(tables), settings, borrowed(stream), borrowed(state),
+            borrowed(queue),
+        )
 
 
 # nogil: the driver runs these in a worker thread and reports progress meanwhile.
