@@ -312,7 +312,10 @@ def run_slice(t, model, tree, tables, settings, stream, state):
 
 
 def _run_slices(model, tree, tables, settings, stream, state):
-    """Run every slice once; serial or thread-parallel depending on the twin; arrays lent uncounted (:mod:`pyw2v.borrow`)."""
+    """Run every slice once, serially or in parallel depending on the twin.
+
+    The slices get their arrays uncounted (:mod:`pyw2v.borrow`).
+    """
     for t in prange(settings.num_threads):
         run_slice(t, borrowed(model), borrowed(tree), borrowed(tables), settings, borrowed(stream), borrowed(state))
 
@@ -333,9 +336,8 @@ def run_slices_in_turns(model, tree, tables, settings, stream, state, workers):
             pending = False
             for t in range(w, settings.num_threads, workers):
                 if state.counters[t, DONE] == 0:
-                    run_slice(
-                        t, borrowed(model), borrowed(tree), borrowed(tables), settings, borrowed(stream), borrowed(state)
-                    )
+                    lent = borrowed((model, tree, tables, stream, state))
+                    run_slice(t, lent[0], lent[1], lent[2], settings, lent[3], lent[4])
                     pending = True
 
 

@@ -154,7 +154,7 @@ def run_parts(t, model, tree, tables, settings, stream, state, queue):
 
 
 def _run_all_parts(model, tree, tables, settings, stream, state, queue):
-    """One loop per thread, each taking items from the shared queue; arrays lent uncounted (:mod:`pyw2v.borrow`)."""
+    """One loop per thread, each taking items from the shared queue, its arrays uncounted (:mod:`pyw2v.borrow`)."""
     for t in prange(settings.num_threads):
         run_parts(
             t, borrowed(model), borrowed(tree), borrowed(tables), settings, borrowed(stream), borrowed(state),
