@@ -167,13 +167,14 @@ def train_position(t, sen, position, length, alpha, next_random, model, tree, ta
     window = settings.window
     neu1 = state.neu1[t : t + 1]
     neu1e = state.neu1e[t]
+    if settings.fast and not settings.cbow:
+        # The window block keeps its sums in its own scratch: neu1 and neu1e stay unused.
+        return skipgram_position(t, sen, position, length, alpha, next_random, model, tree, tables, settings, state)
     word = np.int64(sen[position])
     neu1[0, :] = F0
     neu1e[:] = F0
     if settings.cbow and not settings.exact:
         return cbow_position(t, sen, position, length, alpha, next_random, model, tree, tables, settings, state)
-    if settings.fast:
-        return skipgram_position(t, sen, position, length, alpha, next_random, model, tree, tables, settings, state)
     next_random = lcg_next(next_random)
     shrink = np.int64(next_random % np.uint64(window))
     if settings.cbow:
