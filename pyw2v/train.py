@@ -198,7 +198,13 @@ def _train_epochs(options, vocab, corpus, model, out):
 
 
 class Progress:
-    """C's ``-debug 2`` progress line, with an ETA added."""
+    """C's ``-debug 2`` progress line, with an ETA added.
+
+    C prints the line when a thread has trained another 10,000 words; this
+    one is printed on a timer instead, so a line that would repeat the last
+    one (while the kernels compile on a cold cache, no word is trained) is
+    left out: redirected to a file, it would be the same line many times.
+    """
 
     def __init__(self, options, train_words, out):
         self.enabled = options.debug > 1
@@ -207,6 +213,7 @@ class Progress:
         self.out = out
         self.wall_start = time.perf_counter()
         self.cpu_start = time.process_time()
+        self.last_line = None
 
     def report(self, state):
         if not self.enabled:
@@ -217,10 +224,13 @@ class Progress:
         cpu = time.process_time() - self.cpu_start + 1e-6
         wall = time.perf_counter() - self.wall_start
         eta = wall * (1 - fraction) / fraction if fraction > 0 else 0.0
-        self.out.write(
-            "\rAlpha: %f  Progress: %.2f%%  Words/thread/sec: %.2fk  ETA: %s  "
-            % (alpha, fraction * 100, done / cpu / 1000, _clock(eta))
+        line = "\rAlpha: %f  Progress: %.2f%%  Words/thread/sec: %.2fk  ETA: %s  " % (
+            alpha, fraction * 100, done / cpu / 1000, _clock(eta),
         )
+        if line == self.last_line:
+            return
+        self.last_line = line
+        self.out.write(line)
         self.out.flush()
 
     def finish(self, state):

@@ -35,3 +35,24 @@ def test_without_output_only_the_vocabulary_is_built(one_line_corpus, tmp_path, 
     assert [line.split()[0] for line in vocab.read_bytes().splitlines()[:2]] == [b"</s>", b"the"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["vocab.txt"]
     assert "Words in train file:" in capsys.readouterr().out
+
+
+def test_progress_line_is_not_repeated_while_no_word_is_trained():
+    """Kernels compiling on a cold cache train nothing for seconds; a log gets one line, not one per tick."""
+    import io
+    from types import SimpleNamespace
+
+    from pyw2v.train import Progress
+
+    out = io.StringIO()
+    progress = Progress(SimpleNamespace(debug=2, iter=1, starting_alpha=0.025), 1000, out)
+    state = SimpleNamespace(words_done=np.zeros(2, dtype=np.int64))
+    for _ in range(5):
+        progress.report(state)
+    assert out.getvalue().count("Alpha:") == 1
+    state.words_done[0] = 500
+    progress.report(state)
+    assert out.getvalue().count("Alpha:") == 2
+    assert "Progress: 49.95%" in out.getvalue()
+    progress.finish(state)
+    assert out.getvalue().endswith("\n")
