@@ -2,7 +2,7 @@
 
 :func:`train` owns the orchestration (vocabulary, tables, initial weights,
 the epoch loop and progress) and leaves the word-by-word work to the Numba
-kernels in :mod:`pyw2v.kernels`. :func:`run` is what the ``pyw2v`` command
+kernels in :mod:`pyw2v.training.kernels`. :func:`run` is what the ``pyw2v`` command
 does: train, then write the vectors or the ``-classes`` list.
 """
 import sys
@@ -14,16 +14,17 @@ import numba
 import numpy as np
 from numba import njit
 
-from . import kernels, work_queue
+from .training import kernels
+from .training import work_queue
 from .errors import AtomicOutput
-from .hot_rows import copy_hot_rows, extra_rows, hot_words_for, merge_words_for
-from .huffman import build_tree
-from .kmeans import kmeans_classes
+from .training.hot_rows import copy_hot_rows, extra_rows, hot_words_for, merge_words_for
+from .training.huffman import build_tree
+from .model.kmeans import kmeans_classes
 from .options import TrainOptions
-from .prepare import encode_corpus, prepare_vocabulary
-from .tables import exp_table, keep_thresholds, lcg_next, unigram_table, unused_unigram_table
-from .vectors import write_vectors_to
-from .vocab import Vocabulary, save_vocab
+from .corpus.prepare import encode_corpus, prepare_vocabulary
+from .training.tables import exp_table, keep_thresholds, lcg_next, unigram_table, unused_unigram_table
+from .model.vectors import write_vectors_to
+from .corpus.vocab import Vocabulary, save_vocab
 
 WHOLE_RUN = 2**62  # a slice's word budget per kernel call: no pause until done
 # A slice's turn when slices outnumber the cores: some 20 ms of work, an OS time slice.
@@ -94,7 +95,7 @@ def new_model(options, vocab_size):
 
     An unused output matrix has no rows. With ``-fast 1`` and several
     threads, ``syn0`` and ``syn1neg`` also hold each thread's copies of the
-    hot rows after the vocabulary's (:mod:`pyw2v.hot_rows`).
+    hot rows after the vocabulary's (:mod:`pyw2v.training.hot_rows`).
     """
     size, threads = options.size, options.threads
     hot_words = hot_words_for(threads, options.fast, vocab_size)
@@ -164,7 +165,7 @@ def _train_epochs(options, vocab, corpus, model, out):
 
     By default each thread trains C's slice of the corpus (in turns when the
     slices outnumber the cores); with ``-fast 1`` the threads share the
-    epochs' parts (:mod:`pyw2v.work_queue`).
+    epochs' parts (:mod:`pyw2v.training.work_queue`).
     """
     threads = options.threads
     tree, tables, settings, stream, state = kernel_inputs(options, vocab, corpus)

@@ -2,7 +2,7 @@
 import numpy as np
 from numba import njit
 
-from pyw2v.encoding import StreamWriter, read_id, varint_lengths
+from pyw2v.corpus.encoding import StreamWriter, read_id, varint_lengths
 
 
 @njit

@@ -3,12 +3,12 @@ import numpy as np
 import pytest
 from numba import njit
 
-from pyw2v import kernels, work_queue
-from pyw2v.hot_rows import (
+from pyw2v.training import kernels, work_queue
+from pyw2v.training.hot_rows import (
     NO_OWN_ROWS, copy_hot_rows, hot_words_for, merge_hot_rows, merge_when_due, merge_words_for, own_rows, row_of,
 )
 from pyw2v.options import TrainOptions
-from pyw2v.prepare import prepare_corpus
+from pyw2v.corpus.prepare import prepare_corpus
 from pyw2v.train import kernel_inputs, new_model
 
 

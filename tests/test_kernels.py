@@ -3,14 +3,14 @@ import numpy as np
 import pytest
 from numba import njit
 
-from pyw2v import kernels
-from pyw2v.huffman import build_tree
-from pyw2v.window_batch import scratch_shapes, skipgram_window
-from pyw2v.cbow_block import cbow_window
-from pyw2v.hot_rows import NO_OWN_ROWS
-from pyw2v.sentence_plan import plan_sentence
-from pyw2v.simd import add_rows, dot, dots, scatter_rows
-from pyw2v.tables import draw_negative, exp_table, lcg_next, unigram_table
+from pyw2v.training import kernels
+from pyw2v.training.huffman import build_tree
+from pyw2v.training.window_batch import scratch_shapes, skipgram_window
+from pyw2v.training.cbow_block import cbow_window
+from pyw2v.training.hot_rows import NO_OWN_ROWS
+from pyw2v.training.sentence_plan import plan_sentence
+from pyw2v.training.simd import add_rows, dot, dots, scatter_rows
+from pyw2v.training.tables import draw_negative, exp_table, lcg_next, unigram_table
 
 
 @njit
@@ -236,7 +236,7 @@ def test_sentence_plan_is_cs_draws_in_cs_order(length):
 
 def _lee_inputs(lee_corpus, **settings):
     from pyw2v.options import TrainOptions
-    from pyw2v.prepare import prepare_corpus
+    from pyw2v.corpus.prepare import prepare_corpus
     from pyw2v.train import initial_syn0, kernel_inputs
 
     options = TrainOptions(train=str(lee_corpus), threads=1, size=16, iter=2, debug=0, **settings).validate()

@@ -16,7 +16,7 @@ import pytest
 
 from pyw2v.options import parse_arguments
 from pyw2v.train import run
-from pyw2v.vectors import read_vectors
+from pyw2v.model.vectors import read_vectors
 
 from conftest import REFERENCE
 

@@ -5,11 +5,11 @@ import re
 import numpy as np
 import pytest
 
-from pyw2v import corpus
-from pyw2v.corpus import scan_corpus
+from pyw2v.corpus import reader as corpus
+from pyw2v.corpus.reader import scan_corpus
 from pyw2v.options import TrainOptions
-from pyw2v.prepare import prepare_corpus
-from pyw2v.wordtable import table_from_words, words_of
+from pyw2v.corpus.prepare import prepare_corpus
+from pyw2v.corpus.wordtable import table_from_words, words_of
 
 TRICKY = (
     b"alpha beta\tgamma\r\ndelta  \n\n\xff\xfe caf\xc3\xa9 x\ry "
@@ -110,7 +110,7 @@ def test_one_pass_in_parts_equals_one_table_and_a_second_pass(tmp_path, monkeypa
     # and the stream a second pass over the text gives. Two gzip members:
     # the trailer's size is the second's alone, so the slices must still
     # start where the whole file's size puts them.
-    from pyw2v import prepare, segments
+    from pyw2v.corpus import prepare, segments
 
     rng = np.random.default_rng(threads)
     common = [b"w%d" % k for k in range(60)] + [TRICKY]
@@ -148,7 +148,7 @@ def test_one_pass_in_parts_equals_one_table_and_a_second_pass(tmp_path, monkeypa
 def test_interrupting_one_range_cancels_the_others(tmp_path, monkeypatch):
     # Ctrl-C reaches the main thread while the ranges are being counted: the
     # other ranges must stop at their next chunk instead of reading to their end.
-    from pyw2v import prepare
+    from pyw2v.corpus import prepare
 
     path = tmp_path / "words.txt"
     path.write_bytes(b"alpha beta gamma delta " * 400)
@@ -187,7 +187,7 @@ def test_a_cancelled_scan_reads_nothing_more(tmp_path):
 def test_debug_2_count_line_is_cs_for_the_whole_file(tmp_path, monkeypatch, capsys, threads, packing):
     # C prints "<thousands>K\r" every 100,000 words; with ranges or segments
     # the line must count the whole file, not the first part alone.
-    from pyw2v import prepare, segments
+    from pyw2v.corpus import prepare, segments
 
     text = b"alpha beta gamma delta\n" * 62_600  # 313,000 words, counting each line's </s>
     path = tmp_path / "words.txt"

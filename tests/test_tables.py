@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from pyw2v.huffman import build_tree
-from pyw2v.tables import EXP_INDEX_SCALE, draw_word, exp_table, full_unigram_table, keep_thresholds, unigram_table
+from pyw2v.training.huffman import build_tree
+from pyw2v.training.tables import EXP_INDEX_SCALE, draw_word, exp_table, full_unigram_table, keep_thresholds, unigram_table
 from pyw2v.train import initial_syn0
 
 from numba import njit

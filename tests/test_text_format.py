@@ -9,8 +9,8 @@ import io
 import numpy as np
 import pytest
 
-from pyw2v import vectors
-from pyw2v.text_format import format_text_rows
+from pyw2v.model import vectors
+from pyw2v.model.text_format import format_text_rows
 
 
 def printf_lines(words, rows):

@@ -1,10 +1,10 @@
 """Multi-threaded training learns sane vectors: four slices (C's split and seeds), and two ``-fast`` threads
-each with its own copies of the hot rows (pyw2v.hot_rows)."""
+each with its own copies of the hot rows (pyw2v.training.hot_rows)."""
 import numba
 import numpy as np
 import pytest
 
-from pyw2v import kernels
+from pyw2v.training import kernels
 from pyw2v.train import initial_syn0, train
 
 # Pairs that stand side by side throughout the lee news corpus.

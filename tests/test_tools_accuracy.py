@@ -5,7 +5,7 @@ import pytest
 
 from conftest_tools import LEE_VECTORS, TOOLS_REFERENCE, questions_words, run_tool, shared_file
 from pyw2v.tools import accuracy
-from pyw2v.vectors import read_vectors, write_vectors
+from pyw2v.model.vectors import read_vectors, write_vectors
 
 
 def test_gensim_questions_are_the_ones_c_used():

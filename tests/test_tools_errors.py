@@ -92,7 +92,7 @@ def test_closed_pipe_is_not_a_traceback():
 
 
 def test_zero_vector_does_not_crash(tmp_path):
-    from pyw2v.vectors import write_vectors
+    from pyw2v.model.vectors import write_vectors
 
     path = tmp_path / "zero.bin"
     write_vectors(path, [b"</s>", b"a", b"b"], np.array([[1, 0], [0, 0], [0, 1]], np.float32), True)

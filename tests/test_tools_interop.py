@@ -4,7 +4,7 @@ import pytest
 
 from conftest_tools import LEE_VECTORS, run_tool
 from pyw2v.tools import distance
-from pyw2v.vectors import read_vectors, write_vectors
+from pyw2v.model.vectors import read_vectors, write_vectors
 
 QUERY = b"government\nEXIT\n"
 

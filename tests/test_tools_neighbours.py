@@ -4,7 +4,7 @@ import pytest
 
 from conftest_tools import LEE_VECTORS, TOOLS_REFERENCE, run_tool, shared_file
 from pyw2v.tools import analogy, distance
-from pyw2v.vectors import write_vectors
+from pyw2v.model.vectors import write_vectors
 
 DISTANCE_INPUT = b"france\nking queen\nEXIT\n"
 ANALOGY_INPUT = b"man king woman\nparis france berlin\nEXIT\n"
@@ -120,7 +120,7 @@ def test_several_words_are_averaged(tied_vectors):
 
 
 def test_text_and_binary_files_give_the_same_answers(tmp_path):
-    from pyw2v.vectors import read_vectors
+    from pyw2v.model.vectors import read_vectors
 
     words, matrix = read_vectors(LEE_VECTORS)
     text = tmp_path / "lee.txt"

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 from numba import njit, prange
 
-from pyw2v import kernels, work_queue
-from pyw2v.encoding import StreamWriter, read_id
+from pyw2v.training import kernels, work_queue
+from pyw2v.corpus.encoding import StreamWriter, read_id
 from pyw2v.options import TrainOptions
-from pyw2v.prepare import encode_corpus, prepare_vocabulary
+from pyw2v.corpus.prepare import encode_corpus, prepare_vocabulary
 from pyw2v.train import initial_syn0, kernel_inputs, new_model
 
 

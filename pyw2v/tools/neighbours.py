@@ -9,7 +9,7 @@ import sys
 
 import numpy as np
 
-from ..vectors import read_vectors
+from ..model.vectors import read_vectors
 from .cfloat import dots_like_c, normalise_rows_like_c
 
 TABLE_SIZE = 40  # C's N: how many neighbours are printed

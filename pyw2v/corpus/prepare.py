@@ -4,7 +4,7 @@ The first pass counts the vocabulary (C's LearnVocabFromTrainFile and
 SortVocab) and keeps every token as the id of its table entry, in order of
 first appearance. Once the vocabulary is sorted, those ids are re-encoded
 with C's ids, dropping the words under ``-min-count``, into the varint
-stream the kernels train on (:mod:`pyw2v.encoding`), and the byte offsets
+stream the kernels train on (:mod:`pyw2v.corpus.encoding`), and the byte offsets
 where C's thread slices start are carried over. C reads the text a second
 time instead; pyw2v does so only when the first pass cannot serve: with
 ``-read-vocab``, or when ReduceVocab pruned the table mid-pass (past 21
@@ -20,9 +20,9 @@ from itertools import chain
 
 import numpy as np
 
-from .corpus import REDUCE_THRESHOLD, corpus_size, is_plain_file, range_cuts, scan_bytes, scan_corpus, show_word_count
+from .reader import REDUCE_THRESHOLD, corpus_size, is_plain_file, range_cuts, scan_bytes, scan_corpus, show_word_count
 from .encoding import StreamWriter, transcode, varint_lengths
-from .errors import UserError
+from ..errors import UserError
 from .segments import size_hint, stream_segments
 from .vocab import Vocabulary, read_vocab, sort_order
 from .wordtable import find_or_add, merge_tables, new_table, table_from_words, words_of
@@ -119,7 +119,7 @@ def _count_parts(options, offsets, keep_tokens):
 
     With several threads the corpus is cut into parts: a big plain file into
     one byte range per thread, a compressed one into segments as it is read
-    (:mod:`pyw2v.segments`). The parts are counted side by side, each in its
+    (:mod:`pyw2v.corpus.segments`). The parts are counted side by side, each in its
     own table; merging the tables in file order gives C's table (words in
     order of first appearance, with their counts). Should the merged table
     pass ReduceVocab's limit, where C would have pruned it mid-pass, the

@@ -1,7 +1,7 @@
 """A compressed corpus counted side by side: cut into segments as it is decompressed.
 
 A plain file is counted in one byte range per thread, each thread reading
-its own range (:func:`pyw2v.corpus.range_cuts`). A compressed file can only
+its own range (:func:`pyw2v.corpus.reader.range_cuts`). A compressed file can only
 be read from its start, and its decompression takes a sixth of the time
 counting does (0.5 of 3.4 s for the 100 MB of wiki100m). So the thread that
 reads it cuts the text into segments of about :data:`SEGMENT_BYTES`, each
@@ -17,8 +17,8 @@ several members, or of 4 GiB and more, is counted again with its true size.
 """
 import os
 
-from .corpus import is_plain_file, read_input
-from .errors import open_input
+from .reader import is_plain_file, read_input
+from ..errors import open_input
 
 # Some 60 ms of one thread's counting. Segments are held one per thread
 # and one being read: at 8 MiB they raised wiki100m's peak memory by 50 MiB

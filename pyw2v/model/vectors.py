@@ -14,7 +14,7 @@ the trailing newline, as gensim writes them.
 """
 import numpy as np
 
-from .errors import AtomicOutput, UserError, open_input
+from ..errors import AtomicOutput, UserError, open_input
 from .text_format import format_text_rows
 
 # formatted a block at a time so that a large vocabulary's text stays small in memory

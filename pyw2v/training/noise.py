@@ -7,7 +7,7 @@ in C's order. Drawn first, their rows of ``syn1neg`` can be prefetched
 together, so the cache misses overlap where C's loop meets them one after
 another. CBOW off the parity path and the
 ``-fast`` skip-gram block go further and draw a whole sentence's words at
-its first position (:func:`pyw2v.sentence_plan.plan_sentence`).
+its first position (:func:`pyw2v.training.sentence_plan.plan_sentence`).
 """
 from numba import njit
 

@@ -14,8 +14,8 @@ window there. Their cache misses are then served while earlier positions
 train, instead of stalling each step when its noise words have just been
 drawn. C's exact paths (one thread, skip-gram pair by pair) keep C's loop.
 
-The callers (:func:`pyw2v.cbow_block.cbow_position`,
-:func:`pyw2v.window_batch.skipgram_position`) each spell out the same three
+The callers (:func:`pyw2v.training.cbow_block.cbow_position`,
+:func:`pyw2v.training.window_batch.skipgram_position`) each spell out the same three
 steps (plan at position 0, prefetch ahead, train with the planned draws)
 rather than share a helper: with the helper inlined into both, pinned
 one-thread runs of a CBOW epoch took 10 % longer (65.1 s against 58.8 s in
@@ -41,7 +41,7 @@ def plan_sentence(next_random, length, settings, tables, shrinks, noise, own):
     """C's draws for a sentence of ``length`` words; returns the random state after them.
 
     Position ``p``'s window shrink goes to ``shrinks[p]``, its noise words'
-    rows (under the thread's row map ``own``, :mod:`pyw2v.hot_rows`) to
+    rows (under the thread's row map ``own``, :mod:`pyw2v.training.hot_rows`) to
     ``noise[p, :negative]``. Every position of a sentence of two words or
     more has a context word (the shrink is below ``window``), so it draws.
     """

@@ -27,7 +27,7 @@ sentences and the thread slices are C's, and the random stream is C's LCG;
 only the number and use of the negative draws differ. Since a position draws
 as a CBOW step does (its shrink, then ``negative`` noise words), a
 sentence's draws are made at its first position and its rows prefetched
-ahead, as for CBOW (:mod:`pyw2v.sentence_plan`).
+ahead, as for CBOW (:mod:`pyw2v.training.sentence_plan`).
 """
 import numpy as np
 from numba import njit
@@ -43,7 +43,7 @@ from .simd import F0, add_rows, dots, output_gradient
 def window_words(sen, position, length, shrink, window, context, own):
     """The rows of the words around ``sen[position]`` within ``window - shrink``, in C's order, into ``context``.
 
-    Returns their number. ``own`` is the thread's row map (:mod:`pyw2v.hot_rows`).
+    Returns their number. ``own`` is the thread's row map (:mod:`pyw2v.training.hot_rows`).
     """
     m = 0
     for a in range(shrink, 2 * window + 1 - shrink):
@@ -59,7 +59,7 @@ def window_words(sen, position, length, shrink, window, context, own):
 def skipgram_position(t, sen, position, length, alpha, next_random, model, tree, tables, settings, state):
     """Train ``sen[position]`` with slice ``t``'s scratch and planned draws; returns the random state.
 
-    ``state`` is the kernels' :class:`~pyw2v.kernels.SliceState`.
+    ``state`` is the kernels' :class:`~pyw2v.training.kernels.SliceState`.
     """
     shrinks, noise = state.shrinks[t], state.planned_noise[t]
     own = own_rows(t, settings)
@@ -80,7 +80,7 @@ def skipgram_position(t, sen, position, length, alpha, next_random, model, tree,
 def skipgram_window(sen, position, length, shrink, window, word, alpha, noise, own, model, tree, tables, settings, scratch):
     """Train centre word ``sen[position]`` against its window, with noise rows ``noise[:negative]``.
 
-    ``own`` maps words to the rows this thread trains (:mod:`pyw2v.hot_rows`).
+    ``own`` maps words to the rows this thread trains (:mod:`pyw2v.training.hot_rows`).
     """
     syn0 = model.syn0
     size = syn0.shape[1]

@@ -12,7 +12,7 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
-from .errors import UserError
+from ..errors import UserError
 
 MAX_CODE_LENGTH = 40
 

@@ -18,7 +18,7 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
-from .borrow import borrowed
+from ..borrow import borrowed
 
 WordTable = namedtuple("WordTable", "pool starts lengths counts slots meta")
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .corpus import MAX_STRING
-from .errors import AtomicOutput, UserError, open_input
+from .reader import MAX_STRING
+from ..errors import AtomicOutput, UserError, open_input
 
 
 @dataclass

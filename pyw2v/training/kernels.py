@@ -27,10 +27,10 @@ from collections import namedtuple
 import numpy as np
 from numba import njit, prange
 
-from .borrow import borrowed
+from ..borrow import borrowed
 from .simd import F0, F1, F65536, FMAX, LOW16, dot, output_gradient, sigmoid_index
 from .cbow_block import cbow_position
-from .encoding import read_id
+from ..corpus.encoding import read_id
 from .noise import draw_negatives
 from .window_batch import scratch_shapes, skipgram_position
 from .tables import lcg_next
@@ -44,7 +44,7 @@ Settings = namedtuple(
     "cbow hs negative window sample vocab_size train_words iterations num_threads "
     "starting_alpha exact fast budget hot_words merge_words",
 )
-# ids: the varint-encoded corpus (see pyw2v.encoding); starts: each slice's
+# ids: the varint-encoded corpus (see pyw2v.corpus.encoding); starts: each slice's
 # byte offset in it; first_words: the word a slice starting inside a word reads first, or -1.
 Stream = namedtuple("Stream", "ids starts first_words")
 # Flat on purpose: Numba's parallel lowering cannot pass a tuple nested in a tuple.
@@ -93,7 +93,7 @@ def new_slice_state(settings, size, stream):
             name: thread_rows(0 if settings.exact else num_threads, shape, dtype)
             for name, (shape, dtype) in scratch_shapes(settings.window, settings.negative, size).items()
         },
-        # A sentence's draws, made at its first position, for CBOW off the parity path and -fast (pyw2v.sentence_plan).
+        # A sentence's draws, made at its first position, for CBOW off the parity path and -fast (pyw2v.training.sentence_plan).
         shrinks=thread_rows(planned, (MAX_SENTENCE_LENGTH,), np.int64),
         planned_noise=thread_rows(planned, (MAX_SENTENCE_LENGTH, settings.negative), np.int64),
     )
@@ -157,10 +157,10 @@ def train_position(t, sen, position, length, alpha, next_random, model, tree, ta
     C's per-word step: draw the window shrink, then CBOW (average the
     context, one update of the output, the error added to every context
     row; off the parity path with the output rows updated together,
-    :mod:`pyw2v.cbow_block`), skip-gram pair by pair, or with ``-fast``
-    skip-gram a window at a time (:mod:`pyw2v.window_batch`). CBOW off the
+    :mod:`pyw2v.training.cbow_block`), skip-gram pair by pair, or with ``-fast``
+    skip-gram a window at a time (:mod:`pyw2v.training.window_batch`). CBOW off the
     parity path and ``-fast`` skip-gram make a sentence's draws at its first
-    position (:mod:`pyw2v.sentence_plan`).
+    position (:mod:`pyw2v.training.sentence_plan`).
     """
     syn0 = model.syn0
     size = syn0.shape[1]

@@ -25,8 +25,8 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
-from .borrow import borrowed
-from .errors import UserError, open_input
+from ..borrow import borrowed
+from ..errors import UserError, open_input
 from .wordtable import find_or_add, reduce_vocab, reserve
 
 MAX_STRING = 100
@@ -165,7 +165,7 @@ def show_word_count(words, shown):
 def scan_corpus(path, table, frozen, probe_offsets=(), debug=0, on_ids=None, byte_range=None, cancel=None, tally=None):
     """Stream ``path`` through the tokenizer; returns a :class:`ScanResult`.
 
-    ``table`` is a :class:`~pyw2v.wordtable.WordTable`: filled and counted
+    ``table`` is a :class:`~pyw2v.corpus.wordtable.WordTable`: filled and counted
     when not ``frozen``, only looked up when ``frozen``. ``on_ids`` receives
     each chunk's token ids (a transient array) in order. ``byte_range``
     ``(start, end)`` of a plain file scans those bytes alone, as if they

@@ -10,16 +10,16 @@ dot products can be taken first and the updates applied after: the same
 values as C's loop, summed in a different order. The one exception is a
 noise word drawn twice for one position: in C its second update starts from
 the row the first one changed, here both start from the old row (as in the
-``-fast`` skip-gram block, :mod:`pyw2v.window_batch`).
+``-fast`` skip-gram block, :mod:`pyw2v.training.window_batch`).
 
-Taken together, the rows go three per pass (:func:`pyw2v.simd.dots`,
+Taken together, the rows go three per pass (:func:`pyw2v.training.simd.dots`,
 ``add_rows``, ``scatter_rows``): the context rows summed into ``neu1``, the
 output rows' dot products, their sum into ``neu1e``, ``neu1`` added to them,
 and ``neu1e`` added to the context rows. The parity path (one thread,
-without ``-fast``) keeps C's loop in :func:`pyw2v.kernels.train_position`.
+without ``-fast``) keeps C's loop in :func:`pyw2v.training.kernels.train_position`.
 
 Its draws are made for the whole sentence at the first position and its rows
-prefetched ahead (:mod:`pyw2v.sentence_plan`); on one thread this takes some
+prefetched ahead (:mod:`pyw2v.training.sentence_plan`); on one thread this takes some
 6 % off a CBOW epoch (README, *Speed*).
 """
 import numpy as np
@@ -36,7 +36,7 @@ from .window_batch import window_words
 def cbow_position(t, sen, position, length, alpha, next_random, model, tree, tables, settings, state):
     """Train ``sen[position]`` with slice ``t``'s scratch and planned draws; returns the random state.
 
-    ``state`` is the kernels' :class:`~pyw2v.kernels.SliceState`, with the
+    ``state`` is the kernels' :class:`~pyw2v.training.kernels.SliceState`, with the
     slice's ``neu1`` and ``neu1e`` zeroed.
     """
     shrinks, noise = state.shrinks[t], state.planned_noise[t]
@@ -56,7 +56,7 @@ def cbow_position(t, sen, position, length, alpha, next_random, model, tree, tab
 def cbow_window(sen, position, length, shrink, window, word, alpha, noise, own, model, tree, tables, settings, neu1, neu1e, scratch):
     """Train centre word ``sen[position]`` from its window's average, with noise rows ``noise[:negative]``.
 
-    ``own`` maps words to the rows this thread trains (:mod:`pyw2v.hot_rows`).
+    ``own`` maps words to the rows this thread trains (:mod:`pyw2v.training.hot_rows`).
     ``neu1`` and ``neu1e`` are one-row 2-D views, zeroed by the caller.
     ``scratch`` is the slice's (context ids, their coefficients (all 1),
     output rows, their labels, their gradients).

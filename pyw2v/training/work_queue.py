@@ -22,7 +22,7 @@ its end or the end of the file); an empty sentence draws no window. With one thr
 the items run in reading order: C's order, and deterministic. With several,
 each thread trains its own copies of the most frequent words' rows and
 merges them into the shared ones every ``MERGE_WORDS`` words and at
-its end (:mod:`pyw2v.hot_rows`).
+its end (:mod:`pyw2v.training.hot_rows`).
 """
 from collections import namedtuple
 
@@ -31,8 +31,8 @@ from numba import njit, prange, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from .borrow import borrowed
-from .encoding import read_id
+from ..borrow import borrowed
+from ..corpus.encoding import read_id
 from .hot_rows import merge_thread_copies, merge_when_due
 from .kernels import ALPHA_UPDATE_WORDS, DONE, MAX_SENTENCE_LENGTH, _learning_rate, _twin, train_position
 from .simd import F65536, LOW16
