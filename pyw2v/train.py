@@ -2,7 +2,7 @@
 
 :func:`train` owns the orchestration (vocabulary, tables, initial weights,
 the epoch loop and progress) and leaves the word-by-word work to the Numba
-kernels in :mod:`pyw2v.training.kernels`. :func:`run` is what the ``pyw2v`` command
+kernels in :mod:`pyw2v.training`. :func:`run` is what the ``pyw2v`` command
 does: train, then write the vectors or the ``-classes`` list.
 """
 import sys
@@ -14,9 +14,11 @@ import numba
 import numpy as np
 from numba import njit
 
-from .training import kernels
-from .training import work_queue
+from .training import loop
 from .errors import AtomicOutput
+from .training.ranges import fixed_slices, shared_queue
+from .training.state import DONE, Model, Settings, Tables, new_control, new_scratch
+from .training.variants import CountLoss, FixedSlices, NoLoss, choose_variant
 from .training.hot_rows import copy_hot_rows, extra_rows, hot_words_for, merge_words_for
 from .training.huffman import build_tree
 from .model.kmeans import kmeans_classes
@@ -107,7 +109,7 @@ def new_model(options, vocab_size):
     for matrix in (syn0, syn1neg):
         if len(matrix):
             copy_hot_rows(matrix, vocab_size, threads, hot_words)
-    return kernels.Model(syn0, syn1, syn1neg)
+    return Model(syn0, syn1, syn1neg)
 
 
 @njit(cache=True)
@@ -127,11 +129,16 @@ def initial_syn0(vocab_size, size, rows=0):
     return syn0
 
 
-def kernel_inputs(options, vocab, corpus):
-    """The kernels' arguments besides the model: tree, tables, settings, stream, slice state."""
+def kernel_inputs(options, vocab, corpus, loss=None):
+    """The loops' arguments: the variant's step, the corpus source, and the named tuples they read.
+
+    Returns ``(arguments, cursors)``: the arguments of
+    :func:`~pyw2v.training.loop.train_threads_serial` and its twins, less the model.
+    """
     threads = options.threads
-    settings = kernels.Settings(
-        cbow=options.cbow,
+    variant = choose_variant(options.cbow, threads, options.fast)
+    hot_words = hot_words_for(threads, variant.thread_hot_rows, vocab.size)
+    settings = Settings(
         hs=options.hs,
         negative=options.negative,
         window=options.window,
@@ -140,62 +147,60 @@ def kernel_inputs(options, vocab, corpus):
         train_words=vocab.train_words,
         iterations=options.iter,
         num_threads=threads,
+        workers=min(threads, numba.config.NUMBA_NUM_THREADS),
         starting_alpha=np.float32(options.starting_alpha),
-        # One thread is deterministic, so it keeps C's arithmetic order and so
-        # C's exact numbers; several threads race anyway, so they use SIMD sums.
-        exact=threads == 1 and not options.fast,
-        fast=options.fast,
         budget=WHOLE_RUN,
-        hot_words=hot_words_for(threads, options.fast, vocab.size),
+        hot_words=hot_words,
         merge_words=merge_words_for(vocab.train_words, threads),
     )
     tree = build_tree(vocab.counts) if options.hs else build_tree(vocab.counts[:0])
     unigram = unigram_table(vocab.counts) if options.negative > 0 else unused_unigram_table()
-    tables = kernels.Tables(
+    tables = Tables(
         exp_table(), unigram.starts, unigram.buckets, unigram.size,
         keep_thresholds(vocab.counts, options.sample, vocab.train_words),
     )
-    stream = kernels.Stream(corpus.ids, corpus.starts, corpus.first_words)
-    state = kernels.new_slice_state(settings, options.size, stream)
-    return tree, tables, settings, stream, state
+    if variant.shared_queue:
+        source, cursors = shared_queue(corpus.ids, threads)
+    else:
+        source, cursors = fixed_slices(corpus, threads)
+    scratch = new_scratch(threads, options.window, options.negative, options.size)
+    control = new_control(threads, settings.starting_alpha, cursors)
+    loss = CountLoss(np.zeros((threads, options.iter, 2), dtype=np.float64)) if loss else NoLoss()
+    return variant.step, source, tree, tables, settings, loss, scratch, control
 
 
 def _train_epochs(options, vocab, corpus, model, out):
     """C's training threads in one kernel call, progress printed meanwhile.
 
     By default each thread trains C's slice of the corpus (in turns when the
-    slices outnumber the cores); with ``-fast 1`` the threads share the
-    epochs' parts (:mod:`pyw2v.training.work_queue`).
+    threads outnumber the cores); with ``-fast 1`` the threads share the
+    epochs' parts (:mod:`pyw2v.training.ranges`).
     """
-    threads = options.threads
-    tree, tables, settings, stream, state = kernel_inputs(options, vocab, corpus)
-    parallel = threads > 1
-    workers = min(threads, numba.config.NUMBA_NUM_THREADS)
-    if parallel:
-        numba.set_num_threads(workers)
-    arguments = (model, tree, tables, settings, stream, state)
-    if options.fast:
-        run = work_queue.run_parts_parallel if parallel else work_queue.run_parts_serial
-        arguments += (work_queue.new_work_queue(stream.ids, threads),)
-    elif workers < threads:
-        run = kernels.run_slices_in_turns
-        arguments = (model, tree, tables, settings._replace(budget=TURN_WORDS), stream, state, workers)
+    step, source, tree, tables, settings, loss, scratch, control = kernel_inputs(options, vocab, corpus)
+    if settings.num_threads > 1:
+        numba.set_num_threads(settings.workers)
+    arguments = (step, source, model, tree, tables, settings, loss, scratch, control)
+    if settings.num_threads == 1:
+        run = loop.train_threads_serial
+    elif isinstance(source, FixedSlices) and settings.workers < settings.num_threads:
+        run = loop.train_in_turns
+        arguments = (step, source, model, tree, tables, settings._replace(budget=TURN_WORDS), loss, scratch, control)
     else:
-        run = kernels.run_slices_parallel if parallel else kernels.run_slices_serial
+        run = loop.train_threads_parallel
     progress = Progress(options, vocab.train_words, out)
     worker = threading.Thread(target=run, args=arguments, daemon=True)
     worker.start()
     try:
         while worker.is_alive():
             worker.join(PROGRESS_SECONDS)
-            progress.report(state)
+            progress.report(control)
     except BaseException:
-        state.stop[0] = 1  # the slices end at their next sentence; then give up
+        control.stop[0] = 1  # the threads end at their next sentence; then give up
         worker.join()
         raise
-    if not state.counters[:, kernels.DONE].all():
+    if not control.cursors[:, DONE].all():
         raise RuntimeError("training stopped before its end")
-    progress.finish(state)
+    progress.finish(control)
 
 
 class Progress:
@@ -216,10 +221,10 @@ class Progress:
         self.cpu_start = time.process_time()
         self.last_line = None
 
-    def report(self, state):
+    def report(self, control):
         if not self.enabled:
             return
-        done = int(state.words_done.sum())
+        done = int(control.words_done.sum())
         fraction = done / self.total
         alpha = max(self.starting_alpha * (1 - fraction), self.starting_alpha * 1e-4)
         cpu = time.process_time() - self.cpu_start + 1e-6
@@ -234,9 +239,9 @@ class Progress:
         self.out.write(line)
         self.out.flush()
 
-    def finish(self, state):
+    def finish(self, control):
         if self.enabled:
-            self.report(state)
+            self.report(control)
             self.out.write("\n")
             self.out.flush()
 

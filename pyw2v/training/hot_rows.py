@@ -86,13 +86,13 @@ def copy_hot_rows(matrix, vocab_size, threads, hot_words):
         matrix[first : first + hot_words] = matrix[:hot_words]
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def own_rows(t, settings):
     """Thread ``t``'s row map: (how many words are copied, the row of its copy of word 0)."""
     return np.int64(settings.hot_words), np.int64(settings.vocab_size + t * settings.hot_words)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def row_of(word, own):
     """The row a thread trains for ``word``: its own copy for the hot words, else the shared row."""
     if word < own[0]:
@@ -100,7 +100,7 @@ def row_of(word, own):
     return word
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def merge_hot_rows(matrix, t, settings):
     """Add thread ``t``'s change since its last merge to the shared rows; restart its copies from them."""
     hot, vocab_size, threads = settings.hot_words, settings.vocab_size, settings.num_threads
@@ -127,7 +127,7 @@ def merge_thread_copies(t, model, settings):
         merge_hot_rows(model.syn1neg, t, settings)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def merge_when_due(t, model, settings, word_count, merged_at):
     """Merge thread ``t``'s copies if ``settings.merge_words`` words were read since ``merged_at``.
 

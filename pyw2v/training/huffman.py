@@ -26,45 +26,52 @@ def build_tree(counts):
     codes = np.zeros((vocab_size, MAX_CODE_LENGTH), dtype=np.uint8)
     points = np.zeros((vocab_size, MAX_CODE_LENGTH), dtype=np.int32)
     lengths = np.zeros(vocab_size, dtype=np.int32)
-    if not _fill_tree(counts, codes, points, lengths):
+    work = np.zeros((3, 2 * vocab_size + 1), dtype=np.int64)
+    if not _fill_tree(counts, codes, points, lengths, work):
         raise UserError(f"a Huffman code is longer than {MAX_CODE_LENGTH} bits; use -negative instead of -hs")
     return HuffmanTree(codes, points, lengths)
 
 
 @njit(cache=True)
-def _fill_tree(counts, codes, points, lengths):
+def _fill_tree(counts, codes, points, lengths, work):
+    """Fill ``codes``, ``points`` and ``lengths``; ``work`` is three zeroed rows of ``2 V + 1``.
+
+    Returns false when a code would exceed ``MAX_CODE_LENGTH``. No array
+    is allocated here, which keeps the first run's compile short.
+    """
     vocab_size = len(counts)
-    count = np.empty(2 * vocab_size + 1, dtype=np.int64)
-    count[:vocab_size] = counts
-    count[vocab_size:] = 10**15
-    branch = np.zeros(2 * vocab_size + 1, dtype=np.int64)
-    parent = np.zeros(2 * vocab_size + 1, dtype=np.int64)
+    count, branch, parent = work[0], work[1], work[2]
+    for word in range(vocab_size):
+        count[word] = counts[word]
+    for node in range(vocab_size, 2 * vocab_size + 1):
+        count[node] = 10**15
     pos1 = vocab_size - 1
     pos2 = vocab_size
     for a in range(vocab_size - 1):
-        smallest = np.empty(2, dtype=np.int64)
-        for k in range(2):
-            if pos1 >= 0 and count[pos1] < count[pos2]:
-                smallest[k] = pos1
-                pos1 -= 1
-            else:
-                smallest[k] = pos2
-                pos2 += 1
-        count[vocab_size + a] = count[smallest[0]] + count[smallest[1]]
-        parent[smallest[0]] = vocab_size + a
-        parent[smallest[1]] = vocab_size + a
-        branch[smallest[1]] = 1
+        if pos1 >= 0 and count[pos1] < count[pos2]:
+            first = pos1
+            pos1 -= 1
+        else:
+            first = pos2
+            pos2 += 1
+        if pos1 >= 0 and count[pos1] < count[pos2]:
+            second = pos1
+            pos1 -= 1
+        else:
+            second = pos2
+            pos2 += 1
+        count[vocab_size + a] = count[first] + count[second]
+        parent[first] = vocab_size + a
+        parent[second] = vocab_size + a
+        branch[second] = 1
     root = 2 * vocab_size - 2
-    code = np.empty(MAX_CODE_LENGTH + 1, dtype=np.uint8)
-    path = np.empty(MAX_CODE_LENGTH + 1, dtype=np.int64)
     for word in range(vocab_size):
+        # The walk from the leaf to the root gives the code backwards: count it first.
         node = word
         depth = 0
         while True:
             if depth >= MAX_CODE_LENGTH:
                 return False
-            code[depth] = branch[node]
-            path[depth] = node
             depth += 1
             node = parent[node]
             if node == root:
@@ -72,8 +79,10 @@ def _fill_tree(counts, codes, points, lengths):
         lengths[word] = depth
         # C also stores points[depth] (the word's own leaf); no kernel reads it.
         points[word, 0] = vocab_size - 2
+        node = word
         for b in range(depth):
-            codes[word, depth - b - 1] = code[b]
+            codes[word, depth - b - 1] = branch[node]
             if depth - b < MAX_CODE_LENGTH:
-                points[word, depth - b] = path[b] - vocab_size
+                points[word, depth - b] = node - vocab_size
+            node = parent[node]
     return True

@@ -1,19 +1,51 @@
-"""The output rows a training step updates, as lists of rows and labels.
+"""The output rows a step trains, their shared update, and the optional loss.
 
-A step trains hidden rows (CBOW's average of the context, or a skip-gram
-window's context rows with ``-fast 1``) against output rows: the centre
-word's Huffman path in ``syn1`` (label ``1 - code``), and/or, for negative
-sampling, the centre word's row of ``syn1neg`` (label 1) and C's
-``negative`` noise words (label 0), drawn by the caller. C skips a noise
-word equal to the centre word; these lists leave it out.
+A step trains hidden rows ``X`` (CBOW's average of the context, one row;
+or a skip-gram window's context rows of ``syn0``) against output rows ``Y``:
+the centre word's Huffman path in ``syn1`` (label ``1 - code``) and/or, for
+negative sampling, the centre word's row of ``syn1neg`` (label 1) and its
+noise words (label 0). With ``alpha`` the learning rate, C's update of one
+(hidden row, output row) pair is::
+
+    g = alpha (label - sigmoid(x . y))      x_err += g y      y += g x
+
+:func:`update_block` applies it to all pairs of ``m`` hidden rows and ``n``
+output rows at once, from the old rows (pWord2Vec's window block)::
+
+    G = alpha (labels - sigmoid(X Y^T))     X_err += G Y      Y += G^T X
+
+That is C's gradient applied in a different order (C changes ``y`` before
+the next hidden row sees it). It is the one update of every path but C's
+exact one; CBOW is its ``m = 1`` case. Saturated outputs (``|f| >= MAX_EXP``)
+get no update with hierarchical softmax and a clamped sigmoid with negative
+sampling, as in C (:func:`output_gradient`).
 """
 import numpy as np
 from numba import njit
 
-from .simd import F0, F1
+from .dispatch import by_marker
+from .simd import F0, F1, FMAX, add_rows, dots, scatter_rows, sigmoid_index
+from .variants import CountLoss, NoLoss
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
+def output_gradient(f, label, skip_saturated, alpha, exp_table):
+    """C's ``g = (label - sigmoid(f)) * alpha`` from the table.
+
+    Where ``|f|`` reaches ``MAX_EXP``, hierarchical softmax
+    (``skip_saturated``) makes no update and negative sampling clamps the
+    sigmoid to 0 or 1, as C does.
+    """
+    if skip_saturated and (f <= -FMAX or f >= FMAX):
+        return F0
+    if f > FMAX:
+        return (label - F1) * alpha
+    if f < -FMAX:
+        return label * alpha
+    return (label - exp_table[sigmoid_index(f)]) * alpha
+
+
+@njit(cache=True)
 def path_outputs(word, tree, targets, labels):
     """``word``'s Huffman path into ``targets[:n]`` and ``labels[:n]``; returns ``n``."""
     n = tree.lengths[word]
@@ -23,11 +55,11 @@ def path_outputs(word, tree, targets, labels):
     return n
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def negative_outputs(word, noise, negative, targets, labels):
     """``word`` and its noise words ``noise[:negative]`` into ``targets[:n]`` and ``labels[:n]``; returns ``n``.
 
-    ``noise`` may be ``targets[1:]`` itself: the list is compacted in place.
+    C skips a noise word equal to the centre word; it is left out here.
     """
     targets[0] = word
     labels[0] = F1
@@ -38,3 +70,80 @@ def negative_outputs(word, noise, negative, targets, labels):
             labels[n] = F0
             n += 1
     return n
+
+
+@njit(cache=True)
+def update_block(hidden, rows, m, output, n, skip_saturated, alpha, job, scratch):
+    """``G = alpha (labels - sigmoid(X Y^T))``; ``X_err += G Y``; ``Y += G^T X``.
+
+    ``X`` is rows ``rows[:m]`` of ``hidden``, ``Y`` rows ``scratch.targets[:n]``
+    of ``output`` with labels ``scratch.labels[:n]``; ``X_err`` is
+    ``scratch.context_update[:m]`` (CBOW passes ``neu1e`` there).
+    ``skip_saturated`` is hierarchical softmax's rule. With ``m = 1`` the
+    output rows are updated three per pass (:func:`scatter_rows`), the same
+    sums as one by one.
+    """
+    size = hidden.shape[1]
+    targets, labels, gradient, column = scratch.targets, scratch.labels, scratch.gradient, scratch.column
+    update = scratch.context_update
+    for j in range(m):
+        dots(hidden, rows[j], output, targets, n, gradient[j], size)
+        for k in range(n):
+            add_loss(job.loss, gradient[j, k], labels[k], skip_saturated)
+            gradient[j, k] = output_gradient(gradient[j, k], labels[k], skip_saturated, alpha, job.tables.exp_table)
+    for j in range(m):
+        add_rows(update, j, output, targets, gradient[j], n, size)
+    if m == 1:
+        scatter_rows(output, targets, gradient[0], n, hidden, rows[0], size)
+        return
+    for k in range(n):
+        for j in range(m):
+            column[j] = gradient[j, k]
+        add_rows(output, targets[k], hidden, rows, column, m, size)
+
+
+@njit(cache=True)
+def _no_loss(loss, f, label, skip_saturated):
+    pass
+
+
+@njit(cache=True)
+def _count_loss(loss, f, label, skip_saturated):
+    """Add ``-log sigmoid(+-f)`` (``+f`` for label 1) to ``loss.sums[0]``.
+
+    An output hierarchical softmax skips as saturated is not trained and
+    not counted. Computed in double from ``f`` itself, so a clamped output
+    adds a finite amount.
+    """
+    if skip_saturated and (f <= -FMAX or f >= FMAX):
+        return
+    z = np.float64(f) if label > F0 else -np.float64(f)
+    loss.sums[0] += np.log1p(np.exp(-z)) if z > 0 else -z + np.log1p(np.exp(z))
+
+
+@njit(cache=True)
+def _no_word(loss):
+    pass
+
+
+@njit(cache=True)
+def _count_word(loss):
+    loss.sums[1] += 1.0
+
+
+@njit(cache=True)
+def _no_view(loss, t, epoch):
+    return loss
+
+
+@njit(cache=True)
+def _epoch_view(loss, t, epoch):
+    return CountLoss(loss.sums[t, epoch])
+
+
+# add_loss(loss, f, label, skip_saturated): one output's loss; nothing for NoLoss.
+add_loss = by_marker("add_loss", {NoLoss: _no_loss, CountLoss: _count_loss})
+# add_word(loss): one position trained, the loss's denominator.
+add_word = by_marker("add_word", {NoLoss: _no_word, CountLoss: _count_word})
+# loss_view(loss, t, epoch): the (loss, words) pair thread t adds to in this epoch.
+loss_view = by_marker("loss_view", {NoLoss: _no_view, CountLoss: _epoch_view})

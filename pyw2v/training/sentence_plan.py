@@ -14,13 +14,7 @@ window there. Their cache misses are then served while earlier positions
 train, instead of stalling each step when its noise words have just been
 drawn. C's exact paths (one thread, skip-gram pair by pair) keep C's loop.
 
-The callers (:func:`pyw2v.training.cbow_block.cbow_position`,
-:func:`pyw2v.training.window_batch.skipgram_position`) each spell out the same three
-steps (plan at position 0, prefetch ahead, train with the planned draws)
-rather than share a helper: with the helper inlined into both, pinned
-one-thread runs of a CBOW epoch took 10 % longer (65.1 s against 58.8 s in
-four runs each), with vectors bit-identical. Why the generated code differs
-is not understood.
+The callers are the block steps (:mod:`pyw2v.training.blocks`).
 """
 import numpy as np
 from numba import njit
@@ -36,7 +30,7 @@ from .tables import draw_negative, lcg_next
 LOOKAHEAD = 8
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def plan_sentence(next_random, length, settings, tables, shrinks, noise, own):
     """C's draws for a sentence of ``length`` words; returns the random state after them.
 
@@ -57,7 +51,7 @@ def plan_sentence(next_random, length, settings, tables, shrinks, noise, own):
     return next_random
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def prefetch_ahead(sen, ahead, length, model, settings, noise, own):
     """Prefetch position ``ahead``'s negative-sampling rows and the context row entering its window."""
     if ahead >= length:

@@ -1,7 +1,7 @@
 """Arithmetic shared by the kernels: dot products, row sums, the sigmoid, prefetching.
 
 C sums a dot product one element after another in float32. That order is
-kept when ``exact`` is true (the parity path). Otherwise the compiler may
+kept by :func:`dot_in_order` (the parity path). With :func:`dot_simd` the compiler may
 split the sum into SIMD lanes and fuse multiply-adds, about five times
 faster; the result differs from C's by float32 rounding only, as C's own
 FMA build does. The ``-fast`` window block and CBOW outside the parity
@@ -27,28 +27,29 @@ SHIFT16 = np.uint64(16)
 
 
 @njit(cache=True, fastmath=True)
-def _dot_simd(left, left_row, right, right_row, size):
-    # fastmath lets LLVM reassociate the sum into SIMD lanes; it is compiled
-    # apart from the callers so that only this sum gets the licence, and LLVM
-    # still inlines it (the flags travel with the instructions).
+def dot_simd(left, left_row, right, right_row, size):
+    """Row dot product summed in SIMD lanes.
+
+    fastmath lets LLVM reassociate the sum; it is compiled apart from the
+    callers so that only this sum gets the licence, and LLVM still inlines
+    it (the flags travel with the instructions).
+    """
     f = F0
     for c in range(size):
         f += left[left_row, c] * right[right_row, c]
     return f
 
 
-@njit(cache=True, inline="always")
-def dot(left, left_row, right, right_row, size, exact):
-    """Row dot product; ``exact`` sums in C's order, else in SIMD lanes."""
-    if exact:
-        f = F0
-        for c in range(size):
-            f += left[left_row, c] * right[right_row, c]
-        return f
-    return _dot_simd(left, left_row, right, right_row, size)
+@njit(cache=True)
+def dot_in_order(left, left_row, right, right_row, size):
+    """Row dot product summed one element after another in float32, as C does."""
+    f = F0
+    for c in range(size):
+        f += left[left_row, c] * right[right_row, c]
+    return f
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def sigmoid_index(f):
     """C's ``(int)((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2))``."""
     return np.int64((f + FMAX) * FSCALE)
@@ -67,7 +68,7 @@ def _dots3(x, x_row, y, row0, row1, row2, size):
     return f0, f1, f2
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def dots(x, x_row, y, rows, n, out, size):
     """``out[k] = x[x_row] . y[rows[k]]`` for ``k < n``, summed in SIMD lanes.
 
@@ -81,11 +82,11 @@ def dots(x, x_row, y, rows, n, out, size):
         out[k], out[k + 1], out[k + 2] = _dots3(x, x_row, y, rows[k], rows[k + 1], rows[k + 2], size)
         k += 3
     while k < n:
-        out[k] = _dot_simd(x, x_row, y, rows[k], size)
+        out[k] = dot_simd(x, x_row, y, rows[k], size)
         k += 1
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def add_rows(dst, dst_row, y, rows, coefs, n, size):
     """``dst[dst_row] += sum(coefs[k] * y[rows[k]] for k < n)``, three rows per pass.
 
@@ -109,7 +110,7 @@ def add_rows(dst, dst_row, y, rows, coefs, n, size):
         k += 1
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def scatter_rows(dst, rows, coefs, n, x, x_row, size):
     """``dst[rows[k]] += coefs[k] * x[x_row]`` for ``k < n``, three rows per pass.
 
@@ -133,23 +134,6 @@ def scatter_rows(dst, rows, coefs, n, x, x_row, size):
         for c in range(size):
             dst[row, c] += g * x[x_row, c]
         k += 1
-
-
-@njit(cache=True, inline="always")
-def output_gradient(f, label, skip_saturated, alpha, exp_table):
-    """C's ``g = (label - sigmoid(f)) * alpha`` from the table.
-
-    Where ``|f|`` reaches ``MAX_EXP``, hierarchical softmax
-    (``skip_saturated``) makes no update and negative sampling clamps the
-    sigmoid to 0 or 1, as C does.
-    """
-    if skip_saturated and (f <= -FMAX or f >= FMAX):
-        return F0
-    if f > FMAX:
-        return (label - F1) * alpha
-    if f < -FMAX:
-        return label * alpha
-    return (label - exp_table[sigmoid_index(f)]) * alpha
 
 
 @intrinsic
@@ -180,7 +164,7 @@ def prefetch(typingctx, array, row, column):
     return signature, codegen
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def prefetch_row(array, row, size):
     """Prefetch the ``size`` floats of ``array[row]``: a cache line every 16 floats."""
     for column in range(0, size, 16):

@@ -1,0 +1,104 @@
+"""The block steps: a position's output rows updated together (:func:`.outputs.update_block`).
+
+* ``CbowBlock`` (CBOW off the parity path): C's CBOW step with its output
+  rows' dot products taken first and the updates applied after. ``neu1``
+  does not change during C's output loop and the output rows are distinct,
+  so these are C's values summed in another order; the one exception is a
+  noise word drawn twice for one position (here both updates start from
+  the old row).
+* ``SkipgramWindow`` (``-fast 1`` skip-gram, after pWord2Vec, Ji et al.
+  2016): the window's context rows against the centre word's outputs at
+  once. This is C's gradient except that (a) with negative sampling one set
+  of noise words, drawn per centre word instead of per pair, serves the
+  whole window, and (b) the window's updates are applied together. Each
+  output row is loaded once per window instead of once per pair, with
+  ``2 window`` times fewer draws.
+
+Both draw a sentence's shrinks and noise words at its first position, as C
+would draw them one position at a time, and prefetch the rows of positions
+ahead (:mod:`.sentence_plan`). ``own`` maps words to the rows this thread
+trains (:mod:`.hot_rows`).
+"""
+import numpy as np
+from numba import njit
+
+from .hot_rows import own_rows, row_of
+from .outputs import add_word, negative_outputs, path_outputs, update_block
+from .schedule import window_words
+from .sentence_plan import LOOKAHEAD, plan_sentence, prefetch_ahead
+from .simd import F0, F1, add_rows, scatter_rows
+
+
+@njit(cache=True)
+def train_outputs(hidden, rows, m, word, word_row, alpha, noise, job, scratch):
+    """Rows ``rows[:m]`` of ``hidden`` against ``word``'s Huffman path and/or ``word_row`` and ``noise``.
+
+    Their errors are added to ``scratch.context_update[:m]``.
+    """
+    settings, model = job.settings, job.model
+    if settings.hs:
+        n = path_outputs(word, job.tree, scratch.targets, scratch.labels)
+        update_block(hidden, rows, m, model.syn1, n, True, alpha, job, scratch)
+    if settings.negative > 0:
+        n = negative_outputs(word_row, noise, settings.negative, scratch.targets, scratch.labels)
+        update_block(hidden, rows, m, model.syn1neg, n, False, alpha, job, scratch)
+
+
+@njit(cache=True)
+def _plan(t, job, scratch, length, position, next_random):
+    own = own_rows(t, job.settings)
+    if position == 0:
+        next_random = plan_sentence(
+            next_random, length, job.settings, job.tables, scratch.shrinks, scratch.planned_noise, own
+        )
+    prefetch_ahead(scratch.sen, position + LOOKAHEAD, length, job.model, job.settings, scratch.planned_noise, own)
+    return own, next_random
+
+
+@njit(cache=True)
+def skipgram_window(step, t, job, scratch, length, position, alpha, next_random):
+    """Train ``scratch.sen[position]`` against its whole window; returns the random state."""
+    own, next_random = _plan(t, job, scratch, length, position, next_random)
+    syn0 = job.model.syn0
+    size = syn0.shape[1]
+    context, update = scratch.context, scratch.context_update
+    word = np.int64(scratch.sen[position])
+    m = window_words(scratch.sen, position, length, scratch.shrinks[position], job.settings.window, context, own)
+    if m == 0:
+        return next_random
+    add_word(job.loss)
+    update[:m, :size] = F0
+    train_outputs(syn0, context, m, word, row_of(word, own), alpha, scratch.planned_noise[position], job, scratch)
+    for j in range(m):
+        row = context[j]
+        for c in range(size):
+            syn0[row, c] += update[j, c]
+    return next_random
+
+
+@njit(cache=True)
+def cbow_block(step, t, job, scratch, length, position, alpha, next_random):
+    """Train ``scratch.sen[position]`` from its window's average ``neu1``; returns the random state.
+
+    ``neu1e`` is ``scratch.context_update[0]``, the block's one error row.
+    """
+    own, next_random = _plan(t, job, scratch, length, position, next_random)
+    syn0 = job.model.syn0
+    size = syn0.shape[1]
+    context, ones, neu1, neu1e = scratch.context, scratch.column, scratch.neu1, scratch.context_update
+    word = np.int64(scratch.sen[position])
+    m = window_words(scratch.sen, position, length, scratch.shrinks[position], job.settings.window, context, own)
+    if m == 0:
+        return next_random
+    add_word(job.loss)
+    neu1[0, :size] = F0
+    neu1e[0, :size] = F0
+    ones[:m] = F1
+    add_rows(neu1, 0, syn0, context, ones, m, size)
+    divisor = np.float32(m)
+    for c in range(size):
+        neu1[0, c] /= divisor
+    noise = scratch.planned_noise[position]
+    train_outputs(neu1, scratch.hidden_rows, 1, word, row_of(word, own), alpha, noise, job, scratch)
+    scatter_rows(syn0, context, ones, m, neu1e, 0, size)
+    return next_random

@@ -1,0 +1,178 @@
+"""The one training loop: C's TrainModelThread over a source of corpus ranges.
+
+:func:`train_thread` is thread ``t``'s loop. It takes ranges of the encoded
+corpus from its source (:mod:`.ranges`), reads them a sentence at a time,
+recomputes the learning rate every ``ALPHA_UPDATE_WORDS`` words, and trains
+each kept word with the variant's step (:mod:`.in_order`, :mod:`.blocks`),
+all chosen by the types of its marker arguments (:mod:`.dispatch`).
+
+It runs for a *budget* of words, or until ``control.stop[0]`` is set, and
+returns at a sentence boundary with its whole state in its cursor; resuming
+is indistinguishable from never having stopped. The entry points run every
+thread's loop in one call: :data:`train_threads_serial` (one thread),
+:data:`train_threads_parallel`, and :func:`train_in_turns` for more threads
+than cores, as the operating system time-slices C's threads.
+"""
+import types
+
+import numpy as np
+from numba import njit, prange
+
+from ..borrow import borrowed
+from .blocks import cbow_block, skipgram_window
+from .dispatch import by_marker
+from .hot_rows import merge_thread_copies, merge_when_due
+from .in_order import cbow_in_order, skipgram_in_order
+from .outputs import loss_view
+from .ranges import empty_sentence, ends_range, first_word, next_range, range_exhausted
+from .schedule import ALPHA_UPDATE_WORDS, learning_rate, read_sentence
+from .state import DONE, Job, thread_scratch
+from .variants import CbowBlock, CbowExact, FixedSlices, SharedQueue, SkipgramExact, SkipgramPairs, SkipgramWindow
+
+# train_position(step, t, job, scratch, length, position, alpha, next_random) -> next_random
+train_position = by_marker(
+    "train_position",
+    {
+        SkipgramExact: skipgram_in_order,
+        SkipgramPairs: skipgram_in_order,
+        CbowExact: cbow_in_order,
+        CbowBlock: cbow_block,
+        SkipgramWindow: skipgram_window,
+    },
+)
+
+
+
+@njit(cache=True)
+def _merge_due(source, t, model, settings, word_count, merged_at):
+    return merge_when_due(t, model, settings, word_count, merged_at)
+
+
+@njit(cache=True)
+def _merge_at_end(source, t, model, settings):
+    merge_thread_copies(t, model, settings)
+
+
+@njit(cache=True)
+def _nothing_due(source, t, model, settings, word_count, merged_at):
+    return merged_at
+
+
+@njit(cache=True)
+def _nothing_at_end(source, t, model, settings):
+    pass
+
+
+# Per-thread hot-row copies exist only with the shared queue (-fast, several threads; pyw2v.training.hot_rows).
+# merge_due(source, t, model, settings, word_count, merged_at) -> merged_at; merge_at_end(source, t, model, settings)
+merge_due = by_marker("merge_due", {FixedSlices: _nothing_due, SharedQueue: _merge_due})
+merge_at_end = by_marker("merge_at_end", {FixedSlices: _nothing_at_end, SharedQueue: _merge_at_end})
+
+
+@njit(cache=True, nogil=True)
+def train_thread(t, step, source, job, scratch, control):
+    """Thread ``t``'s loop for about ``settings.budget`` words; returns the words it read.
+
+    C's thread-local variables live in locals while it runs (rows of a
+    shared array written per word by two threads would share a cache line)
+    and go back to ``control.cursors[t]`` when it returns.
+    """
+    settings = job.settings
+    mine = thread_scratch(scratch, t)
+    cursor = control.cursors[t]
+    pos, end, word_count, last_word_count, epoch = cursor[0], cursor[1], cursor[2], cursor[3], cursor[4]
+    sentence_length, sentence_position, first_pending, done, merged_at = cursor[5], cursor[6], cursor[7], cursor[8], cursor[9]
+    next_random = control.rng[t]
+    alpha = control.alpha[t]
+    share = settings.train_words // settings.num_threads
+    step_job = Job(job.model, job.tree, job.tables, settings, loss_view(job.loss, t, epoch))
+    read_now = 0
+    while done == 0:
+        if sentence_length == 0 and (read_now >= settings.budget or control.stop[0]):
+            break
+        if word_count - last_word_count > ALPHA_UPDATE_WORDS:
+            control.words_done[t] += word_count - last_word_count
+            last_word_count = word_count
+            alpha = learning_rate(settings, control.words_done)
+            merged_at = merge_due(source, t, job.model, settings, word_count, merged_at)
+        if sentence_length == 0:
+            new_range = first_pending == 0 and range_exhausted(source, pos, end)
+            if not new_range:
+                start_word = first_word(source, t) if first_pending else np.int64(-1)
+                length, pos, words_read, next_random, at_end = read_sentence(
+                    source.ids, pos, end, start_word, mine.sen, job.tables.keep, settings.sample, next_random
+                )
+                first_pending = 0
+                word_count += words_read
+                read_now += words_read
+                if ends_range(source, at_end, word_count, share):
+                    control.words_done[t] += word_count - last_word_count
+                    word_count = 0
+                    last_word_count = 0
+                    new_range = True
+            if new_range:
+                found, pos, end, first_pending, epoch = next_range(source, t, settings, epoch)
+                if not found:
+                    done = 1
+                    break
+                step_job = Job(job.model, job.tree, job.tables, settings, loss_view(job.loss, t, epoch))
+                continue
+            if length == 0:
+                next_random = empty_sentence(source, next_random)
+                continue
+            sentence_length = length
+            sentence_position = 0
+        next_random = train_position(step, t, step_job, mine, sentence_length, sentence_position, alpha, next_random)
+        sentence_position += 1
+        if sentence_position >= sentence_length:
+            sentence_length = 0
+    if done or control.stop[0]:
+        control.words_done[t] += word_count - last_word_count
+        last_word_count = word_count
+        merge_at_end(source, t, job.model, settings)
+    cursor[0], cursor[1], cursor[2], cursor[3], cursor[4] = pos, end, word_count, last_word_count, epoch
+    cursor[5], cursor[6], cursor[7], cursor[8], cursor[9] = sentence_length, sentence_position, first_pending, done, merged_at
+    control.rng[t] = next_random
+    control.alpha[t] = alpha
+    return read_now
+
+
+def _train_threads(step, source, model, tree, tables, settings, loss, scratch, control):
+    """Every thread's loop once, serially or in parallel depending on the twin.
+
+    The threads get their arrays uncounted (:mod:`pyw2v.borrow`).
+    """
+    for t in prange(settings.num_threads):
+        job = Job(borrowed(model), borrowed(tree), borrowed(tables), settings, borrowed(loss))
+        train_thread(t, step, borrowed(source), job, borrowed(scratch), borrowed(control))
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def train_in_turns(step, source, model, tree, tables, settings, loss, scratch, control):
+    """More threads than cores: core ``w`` trains threads ``w, w + workers, ...`` in turns.
+
+    Each turn is ``settings.budget`` words of one thread. Run one after the
+    other, the first threads would train every epoch at a high learning
+    rate and the last ones at a low one.
+    """
+    for w in prange(settings.workers):
+        pending = True
+        while pending and control.stop[0] == 0:
+            pending = False
+            for t in range(w, settings.num_threads, settings.workers):
+                if control.cursors[t, DONE] == 0:
+                    job = Job(borrowed(model), borrowed(tree), borrowed(tables), settings, borrowed(loss))
+                    train_thread(t, step, borrowed(source), job, borrowed(scratch), borrowed(control))
+                    pending = True
+
+
+def _twin(function, suffix, **options):
+    """Compile ``function`` under its own name so each twin has its own cache entry."""
+    clone = types.FunctionType(function.__code__, function.__globals__, function.__name__ + suffix)
+    clone.__qualname__ = function.__qualname__ + suffix
+    return njit(cache=True, **options)(clone)
+
+
+# nogil: the driver runs these in a worker thread and reports progress meanwhile.
+train_threads_serial = _twin(_train_threads, "_serial", nogil=True)
+train_threads_parallel = _twin(_train_threads, "_parallel", parallel=True, nogil=True)
