@@ -1,21 +1,24 @@
-"""Numba's on-disk cache kept in step with the whole package's sources.
+"""Numba's on-disk cache kept in step with the sources each module depends on.
 
-Numba stamps each cached function with a hash of its own source file only.
-The kernels inline functions from other modules (``work_queue.run_parts``
-inlines ``kernels.train_position``, which inlines ``window_batch``,
-``simd`` and more), so after an edit, or an upgrade that changes only a
-callee's file, the caller's cached machine code still passes as fresh and
-runs the old callee. pip leaves these runtime files behind on an upgrade.
-This happened: with only ``kernels.py`` edited, ``run_parts`` kept loading
-its old code.
+Numba stamps each cached function with its own source file only. A cached
+function also holds the machine code of everything it calls from other
+modules (LLVM inlines the callees, and the steps chosen by marker type are
+compiled in place, :mod:`pyw2v.training.dispatch`), so after an edit of a
+callee's file, or an upgrade that changes only that file, the caller's
+cached code still passes as fresh and runs the old callee. pip leaves these
+runtime files behind on an upgrade.
 
-So each of the package's cache directories carries a stamp, the hash of
-all the package's sources, and :func:`refresh` (called when the package is
-imported, before any kernel loads) empties a directory whose stamp differs.
-The kernels then compile once and are cached again. Two processes started
-together just after an edit may both recompile; one may also find a file
-gone that it was about to load, and Numba then compiles that function.
+So each module's cached functions carry a second stamp: the hash of the
+module's own source and of every package module it imports, directly or
+through others (read from its ``import`` statements). :func:`refresh`,
+called when the package is imported and before any kernel loads, deletes the
+cached functions of each module whose stamp differs. An edit thus
+recompiles the functions of the edited module and of the modules that
+import it, and nothing else. Two processes started together just after an
+edit may both recompile; one may also find a file gone that it was about to
+load, and Numba then compiles that function.
 """
+import ast
 import hashlib
 import os
 import tempfile
@@ -24,17 +27,55 @@ from pathlib import Path
 from numba.core.caching import FunctionCache
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-STAMP_NAME = "pyw2v-sources.sha256"
+STAMP_SUFFIX = ".pyw2v-sources.sha256"
 CACHE_SUFFIXES = (".nbi", ".nbc")
 
 
-def sources_digest(package_dir=PACKAGE_DIR):
-    """The sha256 of every ``.py`` file under ``package_dir``: relative paths and contents, in path order."""
-    digest = hashlib.sha256()
-    for path in sorted(Path(package_dir).rglob("*.py")):
-        digest.update(path.relative_to(package_dir).as_posix().encode() + b"\0")
-        digest.update(path.read_bytes() + b"\0")
-    return digest.hexdigest()
+def package_modules(package_dir=PACKAGE_DIR):
+    """``{dotted name: path}`` of every ``.py`` file under ``package_dir`` (``__init__`` named by its package)."""
+    package_dir = Path(package_dir)
+    modules = {}
+    for path in sorted(package_dir.rglob("*.py")):
+        parts = path.relative_to(package_dir).with_suffix("").parts
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        modules[".".join(parts)] = path
+    return modules
+
+
+def direct_imports(name, path, modules):
+    """The package modules that module ``name`` imports (relative imports, and ``from . import x`` of modules)."""
+    package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_bytes())):
+        if not isinstance(node, ast.ImportFrom) or node.level == 0:
+            continue
+        base = package[: len(package) - (node.level - 1)] if node.level > 1 else package
+        target = ".".join(base + (node.module.split(".") if node.module else []))
+        for candidate in [target] + [f"{target}.{alias.name}".lstrip(".") for alias in node.names]:
+            if candidate in modules:
+                found.add(candidate)
+    return found
+
+
+def dependency_digests(package_dir=PACKAGE_DIR):
+    """``{path: sha256}``: each module's source and those of every package module it imports, transitively."""
+    modules = package_modules(package_dir)
+    imports = {name: direct_imports(name, path, modules) for name, path in modules.items()}
+    sources = {name: path.read_bytes() for name, path in modules.items()}
+    digests = {}
+    for name, path in modules.items():
+        closure, pending = {name}, [name]
+        while pending:
+            for imported in imports[pending.pop()]:
+                if imported not in closure:
+                    closure.add(imported)
+                    pending.append(imported)
+        digest = hashlib.sha256()
+        for member in sorted(closure):
+            digest.update(member.encode() + b"\0" + sources[member] + b"\0")
+        digests[path] = digest.hexdigest()
+    return digests
 
 
 def cache_dir_for(source_file):
@@ -50,26 +91,28 @@ def cache_dir_for(source_file):
     return Path(FunctionCache(namespace["stand_in"]).cache_path)
 
 
-def clear_if_stale(cache_dir, digest):
-    """Delete the cached kernels in ``cache_dir`` unless its stamp is ``digest``; then stamp it.
+def clear_if_stale(cache_dir, stem, digest):
+    """Delete the cached functions of module ``stem`` in ``cache_dir`` unless its stamp is ``digest``; then stamp it.
 
+    Numba names a function's cache files ``<stem>.<function>-<line>.py<version>...``.
     Returns the number of files deleted.
     """
     cache_dir = Path(cache_dir)
-    stamp = cache_dir / STAMP_NAME
+    stamp = cache_dir / (stem + STAMP_SUFFIX)
     try:
         if stamp.read_text().strip() == digest:
             return 0
     except OSError:
         pass
     deleted = 0
-    for path in cache_dir.iterdir():
+    for path in cache_dir.glob(stem + ".*"):
         if path.suffix in CACHE_SUFFIXES:
             try:
                 path.unlink()
                 deleted += 1
             except FileNotFoundError:
                 pass  # another process cleared it first
+    cache_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile("w", dir=cache_dir, delete=False, suffix=".tmp") as new_stamp:
         new_stamp.write(digest + "\n")
     os.replace(new_stamp.name, stamp)
@@ -77,15 +120,13 @@ def clear_if_stale(cache_dir, digest):
 
 
 def refresh(package_dir=PACKAGE_DIR):
-    """Bring every cache directory of the package's modules in step with its sources.
+    """Bring the cached functions of every module of the package in step with the sources it depends on.
 
     A cache that cannot be read or written is left to Numba, which then
     compiles in memory as it always does.
     """
-    digest = sources_digest(package_dir)
-    module_dirs = sorted({path.parent for path in Path(package_dir).rglob("*.py")})
-    for module_dir in module_dirs:
+    for path, digest in dependency_digests(package_dir).items():
         try:
-            clear_if_stale(cache_dir_for(next(module_dir.glob("*.py"))), digest)
+            clear_if_stale(cache_dir_for(path), path.stem, digest)
         except (OSError, RuntimeError):
             continue

@@ -32,6 +32,7 @@ class TrainOptions:
     read_vocab: str = ""
     cbow: int = 1
     fast: int = 0
+    loss: int = 0
 
     @property
     def starting_alpha(self):
@@ -46,7 +47,7 @@ class TrainOptions:
         for name in ("size", "window", "threads", "iter"):
             if getattr(self, name) <= 0:
                 raise UserError(f"-{name} must be a positive integer, not {getattr(self, name)}")
-        for name in ("negative", "classes", "min_count", "hs", "cbow", "binary", "fast"):
+        for name in ("negative", "classes", "min_count", "hs", "cbow", "binary", "fast", "loss"):
             if getattr(self, name) < 0:
                 raise UserError(f"-{name.replace('_', '-')} must not be negative, not {getattr(self, name)}")
         if self.hs == 0 and self.negative == 0:
@@ -55,8 +56,9 @@ class TrainOptions:
             raise UserError(f"-sample must not be negative, not {self.sample}")
         if self.alpha is not None and self.alpha < 0:
             raise UserError(f"-alpha must not be negative, not {self.alpha}")
-        if self.fast > 1:
-            raise UserError(f"-fast takes 0 or 1, not {self.fast}")
+        for name in ("fast", "loss"):
+            if getattr(self, name) > 1:
+                raise UserError(f"-{name} takes 0 or 1, not {getattr(self, name)}")
         return self
 
 
@@ -91,8 +93,16 @@ OPTION_HELP = [
     (
         "fast",
         "int",
-        "pyw2v only: 1 trains each skip-gram window at once (pWord2Vec style: one set of\n"
-        "\t\tnegative samples per window, batched updates) for speed; default is 0 (C's sampling)",
+        "pyw2v only: 1 for speed, with three effects: skip-gram trains each window at once\n"
+        "\t\t(pWord2Vec style: one set of negative samples per window, batched updates); the threads\n"
+        "\t\ttake the epochs' parts from a shared queue instead of C's fixed slices; with several\n"
+        "\t\tthreads each trains its own copies of the most frequent words' rows. Default is 0 (C's way)",
+    ),
+    (
+        "loss",
+        "int",
+        "pyw2v only: 1 adds the mean loss of the recent words to the progress line and prints\n"
+        "\t\teach epoch's mean loss per word trained; default is 0 (off, C's output)",
     ),
 ]
 

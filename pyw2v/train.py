@@ -7,7 +7,6 @@ does: train, then write the vectors or the ``-classes`` list.
 """
 import sys
 import threading
-import time
 from dataclasses import dataclass
 
 import numba
@@ -23,6 +22,7 @@ from .training.hot_rows import copy_hot_rows, extra_rows, hot_words_for, merge_w
 from .training.huffman import build_tree
 from .model.kmeans import kmeans_classes
 from .options import TrainOptions
+from .progress import Progress
 from .corpus.prepare import encode_corpus, prepare_vocabulary
 from .training.tables import exp_table, keep_thresholds, lcg_next, unigram_table, unused_unigram_table
 from .model.vectors import write_vectors_to
@@ -42,6 +42,8 @@ class TrainResult:
     syn0: np.ndarray
     syn1: np.ndarray
     syn1neg: np.ndarray
+    # With loss=1: each epoch's mean loss per word trained (pyw2v.progress); else None.
+    losses: list = None
 
 
 def train(train_file, out=None, **settings):
@@ -88,8 +90,8 @@ def _train(options, out, fit=True):
     corpus = encode_corpus(options, vocab, first_pass)
     del first_pass  # the first-appearance stream: free it before the weights are allocated
     model = new_model(options, vocab.size)
-    _train_epochs(options, vocab, corpus, model, out)
-    return TrainResult(vocab, model.syn0[: vocab.size], model.syn1, model.syn1neg[: vocab.size])
+    losses = _train_epochs(options, vocab, corpus, model, out)
+    return TrainResult(vocab, model.syn0[: vocab.size], model.syn1, model.syn1neg[: vocab.size], losses)
 
 
 def new_model(options, vocab_size):
@@ -170,13 +172,13 @@ def kernel_inputs(options, vocab, corpus, loss=None):
 
 
 def _train_epochs(options, vocab, corpus, model, out):
-    """C's training threads in one kernel call, progress printed meanwhile.
+    """C's training threads in one kernel call, progress printed meanwhile; returns the epochs' losses or None.
 
     By default each thread trains C's slice of the corpus (in turns when the
     threads outnumber the cores); with ``-fast 1`` the threads share the
     epochs' parts (:mod:`pyw2v.training.ranges`).
     """
-    step, source, tree, tables, settings, loss, scratch, control = kernel_inputs(options, vocab, corpus)
+    step, source, tree, tables, settings, loss, scratch, control = kernel_inputs(options, vocab, corpus, options.loss)
     if settings.num_threads > 1:
         numba.set_num_threads(settings.workers)
     arguments = (step, source, model, tree, tables, settings, loss, scratch, control)
@@ -187,7 +189,7 @@ def _train_epochs(options, vocab, corpus, model, out):
         arguments = (step, source, model, tree, tables, settings._replace(budget=TURN_WORDS), loss, scratch, control)
     else:
         run = loop.train_threads_parallel
-    progress = Progress(options, vocab.train_words, out)
+    progress = Progress(options, vocab.train_words, out, loss)
     worker = threading.Thread(target=run, args=arguments, daemon=True)
     worker.start()
     try:
@@ -200,52 +202,4 @@ def _train_epochs(options, vocab, corpus, model, out):
         raise
     if not control.cursors[:, DONE].all():
         raise RuntimeError("training stopped before its end")
-    progress.finish(control)
-
-
-class Progress:
-    """C's ``-debug 2`` progress line, with an ETA added.
-
-    C prints the line when a thread has trained another 10,000 words; this
-    one is printed on a timer instead, so a line that would repeat the last
-    one (while the kernels compile on a cold cache, no word is trained) is
-    left out: redirected to a file, it would be the same line many times.
-    """
-
-    def __init__(self, options, train_words, out):
-        self.enabled = options.debug > 1
-        self.total = options.iter * train_words + 1
-        self.starting_alpha = options.starting_alpha
-        self.out = out
-        self.wall_start = time.perf_counter()
-        self.cpu_start = time.process_time()
-        self.last_line = None
-
-    def report(self, control):
-        if not self.enabled:
-            return
-        done = int(control.words_done.sum())
-        fraction = done / self.total
-        alpha = max(self.starting_alpha * (1 - fraction), self.starting_alpha * 1e-4)
-        cpu = time.process_time() - self.cpu_start + 1e-6
-        wall = time.perf_counter() - self.wall_start
-        eta = wall * (1 - fraction) / fraction if fraction > 0 else 0.0
-        line = "\rAlpha: %f  Progress: %.2f%%  Words/thread/sec: %.2fk  ETA: %s  " % (
-            alpha, fraction * 100, done / cpu / 1000, _clock(eta),
-        )
-        if line == self.last_line:
-            return
-        self.last_line = line
-        self.out.write(line)
-        self.out.flush()
-
-    def finish(self, control):
-        if self.enabled:
-            self.report(control)
-            self.out.write("\n")
-            self.out.flush()
-
-
-def _clock(seconds):
-    seconds = int(round(seconds))
-    return "%d:%02d:%02d" % (seconds // 3600, seconds // 60 % 60, seconds % 60)
+    return progress.finish(control)

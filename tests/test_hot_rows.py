@@ -3,13 +3,15 @@ import numpy as np
 import pytest
 from numba import njit
 
-from pyw2v.training import kernels, work_queue
+from pyw2v.training import loop
 from pyw2v.training.hot_rows import (
     NO_OWN_ROWS, copy_hot_rows, hot_words_for, merge_hot_rows, merge_when_due, merge_words_for, own_rows, row_of,
 )
 from pyw2v.options import TrainOptions
 from pyw2v.corpus.prepare import prepare_corpus
 from pyw2v.train import kernel_inputs, new_model
+from pyw2v.training.state import Model, Settings
+from pyw2v.training.variants import SharedQueue
 
 
 @njit
@@ -24,9 +26,9 @@ def _unmapped(words):
 
 
 def _settings(vocab_size, threads, hot_words):
-    fields = dict.fromkeys(kernels.Settings._fields, 0)
+    fields = dict.fromkeys(Settings._fields, 0)
     fields.update(vocab_size=vocab_size, num_threads=threads, hot_words=hot_words)
-    return kernels.Settings(**fields)
+    return Settings(**fields)
 
 
 def test_hot_words_map_to_the_threads_own_rows():
@@ -81,7 +83,7 @@ def test_a_thread_merges_only_once_merge_words_have_passed():
         copy_hot_rows(matrix, vocab_size, threads, hot)
         matrix[vocab_size : vocab_size + hot] += 1.0  # thread 0 has learnt something
         matrices.append(matrix)
-    model = kernels.Model(matrices[0], np.zeros((0, size), np.float32), matrices[1])
+    model = Model(matrices[0], np.zeros((0, size), np.float32), matrices[1])
     settings = _settings(vocab_size, threads, hot)._replace(negative=5, merge_words=100)
     assert _merge_when_due(0, model, settings, 1_099, 1_000) == 1_000  # 99 words since: not yet
     assert not model.syn0[:hot].any() and not model.syn1neg[:hot].any()
@@ -116,14 +118,14 @@ def test_one_thread_training_through_its_copies_is_the_shared_training(lee_corpu
     results = []
     for hot_words in (0, 200):
         model = new_model(options, vocab.size)
-        tree, tables, settings, stream, state = kernel_inputs(options, vocab, corpus)
+        step, source, tree, tables, settings, loss, scratch, control = kernel_inputs(options, vocab, corpus)
         assert settings.hot_words > 0 and len(model.syn0) == vocab.size + 4 * settings.hot_words
+        assert isinstance(source, SharedQueue)
         settings = settings._replace(hot_words=hot_words)
         for matrix in (model.syn0, model.syn1neg):  # the copies' layout for this many hot words
             copy_hot_rows(matrix, vocab.size, 2, hot_words)
-        queue = work_queue.new_work_queue(stream.ids, 2)
-        work_queue.run_parts_serial(model, tree, tables, settings, stream, state, queue)
-        assert state.words_done[1] == 0  # thread 1 found no item left
+        loop.train_threads_serial(step, source, model, tree, tables, settings, loss, scratch, control)
+        assert control.words_done[1] == 0  # thread 1 found no item left
         results.append((model.syn0[: vocab.size].copy(), model.syn1neg[: vocab.size].copy()))
     (shared_syn0, shared_syn1neg), (own_syn0, own_syn1neg) = results
     # With no other thread merging, a merge hands the shared row the copy itself.

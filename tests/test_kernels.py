@@ -3,21 +3,24 @@ import numpy as np
 import pytest
 from numba import njit
 
-from pyw2v.training import kernels
+from pyw2v.training import loop
 from pyw2v.training.huffman import build_tree
-from pyw2v.training.window_batch import scratch_shapes, skipgram_window
-from pyw2v.training.cbow_block import cbow_window
 from pyw2v.training.hot_rows import NO_OWN_ROWS
 from pyw2v.training.sentence_plan import plan_sentence
-from pyw2v.training.simd import add_rows, dot, dots, scatter_rows
+from pyw2v.training.simd import add_rows, dot_in_order, dot_simd, dots, scatter_rows
+from pyw2v.training.state import DONE, Job, Model, Settings, Tables, new_scratch, thread_scratch
 from pyw2v.training.tables import draw_negative, exp_table, lcg_next, unigram_table
+from pyw2v.training.variants import CbowBlock, CbowExact, NoLoss, SkipgramWindow
 
 
 @njit
 def _dots(left, right, exact):
     out = np.empty(left.shape[0], dtype=np.float32)
     for row in range(left.shape[0]):
-        out[row] = dot(left, row, right, row, left.shape[1], exact)
+        if exact:
+            out[row] = dot_in_order(left, row, right, row, left.shape[1])
+        else:
+            out[row] = dot_simd(left, row, right, row, left.shape[1])
     return out
 
 
@@ -72,8 +75,18 @@ def test_three_row_passes_agree_with_numpy(n, size):
 
 
 @njit
-def _one_window(sen, position, shrink, window, word, alpha, noise, model, tree, tables, settings, scratch):
-    skipgram_window(sen, position, len(sen), shrink, window, word, alpha, noise, NO_OWN_ROWS, model, tree, tables, settings, scratch)
+def _one_step(step, job, scratch, length, position, alpha, next_random):
+    return loop.train_position(step, 0, job, thread_scratch(scratch, 0), length, position, alpha, next_random)
+
+
+def _scratch(sen, window, negative, size, position=None, shrink=None, noise=None):
+    """One thread's scratch with ``sen`` as its sentence and, at ``position``, the planned shrink and noise."""
+    scratch = new_scratch(1, window, negative, size)
+    scratch.sen[0, : len(sen)] = sen
+    if position is not None:
+        scratch.shrinks[0, position] = shrink
+        scratch.planned_noise[0, position, : len(noise)] = noise
+    return scratch
 
 
 @njit
@@ -94,15 +107,15 @@ def _batch_expectation(x, y, labels, alpha, hs):
     return gradient
 
 
-def _toy_inputs(rng, window, cbow, hs, negative, alpha, fast):
+def _toy_inputs(rng, window, hs, negative, alpha):
     """A 40-word vocabulary's Huffman tree, unigram and kernel tables, and settings for one hand-checked step."""
     vocab_size = 40
     counts = np.sort(rng.integers(1, 100, vocab_size))[::-1]
     unigram = unigram_table(counts, 10_000)
-    tables = kernels.Tables(exp_table(), unigram.starts, unigram.buckets, unigram.size, np.ones(vocab_size, np.float32))
-    settings = kernels.Settings(
-        cbow=cbow, hs=hs, negative=negative, window=window, sample=0.0, vocab_size=vocab_size, train_words=1000,
-        iterations=1, num_threads=1, starting_alpha=np.float32(alpha), exact=False, fast=fast, budget=1, hot_words=0,
+    tables = Tables(exp_table(), unigram.starts, unigram.buckets, unigram.size, np.ones(vocab_size, np.float32))
+    settings = Settings(
+        hs=hs, negative=negative, window=window, sample=0.0, vocab_size=vocab_size, train_words=1000,
+        iterations=1, num_threads=1, workers=1, starting_alpha=np.float32(alpha), budget=1, hot_words=0,
         merge_words=0,
     )
     return build_tree(counts), unigram, tables, settings
@@ -112,7 +125,7 @@ def _toy_inputs(rng, window, cbow, hs, negative, alpha, fast):
 def test_window_update_is_the_batched_gradient(hs, negative):
     rng = np.random.default_rng(3 + hs)
     size, window = 16, 3
-    tree, unigram, tables, settings = _toy_inputs(rng, window, cbow=0, hs=hs, negative=negative, alpha=0.025, fast=1)
+    tree, unigram, tables, settings = _toy_inputs(rng, window, hs=hs, negative=negative, alpha=0.025)
     vocab_size = settings.vocab_size
     syn0 = rng.normal(scale=0.5, size=(vocab_size, size)).astype(np.float32)
     syn0[9] *= 8  # some of this row's outputs saturate: clamped (negative sampling) or skipped (softmax)
@@ -138,11 +151,12 @@ def test_window_update_is_the_batched_gradient(hs, negative):
         np.add.at(expected_syn0, context, gradient @ syn1neg[targets].astype(np.float64))
         np.add.at(expected_syn1neg, targets, gradient.T @ x)
 
-    shapes = scratch_shapes(window, negative, size)
-    scratch = tuple(kernels.thread_rows(1, *shapes[name])[0] for name in ("context", "targets", "labels", "gradient", "context_update", "column"))
-    model = kernels.Model(syn0, syn1, syn1neg)
+    # At a position past 0 the block step trains with the shrink and noise planned for it.
+    scratch = _scratch(sen, window, negative, size, position, shrink, draws[:negative])
+    job = Job(Model(syn0, syn1, syn1neg), tree, tables, settings, NoLoss())
     before = syn0.copy()
-    _one_window(sen, position, shrink, window, word, alpha, draws, model, tree, tables, settings, scratch)
+    after = _one_step(SkipgramWindow(), job, scratch, len(sen), position, alpha, np.uint64(5))
+    assert after == 5  # nothing is drawn past a sentence's first position
     np.testing.assert_allclose(syn0, expected_syn0, rtol=0, atol=1e-6)
     np.testing.assert_allclose(syn1, expected_syn1, rtol=0, atol=1e-6)
     np.testing.assert_allclose(syn1neg, expected_syn1neg, rtol=0, atol=1e-6)
@@ -151,16 +165,11 @@ def test_window_update_is_the_batched_gradient(hs, negative):
     assert set(moved) <= set(context)
 
 
-@njit
-def _one_cbow_step(sen, position, shrink, window, word, alpha, noise, model, tree, tables, settings, neu1, neu1e, scratch):
-    cbow_window(sen, position, len(sen), shrink, window, word, alpha, noise, NO_OWN_ROWS, model, tree, tables, settings, neu1, neu1e, scratch)
-
-
 @pytest.mark.parametrize("hs, negative", [(0, 4), (1, 0), (1, 4)])
 def test_cbow_step_updates_outputs_from_the_old_rows(hs, negative):
     rng = np.random.default_rng(11)
     size, window = 16, 3
-    tree, unigram, tables, settings = _toy_inputs(rng, window, cbow=1, hs=hs, negative=negative, alpha=0.05, fast=0)
+    tree, unigram, tables, settings = _toy_inputs(rng, window, hs=hs, negative=negative, alpha=0.05)
     vocab_size = settings.vocab_size
     syn0, syn1, syn1neg = rng.normal(scale=0.5, size=(3, vocab_size, size)).astype(np.float32)
     sen = np.array([5, 9, 12, 9, 30, 7], dtype=np.int32)  # word 9 twice in the window
@@ -188,14 +197,12 @@ def test_cbow_step_updates_outputs_from_the_old_rows(hs, negative):
         np.add.at(expected_syn1neg, targets, gradient.T @ hidden)  # a word drawn twice: both from the old row
     np.add.at(expected_syn0, context, np.repeat(error, len(context), 0))
 
-    shapes = scratch_shapes(window, negative, size)
-    rows, ones, targets_, labels_, gradient_ = (
-        kernels.thread_rows(1, *shapes[name])[0] for name in ("context", "column", "targets", "labels", "gradient")
-    )
-    scratch = (rows, ones, targets_, labels_, gradient_[0])  # as train_position passes them
-    neu1, neu1e = np.zeros((2, 1, size), np.float32)
+    scratch = _scratch(sen, window, negative, size, position, shrink, draws)
+    job = Job(Model(syn0, syn1, syn1neg), tree, tables, settings, NoLoss())
     before = syn0.copy()
-    _one_cbow_step(sen, position, shrink, window, word, alpha, draws, kernels.Model(syn0, syn1, syn1neg), tree, tables, settings, neu1, neu1e, scratch)
+    _one_step(CbowBlock(), job, scratch, len(sen), position, alpha, np.uint64(5))
+    assert scratch.hidden_rows[0, 0] == 0
+    neu1, neu1e = scratch.neu1[0, :, :size], scratch.context_update[0, :1, :size]  # the block's hidden row and its error
     np.testing.assert_allclose(neu1[0], hidden[0], rtol=0, atol=1e-6)
     np.testing.assert_allclose(neu1e, error, rtol=0, atol=1e-6)
     np.testing.assert_allclose(syn0, expected_syn0, rtol=0, atol=1e-6)
@@ -203,6 +210,43 @@ def test_cbow_step_updates_outputs_from_the_old_rows(hs, negative):
     np.testing.assert_allclose(syn1neg, expected_syn1neg, rtol=0, atol=1e-6)
     assert np.abs(syn0[9] - before[9]).max() > 1e-3  # the update is far larger than the tolerance
     assert set(np.flatnonzero(np.abs(syn0 - before).sum(1) > 0)) == set(context)
+
+
+@pytest.mark.parametrize("hs, negative", [(0, 5), (1, 0), (1, 5)])
+def test_cbow_block_is_cs_cbow_step_up_to_rounding(hs, negative):
+    # From the same random state at a sentence's first position, C's CBOW step
+    # draws the shrink and then the noise words; the block plans the sentence
+    # there, the same draws first, so both train the same outputs. Only the
+    # order of the float sums differs.
+    rng = np.random.default_rng(23)
+    size, window = 16, 3
+    tree, unigram, tables, settings = _toy_inputs(rng, window, hs=hs, negative=negative, alpha=0.05)
+    weights = rng.normal(scale=0.5, size=(3, settings.vocab_size, size)).astype(np.float32)
+    sen = np.array([5, 9, 12, 9, 30, 7], dtype=np.int32)
+    alpha, seed = np.float32(0.05), np.uint64(1)
+    # A noise word drawn twice is the one case where the two differ by more than rounding
+    # (C's second update reads the first one's row): start where the first position's noise words are distinct.
+    while True:
+        draws = _draws(np.uint64(lcg_next(seed)), unigram.starts, unigram.buckets, unigram.size, settings.vocab_size, 5)
+        if len(set(draws)) == 5:
+            break
+        seed = np.uint64(seed + np.uint64(1))
+    results = []
+    for step in (CbowExact(), CbowBlock()):
+        syn0, syn1, syn1neg = weights.copy()
+        scratch = _scratch(sen, window, negative, size)
+        job = Job(Model(syn0, syn1, syn1neg), tree, tables, settings, NoLoss())
+        _one_step(step, job, scratch, len(sen), 0, alpha, seed)
+        results.append((Model(syn0, syn1, syn1neg), scratch))
+    (exact, exact_scratch), (block, block_scratch) = results
+    assert np.array_equal(exact_scratch.context, block_scratch.context)  # the same shrink
+    if negative:
+        noise = block_scratch.planned_noise[0, 0, :negative]
+        assert np.array_equal(exact_scratch.negatives[0, :negative], noise)
+        assert list(noise) == list(draws)
+    for ours, theirs in zip(block, exact):
+        np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-5)
+    assert np.abs(exact.syn0 - weights[0]).max() > 1e-3  # the update is far larger than the tolerance
 
 
 @njit
@@ -214,7 +258,7 @@ def _plan(seed, length, settings, tables, shrinks, noise):
 def test_sentence_plan_is_cs_draws_in_cs_order(length):
     rng = np.random.default_rng(5)
     window, negative = 4, 3
-    _, unigram, tables, settings = _toy_inputs(rng, window, cbow=1, hs=0, negative=negative, alpha=0.025, fast=1)
+    _, unigram, tables, settings = _toy_inputs(rng, window, hs=0, negative=negative, alpha=0.025)
     shrinks = np.full(10, -1, np.int64)
     noise = np.full((10, negative), -1, np.int64)
     after = _plan(np.uint64(99), length, settings, tables, shrinks, noise)
@@ -235,6 +279,7 @@ def test_sentence_plan_is_cs_draws_in_cs_order(length):
 
 
 def _lee_inputs(lee_corpus, **settings):
+    """A one-thread model and the serial loop's arguments (step, source, model, tree, ..., control)."""
     from pyw2v.options import TrainOptions
     from pyw2v.corpus.prepare import prepare_corpus
     from pyw2v.train import initial_syn0, kernel_inputs
@@ -242,29 +287,32 @@ def _lee_inputs(lee_corpus, **settings):
     options = TrainOptions(train=str(lee_corpus), threads=1, size=16, iter=2, debug=0, **settings).validate()
     vocab, corpus = prepare_corpus(options)
     syn0 = initial_syn0(vocab.size, 16)
-    model = kernels.Model(syn0, np.zeros((vocab.size, 16), np.float32), np.zeros((vocab.size, 16), np.float32))
-    return model, kernel_inputs(options, vocab, corpus)
+    model = Model(syn0, np.zeros((vocab.size, 16), np.float32), np.zeros((vocab.size, 16), np.float32))
+    step, source, tree, tables, settings, loss, scratch, control = kernel_inputs(options, vocab, corpus)
+    return [step, source, model, tree, tables, settings, loss, scratch, control]
 
 
 @pytest.mark.parametrize("cbow", [0, 1])
 def test_pausing_and_resuming_changes_nothing(lee_corpus, cbow):
-    whole, (tree, tables, settings, stream, state) = _lee_inputs(lee_corpus, cbow=cbow, hs=1)
-    kernels.run_slices_serial(whole, tree, tables, settings, stream, state)
-    paused, (tree, tables, settings, stream, state) = _lee_inputs(lee_corpus, cbow=cbow, hs=1)
-    settings = settings._replace(budget=777)
+    whole = _lee_inputs(lee_corpus, cbow=cbow, hs=1)
+    loop.train_threads_serial(*whole)
+    paused = _lee_inputs(lee_corpus, cbow=cbow, hs=1)
+    paused[5] = paused[5]._replace(budget=777)
+    control = paused[-1]
     calls = 0
-    while not state.counters[:, kernels.DONE].all():
-        kernels.run_slices_serial(paused, tree, tables, settings, stream, state)
+    while not control.cursors[:, DONE].all():
+        loop.train_threads_serial(*paused)
         calls += 1
     assert calls > 50
-    for ours, theirs in zip(paused, whole):
+    for ours, theirs in zip(paused[2], whole[2]):
         np.testing.assert_array_equal(ours, theirs)
 
 
 def test_stop_flag_ends_the_run_at_once(lee_corpus):
-    model, (tree, tables, settings, stream, state) = _lee_inputs(lee_corpus)
+    arguments = _lee_inputs(lee_corpus)
+    model, control = arguments[2], arguments[-1]
     before = model.syn0.copy()
-    state.stop[0] = 1
-    kernels.run_slices_serial(model, tree, tables, settings, stream, state)
-    assert not state.counters[:, kernels.DONE].any()
+    control.stop[0] = 1
+    loop.train_threads_serial(*arguments)
+    assert not control.cursors[:, DONE].any()
     np.testing.assert_array_equal(model.syn0, before)

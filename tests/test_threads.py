@@ -4,7 +4,8 @@ import numba
 import numpy as np
 import pytest
 
-from pyw2v.training import kernels
+from pyw2v.training import loop
+from pyw2v.training.state import DONE
 from pyw2v.train import initial_syn0, train
 
 # Pairs that stand side by side throughout the lee news corpus.
@@ -52,14 +53,14 @@ def test_slices_outnumbering_the_cores_advance_together(lee_corpus, monkeypatch)
     workers = numba.config.NUMBA_NUM_THREADS
     seen = {}
 
-    def spy(model, tree, tables, settings, stream, state, cores):
-        seen.update(cores=cores, budget=settings.budget)
-        run_slices_in_turns(model, tree, tables, settings, stream, state, cores)
-        seen["alpha"] = state.alpha.copy()
-        seen["done"] = state.counters[:, kernels.DONE].copy()
+    def spy(step, source, model, tree, tables, settings, loss, scratch, control):
+        seen.update(cores=settings.workers, budget=settings.budget)
+        train_in_turns(step, source, model, tree, tables, settings, loss, scratch, control)
+        seen["alpha"] = control.alpha.copy()
+        seen["done"] = control.cursors[:, DONE].copy()
 
-    run_slices_in_turns = kernels.run_slices_in_turns
-    monkeypatch.setattr(kernels, "run_slices_in_turns", spy)
+    train_in_turns = loop.train_in_turns
+    monkeypatch.setattr(loop, "train_in_turns", spy)
     monkeypatch.setattr(train_module, "TURN_WORDS", 1000)  # fine turns: lee's slices are 15k words an epoch
     model = train(str(lee_corpus), threads=workers + 2, cbow=0, size=16, iter=4, debug=0)
     assert seen["cores"] == workers and seen["budget"] == 1000

@@ -26,7 +26,7 @@ from .in_order import cbow_in_order, skipgram_in_order
 from .outputs import loss_view
 from .ranges import empty_sentence, ends_range, first_word, next_range, range_exhausted
 from .schedule import ALPHA_UPDATE_WORDS, learning_rate, read_sentence
-from .state import DONE, Job, thread_scratch
+from .state import DONE, EPOCH, Job, thread_scratch
 from .variants import CbowBlock, CbowExact, FixedSlices, SharedQueue, SkipgramExact, SkipgramPairs, SkipgramWindow
 
 # train_position(step, t, job, scratch, length, position, alpha, next_random) -> next_random
@@ -116,6 +116,7 @@ def train_thread(t, step, source, job, scratch, control):
                     done = 1
                     break
                 step_job = Job(job.model, job.tree, job.tables, settings, loss_view(job.loss, t, epoch))
+                cursor[EPOCH] = epoch  # read by the driver's progress line while the thread runs
                 continue
             if length == 0:
                 next_random = empty_sentence(source, next_random)

@@ -52,6 +52,7 @@ Cursor = namedtuple(
 )
 CURSOR_FIELDS = len(Cursor._fields)
 DONE = Cursor._fields.index("done")
+EPOCH = Cursor._fields.index("epoch")
 
 
 def thread_rows(threads, shape, dtype):

@@ -1,10 +1,12 @@
-"""``-fast 1`` scheduling: parts at id boundaries, every item once, and C's loop with one thread."""
+"""Corpus sources: ``-fast 1``'s parts at id boundaries, every item once, and C's slice loop with one thread."""
 import numba
 import numpy as np
 import pytest
 from numba import njit, prange
 
-from pyw2v.training import kernels, work_queue
+from pyw2v.training import loop, ranges
+from pyw2v.training.state import DONE, new_control
+from pyw2v.training.variants import FixedSlices, SharedQueue
 from pyw2v.corpus.encoding import StreamWriter, read_id
 from pyw2v.options import TrainOptions
 from pyw2v.corpus.prepare import encode_corpus, prepare_vocabulary
@@ -27,7 +29,7 @@ def test_parts_start_at_ids_and_cover_the_stream(parts):
     writer = StreamWriter(16)
     writer(words)
     ids, _ = writer.finish([])
-    offsets = work_queue.part_offsets(ids, parts)
+    offsets = ranges.part_offsets(ids, parts)
     assert len(offsets) == parts + 1 and offsets[0] == 0 and offsets[-1] == len(ids)
     assert np.all(np.diff(offsets) >= 0)
     assert all(o == 0 or ids[o - 1] < 128 for o in offsets)  # never inside an id
@@ -39,7 +41,7 @@ def test_parts_start_at_ids_and_cover_the_stream(parts):
 def test_items_visit_every_part_once_an_epoch_alternating_lanes(parts, lanes):
     per_lane = parts // lanes
     for epoch in range(2):
-        order = [work_queue.item_part(epoch * parts + step, parts, lanes) for step in range(parts)]
+        order = [ranges.item_part(epoch * parts + step, parts, lanes) for step in range(parts)]
         assert sorted(order) == list(range(parts))
         lane_of = [part // per_lane for part in order]
         assert all(lane_of[k] != lane_of[k + 1] for k in range(parts - 1)) or lanes == 1
@@ -51,7 +53,7 @@ def test_items_visit_every_part_once_an_epoch_alternating_lanes(parts, lanes):
 def _claim_all(counter, owner, threads):
     for t in prange(threads):
         while True:
-            item = work_queue.fetch_add(counter, 0, 1)
+            item = ranges.fetch_add(counter, 0, 1)
             if item >= len(owner):
                 break
             owner[item] += t + 1
@@ -68,12 +70,20 @@ def test_fetch_add_hands_out_each_item_exactly_once():
 
 
 def _inputs(corpus_path, threads, iterations, **settings):
+    """The vocabulary, corpus, model and the loops' arguments but the source and control (taken from ``ranges``)."""
     options = TrainOptions(
         train=str(corpus_path), threads=threads, iter=iterations, size=20, cbow=0, negative=5, debug=0, fast=1, **settings
     ).validate()
     vocab, first_pass = prepare_vocabulary(options, keep_tokens=True)
     corpus = encode_corpus(options, vocab, first_pass)
-    return vocab, new_model(options, vocab.size), kernel_inputs(options, vocab, corpus)
+    step, source, tree, tables, settings, loss, scratch, control = kernel_inputs(options, vocab, corpus)
+    assert isinstance(source, SharedQueue)  # -fast 1
+
+    def arguments(source, cursors):
+        control = new_control(threads, settings.starting_alpha, cursors)
+        return [step, source, new_model(options, vocab.size), tree, tables, settings, loss, scratch, control]
+
+    return vocab, corpus, arguments
 
 
 @pytest.fixture(scope="module")
@@ -86,37 +96,42 @@ def one_line_corpus(tmp_path_factory, lee_corpus):
 
 def test_one_part_one_thread_is_c_slice_loop(one_line_corpus):
     # No blank sentence in one line, no sentence cut at the end: with one part only the scheduler differs.
-    _, by_slice, (tree, tables, settings, stream, state) = _inputs(one_line_corpus, 1, 1)
-    kernels.run_slices_serial(by_slice, tree, tables, settings, stream, state)
-    _, by_queue, (tree, tables, settings, stream, state) = _inputs(one_line_corpus, 1, 1)
-    queue = work_queue.new_work_queue(stream.ids, 1, part_bytes=len(stream.ids) + 1)
-    assert len(queue.offsets) == 2
-    work_queue.run_parts_serial(by_queue, tree, tables, settings, stream, state, queue)
-    assert np.array_equal(by_queue.syn0, by_slice.syn0)
-    assert np.array_equal(by_queue.syn1neg, by_slice.syn1neg)
+    _, corpus, arguments = _inputs(one_line_corpus, 1, 1)
+    by_slice = arguments(*ranges.fixed_slices(corpus, 1))
+    assert isinstance(by_slice[1], FixedSlices)
+    loop.train_threads_serial(*by_slice)
+    _, corpus, arguments = _inputs(one_line_corpus, 1, 1)
+    by_queue = arguments(*ranges.shared_queue(corpus.ids, 1, part_bytes=len(corpus.ids) + 1))
+    assert len(by_queue[1].offsets) == 2
+    loop.train_threads_serial(*by_queue)
+    assert by_slice[-1].cursors[:, DONE].all() and by_queue[-1].cursors[:, DONE].all()
+    assert np.array_equal(by_queue[2].syn0, by_slice[2].syn0)
+    assert np.array_equal(by_queue[2].syn1neg, by_slice[2].syn1neg)
 
 
 @pytest.mark.parametrize("threads", [1, 2])
 def test_every_word_of_every_epoch_is_read_once(lee_corpus, threads):
-    vocab, model, (tree, tables, settings, stream, state) = _inputs(lee_corpus, threads, 3)
-    queue = work_queue.new_work_queue(stream.ids, threads, part_bytes=331)  # ~200 parts of the 65 KB stream
-    assert len(queue.offsets) - 1 >= 190
-    run = work_queue.run_parts_parallel if threads > 1 else work_queue.run_parts_serial
+    vocab, corpus, arguments = _inputs(lee_corpus, threads, 3)
+    queue = arguments(*ranges.shared_queue(corpus.ids, threads, part_bytes=331))  # ~200 parts of the 65 KB stream
+    assert len(queue[1].offsets) - 1 >= 190
+    run = loop.train_threads_parallel if threads > 1 else loop.train_threads_serial
     numba.set_num_threads(threads)
-    run(model, tree, tables, settings, stream, state, queue)
-    assert state.words_done.sum() == 3 * vocab.train_words
-    assert state.counters[:, kernels.DONE].all()
+    run(*queue)
+    model, control = queue[2], queue[-1]
+    assert control.words_done.sum() == 3 * vocab.train_words
+    assert control.cursors[:, DONE].all()
     assert np.isfinite(model.syn0).all()
     moved = np.linalg.norm(model.syn0[: vocab.size] - initial_syn0(vocab.size, 20), axis=1) > 1e-4
     assert moved[1:].mean() > 0.99
     if threads > 1:
-        assert (state.words_done > 0).all()  # both threads took items
+        assert (control.words_done > 0).all()  # both threads took items
 
 
 def test_stop_flag_ends_the_queue_unfinished(lee_corpus):
-    vocab, model, (tree, tables, settings, stream, state) = _inputs(lee_corpus, 1, 1)
-    queue = work_queue.new_work_queue(stream.ids, 1)
-    state.stop[0] = 1
-    work_queue.run_parts_serial(model, tree, tables, settings, stream, state, queue)
-    assert state.words_done.sum() == 0 and not state.counters[:, kernels.DONE].any()
+    vocab, corpus, arguments = _inputs(lee_corpus, 1, 1)
+    queue = arguments(*ranges.shared_queue(corpus.ids, 1))
+    model, control = queue[2], queue[-1]
+    control.stop[0] = 1
+    loop.train_threads_serial(*queue)
+    assert control.words_done.sum() == 0 and not control.cursors[:, DONE].any()
     assert np.array_equal(model.syn0, initial_syn0(vocab.size, 20))
