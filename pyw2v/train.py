@@ -9,7 +9,6 @@ import sys
 import threading
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 from numba import njit
 
@@ -17,7 +16,7 @@ from .training import loop
 from .errors import AtomicOutput
 from .training.ranges import fixed_slices, shared_queue
 from .training.state import DONE, Model, Settings, Tables, new_control, new_scratch
-from .training.variants import CountLoss, FixedSlices, NoLoss, choose_variant
+from .training.variants import CountLoss, NoLoss, choose_variant
 from .training.hot_rows import copy_hot_rows, extra_rows, hot_words_for, merge_words_for
 from .training.huffman import build_tree
 from .model.kmeans import kmeans_classes
@@ -29,8 +28,6 @@ from .model.vectors import write_vectors_to
 from .corpus.vocab import Vocabulary, save_vocab
 
 WHOLE_RUN = 2**62  # a slice's word budget per kernel call: no pause until done
-# A slice's turn when slices outnumber the cores: some 20 ms of work, an OS time slice.
-TURN_WORDS = 10_000
 PROGRESS_SECONDS = 0.5
 
 
@@ -149,7 +146,6 @@ def kernel_inputs(options, vocab, corpus, loss=None):
         train_words=vocab.train_words,
         iterations=options.iter,
         num_threads=threads,
-        workers=min(threads, numba.config.NUMBA_NUM_THREADS),
         starting_alpha=np.float32(options.starting_alpha),
         budget=WHOLE_RUN,
         hot_words=hot_words,
@@ -171,35 +167,44 @@ def kernel_inputs(options, vocab, corpus, loss=None):
     return variant.step, source, tree, tables, settings, loss, scratch, control
 
 
-def _train_epochs(options, vocab, corpus, model, out):
-    """C's training threads in one kernel call, progress printed meanwhile; returns the epochs' losses or None.
+def _run_thread(failures, t, *arguments):
+    """Thread ``t``'s loop; an exception (a compile error, say) is kept for the driver to raise."""
+    try:
+        loop.run_thread(t, *arguments)
+    except BaseException as error:  # noqa: B036 - handed to the main thread
+        failures.append(error)
 
-    By default each thread trains C's slice of the corpus (in turns when the
-    threads outnumber the cores); with ``-fast 1`` the threads share the
-    epochs' parts (:mod:`pyw2v.training.ranges`).
+
+def _train_epochs(options, vocab, corpus, model, out):
+    """C's training threads, one operating-system thread each, progress printed meanwhile.
+
+    By default each thread trains C's slice of the corpus; with ``-fast 1``
+    the threads share the epochs' parts (:mod:`pyw2v.training.ranges`).
+    Returns the epochs' losses with ``-loss 1``, else None.
     """
     step, source, tree, tables, settings, loss, scratch, control = kernel_inputs(options, vocab, corpus, options.loss)
-    if settings.num_threads > 1:
-        numba.set_num_threads(settings.workers)
     arguments = (step, source, model, tree, tables, settings, loss, scratch, control)
-    if settings.num_threads == 1:
-        run = loop.train_threads_serial
-    elif isinstance(source, FixedSlices) and settings.workers < settings.num_threads:
-        run = loop.train_in_turns
-        arguments = (step, source, model, tree, tables, settings._replace(budget=TURN_WORDS), loss, scratch, control)
-    else:
-        run = loop.train_threads_parallel
     progress = Progress(options, vocab.train_words, out, loss)
-    worker = threading.Thread(target=run, args=arguments, daemon=True)
-    worker.start()
+    # The first thread compiles the kernels on a cold cache; the others wait for it in Numba's compile lock.
+    failures = []
+    workers = [
+        threading.Thread(target=_run_thread, args=(failures, t) + arguments, daemon=True)
+        for t in range(settings.num_threads)
+    ]
+    for worker in workers:
+        worker.start()
     try:
-        while worker.is_alive():
-            worker.join(PROGRESS_SECONDS)
-            progress.report(control)
+        for worker in workers:
+            while worker.is_alive():
+                worker.join(PROGRESS_SECONDS)
+                progress.report(control)
     except BaseException:
         control.stop[0] = 1  # the threads end at their next sentence; then give up
-        worker.join()
+        for worker in workers:
+            worker.join()
         raise
+    if failures:
+        raise failures[0]
     if not control.cursors[:, DONE].all():
         raise RuntimeError("training stopped before its end")
     return progress.finish(control)

@@ -8,15 +8,17 @@ all chosen by the types of its marker arguments (:mod:`.dispatch`).
 
 It runs for a *budget* of words, or until ``control.stop[0]`` is set, and
 returns at a sentence boundary with its whole state in its cursor; resuming
-is indistinguishable from never having stopped. The entry points run every
-thread's loop in one call: :data:`train_threads_serial` (one thread),
-:data:`train_threads_parallel`, and :func:`train_in_turns` for more threads
-than cores, as the operating system time-slices C's threads.
-"""
-import types
+is indistinguishable from never having stopped.
 
+:func:`run_thread` is the entry point, one call per thread. It releases the
+GIL, so the driver runs each of C's threads as an operating-system thread,
+as C does: with more threads than cores the system time-slices them, and
+all advance together under the falling learning rate. (A ``prange`` over
+the threads would do the same work but costs seconds of compilation at the
+first run, for a loop of ``threads`` iterations.)
+"""
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from ..borrow import borrowed
 from .blocks import cbow_block, skipgram_window
@@ -26,7 +28,7 @@ from .in_order import cbow_in_order, skipgram_in_order
 from .outputs import loss_view
 from .ranges import empty_sentence, ends_range, first_word, next_range, range_exhausted
 from .schedule import ALPHA_UPDATE_WORDS, learning_rate, read_sentence
-from .state import DONE, EPOCH, Job, thread_scratch
+from .state import EPOCH, Job, thread_scratch
 from .variants import CbowBlock, CbowExact, FixedSlices, SharedQueue, SkipgramExact, SkipgramPairs, SkipgramWindow
 
 # train_position(step, t, job, scratch, length, position, alpha, next_random) -> next_random
@@ -138,42 +140,8 @@ def train_thread(t, step, source, job, scratch, control):
     return read_now
 
 
-def _train_threads(step, source, model, tree, tables, settings, loss, scratch, control):
-    """Every thread's loop once, serially or in parallel depending on the twin.
-
-    The threads get their arrays uncounted (:mod:`pyw2v.borrow`).
-    """
-    for t in prange(settings.num_threads):
-        job = Job(borrowed(model), borrowed(tree), borrowed(tables), settings, borrowed(loss))
-        train_thread(t, step, borrowed(source), job, borrowed(scratch), borrowed(control))
-
-
-@njit(cache=True, parallel=True, nogil=True)
-def train_in_turns(step, source, model, tree, tables, settings, loss, scratch, control):
-    """More threads than cores: core ``w`` trains threads ``w, w + workers, ...`` in turns.
-
-    Each turn is ``settings.budget`` words of one thread. Run one after the
-    other, the first threads would train every epoch at a high learning
-    rate and the last ones at a low one.
-    """
-    for w in prange(settings.workers):
-        pending = True
-        while pending and control.stop[0] == 0:
-            pending = False
-            for t in range(w, settings.num_threads, settings.workers):
-                if control.cursors[t, DONE] == 0:
-                    job = Job(borrowed(model), borrowed(tree), borrowed(tables), settings, borrowed(loss))
-                    train_thread(t, step, borrowed(source), job, borrowed(scratch), borrowed(control))
-                    pending = True
-
-
-def _twin(function, suffix, **options):
-    """Compile ``function`` under its own name so each twin has its own cache entry."""
-    clone = types.FunctionType(function.__code__, function.__globals__, function.__name__ + suffix)
-    clone.__qualname__ = function.__qualname__ + suffix
-    return njit(cache=True, **options)(clone)
-
-
-# nogil: the driver runs these in a worker thread and reports progress meanwhile.
-train_threads_serial = _twin(_train_threads, "_serial", nogil=True)
-train_threads_parallel = _twin(_train_threads, "_parallel", parallel=True, nogil=True)
+@njit(cache=True, nogil=True)
+def run_thread(t, step, source, model, tree, tables, settings, loss, scratch, control):
+    """Thread ``t``'s loop with its arrays uncounted (:mod:`pyw2v.borrow`); returns the words it read."""
+    job = Job(borrowed(model), borrowed(tree), borrowed(tables), settings, borrowed(loss))
+    return train_thread(t, step, borrowed(source), job, borrowed(scratch), borrowed(control))

@@ -52,7 +52,7 @@ def path_outputs(word, tree, targets, labels):
     for d in range(n):
         targets[d] = tree.points[word, d]
         labels[d] = F1 - np.float32(tree.codes[word, d])
-    return n
+    return np.int64(n)
 
 
 @njit(cache=True)

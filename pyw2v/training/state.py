@@ -30,7 +30,7 @@ Model = namedtuple("Model", "syn0 syn1 syn1neg")
 Tables = namedtuple("Tables", "exp_table unigram_starts unigram_buckets unigram_size keep")
 Settings = namedtuple(
     "Settings",
-    "hs negative window sample vocab_size train_words iterations num_threads workers "
+    "hs negative window sample vocab_size train_words iterations num_threads "
     "starting_alpha budget hot_words merge_words",
 )
 # Per thread: sen, C's sentence; neu1/neu1e, C's hidden layer and its error (one row);
