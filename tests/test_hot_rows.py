@@ -109,7 +109,7 @@ def test_hot_copies_only_with_several_fast_threads():
 
 @pytest.mark.parametrize("cbow", [0, 1])
 def test_one_thread_training_through_its_copies_is_the_shared_training(lee_corpus, cbow):
-    # The serial twin runs "thread" 0 through every item before thread 1 starts,
+    # Run one after the other, "thread" 0 takes every item before thread 1 starts,
     # so thread 0 trains alone: through its own copies of the hot rows, merged
     # every 10k words, it must learn what it learns on the shared rows. A wrong
     # row for any of the context, centre or noise words would differ at once.
@@ -124,7 +124,8 @@ def test_one_thread_training_through_its_copies_is_the_shared_training(lee_corpu
         settings = settings._replace(hot_words=hot_words)
         for matrix in (model.syn0, model.syn1neg):  # the copies' layout for this many hot words
             copy_hot_rows(matrix, vocab.size, 2, hot_words)
-        loop.train_threads_serial(step, source, model, tree, tables, settings, loss, scratch, control)
+        for t in range(2):  # thread 0 to its end, then thread 1
+            loop.run_thread(t, step, source, model, tree, tables, settings, loss, scratch, control)
         assert control.words_done[1] == 0  # thread 1 found no item left
         results.append((model.syn0[: vocab.size].copy(), model.syn1neg[: vocab.size].copy()))
     (shared_syn0, shared_syn1neg), (own_syn0, own_syn1neg) = results

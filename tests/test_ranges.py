@@ -1,8 +1,9 @@
 """Corpus sources: ``-fast 1``'s parts at id boundaries, every item once, and C's slice loop with one thread."""
-import numba
+import threading
+
 import numpy as np
 import pytest
-from numba import njit, prange
+from numba import njit
 
 from pyw2v.training import loop, ranges
 from pyw2v.training.state import DONE, new_control
@@ -49,21 +50,26 @@ def test_items_visit_every_part_once_an_epoch_alternating_lanes(parts, lanes):
             assert [p for p in order if p // per_lane == lane] == list(range(lane * per_lane, (lane + 1) * per_lane))
 
 
-@njit(parallel=True)
-def _claim_all(counter, owner, threads):
-    for t in prange(threads):
-        while True:
-            item = ranges.fetch_add(counter, 0, 1)
-            if item >= len(owner):
-                break
-            owner[item] += t + 1
+@njit(nogil=True)
+def _claim_all(counter, owner, t):
+    while True:
+        item = ranges.fetch_add(counter, 0, 1)
+        if item >= len(owner):
+            break
+        owner[item] += t + 1
 
 
 def test_fetch_add_hands_out_each_item_exactly_once():
-    numba.set_num_threads(2)
     counter = np.zeros(1, dtype=np.int64)
     owner = np.zeros(2_000_000, dtype=np.int64)
-    _claim_all(counter, owner, 2)
+    _claim_all(counter, np.zeros(0, dtype=np.int64), 0)  # compiled before the threads start
+    counter[0] = 0
+    # Two operating-system threads, as the training threads run (the function releases the GIL).
+    threads = [threading.Thread(target=_claim_all, args=(counter, owner, t)) for t in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
     # A plain read-then-write counter would hand some items to both threads (3) or skip some (0).
     assert set(np.unique(owner)) <= {1, 2}
     assert counter[0] == len(owner) + 2  # one failed claim per thread
@@ -86,6 +92,22 @@ def _inputs(corpus_path, threads, iterations, **settings):
     return vocab, corpus, arguments
 
 
+def _run_serial(arguments):
+    """Each thread's loop to its end, one after another: thread 0 takes every item it can first."""
+    for t in range(arguments[5].num_threads):
+        loop.run_thread(t, *arguments)
+
+
+def _run_parallel(arguments):
+    """Each thread's loop in its own operating-system thread, as the driver runs them."""
+    count = arguments[5].num_threads
+    threads = [threading.Thread(target=loop.run_thread, args=(t, *arguments)) for t in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 @pytest.fixture(scope="module")
 def one_line_corpus(tmp_path_factory, lee_corpus):
     path = tmp_path_factory.mktemp("queue") / "one-line.txt"
@@ -99,11 +121,11 @@ def test_one_part_one_thread_is_c_slice_loop(one_line_corpus):
     _, corpus, arguments = _inputs(one_line_corpus, 1, 1)
     by_slice = arguments(*ranges.fixed_slices(corpus, 1))
     assert isinstance(by_slice[1], FixedSlices)
-    loop.train_threads_serial(*by_slice)
+    _run_serial(by_slice)
     _, corpus, arguments = _inputs(one_line_corpus, 1, 1)
     by_queue = arguments(*ranges.shared_queue(corpus.ids, 1, part_bytes=len(corpus.ids) + 1))
     assert len(by_queue[1].offsets) == 2
-    loop.train_threads_serial(*by_queue)
+    _run_serial(by_queue)
     assert by_slice[-1].cursors[:, DONE].all() and by_queue[-1].cursors[:, DONE].all()
     assert np.array_equal(by_queue[2].syn0, by_slice[2].syn0)
     assert np.array_equal(by_queue[2].syn1neg, by_slice[2].syn1neg)
@@ -114,9 +136,8 @@ def test_every_word_of_every_epoch_is_read_once(lee_corpus, threads):
     vocab, corpus, arguments = _inputs(lee_corpus, threads, 3)
     queue = arguments(*ranges.shared_queue(corpus.ids, threads, part_bytes=331))  # ~200 parts of the 65 KB stream
     assert len(queue[1].offsets) - 1 >= 190
-    run = loop.train_threads_parallel if threads > 1 else loop.train_threads_serial
-    numba.set_num_threads(threads)
-    run(*queue)
+    run = _run_parallel if threads > 1 else _run_serial
+    run(queue)
     model, control = queue[2], queue[-1]
     assert control.words_done.sum() == 3 * vocab.train_words
     assert control.cursors[:, DONE].all()
@@ -132,6 +153,6 @@ def test_stop_flag_ends_the_queue_unfinished(lee_corpus):
     queue = arguments(*ranges.shared_queue(corpus.ids, 1))
     model, control = queue[2], queue[-1]
     control.stop[0] = 1
-    loop.train_threads_serial(*queue)
+    _run_serial(queue)
     assert control.words_done.sum() == 0 and not control.cursors[:, DONE].any()
     assert np.array_equal(model.syn0, initial_syn0(vocab.size, 20))

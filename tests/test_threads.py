@@ -1,10 +1,10 @@
 """Multi-threaded training learns sane vectors: four slices (C's split and seeds), and two ``-fast`` threads
 each with its own copies of the hot rows (pyw2v.training.hot_rows)."""
-import numba
+import os
+
 import numpy as np
 import pytest
 
-from pyw2v.training import loop
 from pyw2v.training.state import DONE
 from pyw2v.train import initial_syn0, train
 
@@ -50,22 +50,18 @@ def test_slices_outnumbering_the_cores_advance_together(lee_corpus, monkeypatch)
     # its last one at the end.
     from pyw2v import train as train_module
 
-    workers = numba.config.NUMBA_NUM_THREADS
+    cores = os.cpu_count()
     seen = {}
 
-    def spy(step, source, model, tree, tables, settings, loss, scratch, control):
-        seen.update(cores=settings.workers, budget=settings.budget)
-        train_in_turns(step, source, model, tree, tables, settings, loss, scratch, control)
-        seen["alpha"] = control.alpha.copy()
-        seen["done"] = control.cursors[:, DONE].copy()
+    def spy(*arguments):
+        inputs = kernel_inputs(*arguments)
+        seen["control"] = inputs[-1]
+        return inputs
 
-    train_in_turns = loop.train_in_turns
-    monkeypatch.setattr(loop, "train_in_turns", spy)
-    monkeypatch.setattr(train_module, "TURN_WORDS", 1000)  # fine turns: lee's slices are 15k words an epoch
-    model = train(str(lee_corpus), threads=workers + 2, cbow=0, size=16, iter=4, debug=0)
-    assert seen["cores"] == workers and seen["budget"] == 1000
-    assert seen["done"].all() and len(seen["alpha"]) == workers + 2
-    for core in range(workers):
-        shared = seen["alpha"][core::workers]
-        assert shared.max() - shared.min() < 0.2 * 0.025, seen["alpha"]
+    kernel_inputs = train_module.kernel_inputs
+    monkeypatch.setattr(train_module, "kernel_inputs", spy)
+    model = train(str(lee_corpus), threads=cores + 2, cbow=0, size=16, iter=4, debug=0)
+    control = seen["control"]
+    assert control.cursors[:, DONE].all() and len(control.alpha) == cores + 2
+    assert control.alpha.max() - control.alpha.min() < 0.2 * 0.025, control.alpha
     assert np.isfinite(model.syn0).all()
