@@ -129,10 +129,11 @@ def initial_syn0(vocab_size, size, rows=0):
 
 
 def kernel_inputs(options, vocab, corpus, loss=None):
-    """The loops' arguments: the variant's step, the corpus source, and the named tuples they read.
+    """The arguments of :func:`~pyw2v.training.loop.run_thread` besides the thread and the model.
 
-    Returns ``(arguments, cursors)``: the arguments of
-    :func:`~pyw2v.training.loop.train_threads_serial` and its twins, less the model.
+    Returns ``(step, source, tree, tables, settings, loss, scratch, control)``:
+    the variant's step marker, the corpus source, and the named tuples the
+    loop reads. ``loss`` true counts the loss (``-loss 1``).
     """
     threads = options.threads
     variant = choose_variant(options.cbow, threads, options.fast)

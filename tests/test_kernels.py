@@ -249,7 +249,6 @@ def test_cbow_block_is_cs_cbow_step_up_to_rounding(hs, negative):
     assert np.abs(exact.syn0 - weights[0]).max() > 1e-3  # the update is far larger than the tolerance
 
 
-@pytest.mark.xfail(strict=True, reason="in_order.py and outputs.update_block take size from hidden.shape[1], the padded neu1")
 @pytest.mark.parametrize("step", [CbowExact(), CbowBlock()], ids=["exact", "block"])
 def test_cbow_steps_use_only_the_models_columns(step):
     # CBOW's hidden row is scratch.neu1, padded past the model's size (thread_rows): a step that

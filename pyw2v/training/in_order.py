@@ -61,7 +61,7 @@ def draw_noise(next_random, job, negatives, count):
 def hierarchical_softmax(step, job, hidden, hidden_row, word, alpha, neu1e):
     """One hidden row against ``word``'s Huffman path; C skips (does not clamp) saturated outputs."""
     syn1, tree, exp_table = job.model.syn1, job.tree, job.tables.exp_table
-    size = hidden.shape[1]
+    size = job.model.syn0.shape[1]  # not hidden.shape: CBOW's neu1 is a padded scratch row
     for d in range(tree.lengths[word]):
         node = tree.points[word, d]
         f = row_dot(step, hidden, hidden_row, syn1, node, size)
@@ -83,7 +83,7 @@ def negative_sampling(step, job, hidden, hidden_row, word, alpha, noise, neu1e):
     A noise word equal to ``word`` is skipped, as in C.
     """
     syn1neg, exp_table = job.model.syn1neg, job.tables.exp_table
-    size = hidden.shape[1]
+    size = job.model.syn0.shape[1]  # not hidden.shape: CBOW's neu1 is a padded scratch row
     for d in range(job.settings.negative + 1):
         if d == 0:
             target = word

@@ -83,7 +83,7 @@ def update_block(hidden, rows, m, output, n, skip_saturated, alpha, job, scratch
     output rows are updated three per pass (:func:`scatter_rows`), the same
     sums as one by one.
     """
-    size = hidden.shape[1]
+    size = job.model.syn0.shape[1]  # not hidden.shape: CBOW's neu1 is a padded scratch row
     targets, labels, gradient, column = scratch.targets, scratch.labels, scratch.gradient, scratch.column
     update = scratch.context_update
     for j in range(m):
