@@ -72,15 +72,16 @@ merge_at_end = by_marker("merge_at_end", {FixedSlices: _nothing_at_end, SharedQu
 
 
 @njit(cache=True, nogil=True)
-def train_thread(t, step, source, job, scratch, control):
-    """Thread ``t``'s loop for about ``settings.budget`` words; returns the words it read.
+def train_thread(t, step, source, job, mine, control):
+    """Thread ``t``'s loop for about ``settings.budget`` words, with its scratch ``mine``; returns the words it read.
 
     C's thread-local variables live in locals while it runs (rows of a
     shared array written per word by two threads would share a cache line)
-    and go back to ``control.cursors[t]`` when it returns.
+    and go back to ``control.cursors[t]`` when it returns. Its arrays are
+    used uncounted (:mod:`pyw2v.borrow`): the caller holds them throughout.
     """
+    source, job, mine, control = borrowed(source), borrowed(job), borrowed(mine), borrowed(control)
     settings = job.settings
-    mine = thread_scratch(scratch, t)
     cursor = control.cursors[t]
     pos, end, word_count, last_word_count, epoch = cursor[0], cursor[1], cursor[2], cursor[3], cursor[4]
     sentence_length, sentence_position, first_pending, done, merged_at = cursor[5], cursor[6], cursor[7], cursor[8], cursor[9]
@@ -140,8 +141,9 @@ def train_thread(t, step, source, job, scratch, control):
     return read_now
 
 
-@njit(cache=True, nogil=True)
 def run_thread(t, step, source, model, tree, tables, settings, loss, scratch, control):
-    """Thread ``t``'s loop with its arrays uncounted (:mod:`pyw2v.borrow`); returns the words it read."""
-    job = Job(borrowed(model), borrowed(tree), borrowed(tables), settings, borrowed(loss))
-    return train_thread(t, step, borrowed(source), job, borrowed(scratch), borrowed(control))
+    """Thread ``t``'s loop (:func:`train_thread`) on its own views of ``scratch``; returns the words it read.
+
+    The loop releases the GIL: the driver calls this from one operating-system thread per C thread.
+    """
+    return train_thread(t, step, source, Job(model, tree, tables, settings, loss), thread_scratch(scratch, t), control)

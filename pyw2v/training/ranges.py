@@ -97,8 +97,8 @@ def _part_exhausted(source, pos, end):
 
 @njit(cache=True)
 def _next_epoch(source, t, settings, epoch):
-    epoch += 1
-    return epoch < settings.iterations, source.starts[t], len(source.ids), np.int64(source.first_words[t] >= 0), epoch
+    following = epoch + 1
+    return following < settings.iterations, source.starts[t], len(source.ids), np.int64(source.first_words[t] >= 0), following
 
 
 @njit(cache=True)

@@ -19,7 +19,6 @@ the learning rate is a benign race (C shares one counter the same way).
 from collections import namedtuple
 
 import numpy as np
-from numba import njit
 
 from .huffman import MAX_CODE_LENGTH
 
@@ -98,11 +97,6 @@ def new_control(threads, starting_alpha, cursors):
     )
 
 
-@njit(cache=True)
 def thread_scratch(scratch, t):
     """Thread ``t``'s views of every :class:`Scratch` array."""
-    return Scratch(
-        scratch.sen[t], scratch.neu1[t], scratch.neu1e[t], scratch.negatives[t], scratch.context[t],
-        scratch.targets[t], scratch.labels[t], scratch.gradient[t], scratch.context_update[t], scratch.column[t],
-        scratch.shrinks[t], scratch.planned_noise[t], scratch.hidden_rows[t],
-    )
+    return Scratch(*(array[t] for array in scratch))
