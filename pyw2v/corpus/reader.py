@@ -69,7 +69,8 @@ def _append_byte(buf, length, byte):
 @njit(cache=True, inline="always")
 def _emit(table, word_buf, length, frozen, out_ids, n_out, state):
     """Count (or look up) one token and append its id; returns the new ``n_out``."""
-    word = find_or_add(table, word_buf, 0, length, not frozen)
+    # np.int64: a literal 0 would make Numba compile find_or_add once more for that constant.
+    word = find_or_add(table, word_buf, np.int64(0), length, not frozen)
     if frozen:
         if word < 0:
             return n_out

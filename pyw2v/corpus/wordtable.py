@@ -188,7 +188,7 @@ def merge_tables(table, other):
 def _merge_into(table, other, ids):
     table, other = borrowed(table), borrowed(other)  # uncounted in the per-word calls (pyw2v.borrow)
     for word in range(other.meta[0]):
-        merged = find_or_add(table, other.pool, other.starts[word], other.lengths[word], True)
+        merged = find_or_add(table, other.pool, other.starts[word], other.lengths[word], np.bool_(True))
         table.counts[merged] += other.counts[word]
         ids[word] = merged
 
@@ -200,7 +200,7 @@ def table_from_words(words):
     the lower index first.
     """
     lengths = np.array([len(word) for word in words], dtype=np.int64)
-    pool = np.frombuffer(b"".join(words), dtype=np.uint8)
+    pool = np.frombuffer(bytearray(b"".join(words)), dtype=np.uint8)  # writable, as the counting pass's pools
     starts = np.zeros(len(words), dtype=np.int64)
     np.cumsum(lengths[:-1], out=starts[1:])
     table = new_table(len(words) + 1, len(pool) + 1)
@@ -214,7 +214,8 @@ def _insert_all(table, pool, starts, lengths):
     first_position = np.empty(len(starts), dtype=np.int64)
     for position in range(len(starts)):
         before = table.meta[0]
-        word = find_or_add(table, pool, starts[position], lengths[position], True)
+        # np.bool_: a literal True would make Numba compile find_or_add once more for that constant.
+        word = find_or_add(table, pool, starts[position], lengths[position], np.bool_(True))
         if table.meta[0] > before:
             first_position[word] = position
     return first_position[: table.meta[0]]

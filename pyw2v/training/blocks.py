@@ -23,7 +23,7 @@ import numpy as np
 from numba import njit
 
 from .hot_rows import own_rows, row_of
-from .outputs import add_word, negative_outputs, path_outputs, update_block
+from .outputs import add_word, block_gradient, negative_outputs, path_outputs, update_block
 from .schedule import window_words
 from .sentence_plan import LOOKAHEAD, plan_sentence, prefetch_ahead
 from .simd import F0, F1, add_rows, scatter_rows
@@ -38,10 +38,12 @@ def train_outputs(hidden, rows, m, word, word_row, alpha, noise, job, scratch):
     settings, model = job.settings, job.model
     if settings.hs:
         n = path_outputs(word, job.tree, scratch.targets, scratch.labels)
-        update_block(hidden, rows, m, model.syn1, n, True, alpha, job, scratch)
+        block_gradient(hidden, rows, m, model.syn1, n, True, alpha, job, scratch)
+        update_block(hidden, rows, m, model.syn1, n, job, scratch)
     if settings.negative > 0:
         n = negative_outputs(word_row, noise, settings.negative, scratch.targets, scratch.labels)
-        update_block(hidden, rows, m, model.syn1neg, n, False, alpha, job, scratch)
+        block_gradient(hidden, rows, m, model.syn1neg, n, False, alpha, job, scratch)
+        update_block(hidden, rows, m, model.syn1neg, n, job, scratch)
 
 
 @njit(cache=True)
@@ -91,14 +93,16 @@ def cbow_block(step, t, job, scratch, length, position, alpha, next_random):
     if m == 0:
         return next_random
     add_word(job.loss)
+    # np.int64: literal 0 and 1 would make Numba compile the callees once more for those constants.
+    zero, one = np.int64(0), np.int64(1)
     neu1[0, :size] = F0
     neu1e[0, :size] = F0
     ones[:m] = F1
-    add_rows(neu1, 0, syn0, context, ones, m, size)
+    add_rows(neu1, zero, syn0, context, ones, m, size)
     divisor = np.float32(m)
     for c in range(size):
         neu1[0, c] /= divisor
     noise = scratch.planned_noise[position]
-    train_outputs(neu1, scratch.hidden_rows, 1, word, row_of(word, own), alpha, noise, job, scratch)
-    scatter_rows(syn0, context, ones, m, neu1e, 0, size)
+    train_outputs(neu1, scratch.hidden_rows, one, word, row_of(word, own), alpha, noise, job, scratch)
+    scatter_rows(syn0, context, ones, m, neu1e, zero, size)
     return next_random

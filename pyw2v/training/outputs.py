@@ -9,8 +9,9 @@ noise words (label 0). With ``alpha`` the learning rate, C's update of one
 
     g = alpha (label - sigmoid(x . y))      x_err += g y      y += g x
 
-:func:`update_block` applies it to all pairs of ``m`` hidden rows and ``n``
-output rows at once, from the old rows (pWord2Vec's window block)::
+:func:`block_gradient` and :func:`update_block` apply it to all pairs of
+``m`` hidden rows and ``n`` output rows at once, from the old rows
+(pWord2Vec's window block)::
 
     G = alpha (labels - sigmoid(X Y^T))     X_err += G Y      Y += G^T X
 
@@ -73,24 +74,32 @@ def negative_outputs(word, noise, negative, targets, labels):
 
 
 @njit(cache=True)
-def update_block(hidden, rows, m, output, n, skip_saturated, alpha, job, scratch):
-    """``G = alpha (labels - sigmoid(X Y^T))``; ``X_err += G Y``; ``Y += G^T X``.
+def block_gradient(hidden, rows, m, output, n, skip_saturated, alpha, job, scratch):
+    """``G = alpha (labels - sigmoid(X Y^T))`` into ``scratch.gradient[:m, :n]``.
 
     ``X`` is rows ``rows[:m]`` of ``hidden``, ``Y`` rows ``scratch.targets[:n]``
-    of ``output`` with labels ``scratch.labels[:n]``; ``X_err`` is
-    ``scratch.context_update[:m]`` (CBOW passes ``neu1e`` there).
-    ``skip_saturated`` is hierarchical softmax's rule. With ``m = 1`` the
-    output rows are updated three per pass (:func:`scatter_rows`), the same
-    sums as one by one.
+    of ``output`` with labels ``scratch.labels[:n]``. ``skip_saturated`` is
+    hierarchical softmax's rule (:func:`output_gradient`).
     """
     size = job.model.syn0.shape[1]  # not hidden.shape: CBOW's neu1 is a padded scratch row
-    targets, labels, gradient, column = scratch.targets, scratch.labels, scratch.gradient, scratch.column
-    update = scratch.context_update
+    targets, labels, gradient = scratch.targets, scratch.labels, scratch.gradient
     for j in range(m):
         dots(hidden, rows[j], output, targets, n, gradient[j], size)
         for k in range(n):
             add_loss(job.loss, gradient[j, k], labels[k], skip_saturated)
             gradient[j, k] = output_gradient(gradient[j, k], labels[k], skip_saturated, alpha, job.tables.exp_table)
+
+
+@njit(cache=True)
+def update_block(hidden, rows, m, output, n, job, scratch):
+    """``X_err += G Y``; ``Y += G^T X``, with ``G`` from :func:`block_gradient`.
+
+    ``X_err`` is ``scratch.context_update[:m]`` (CBOW's ``neu1e`` is its row
+    0). With ``m = 1`` the output rows are updated three per pass
+    (:func:`scatter_rows`), the same sums as one by one.
+    """
+    size = job.model.syn0.shape[1]
+    targets, gradient, column, update = scratch.targets, scratch.gradient, scratch.column, scratch.context_update
     for j in range(m):
         add_rows(update, j, output, targets, gradient[j], n, size)
     if m == 1:

@@ -22,7 +22,10 @@ def learning_rate(settings, words_done):
 
     The floor is compared in double, as in C.
     """
-    actual = np.float32(words_done.sum())
+    done = 0
+    for thread_words in words_done:
+        done += thread_words
+    actual = np.float32(done)
     total = np.float32(settings.iterations * settings.train_words + 1)
     alpha = np.float32(settings.starting_alpha) * (F1 - actual / total)
     floor = np.float64(np.float32(settings.starting_alpha)) * 0.0001
