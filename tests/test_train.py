@@ -42,10 +42,11 @@ def test_progress_line_is_not_repeated_while_no_word_is_trained():
     import io
     from types import SimpleNamespace
 
-    from pyw2v.train import Progress
+    from pyw2v.progress import Progress
+    from pyw2v.training.variants import NoLoss
 
     out = io.StringIO()
-    progress = Progress(SimpleNamespace(debug=2, iter=1, starting_alpha=0.025), 1000, out)
+    progress = Progress(SimpleNamespace(debug=2, iter=1, starting_alpha=0.025), 1000, out, NoLoss())
     state = SimpleNamespace(words_done=np.zeros(2, dtype=np.int64))
     for _ in range(5):
         progress.report(state)

@@ -1,0 +1,40 @@
+"""-loss 1: the mean per-word loss of each epoch, printed and returned; -loss 0 changes nothing."""
+import io
+
+import numpy as np
+import pytest
+
+from pyw2v.train import train
+
+
+def _train(lee_corpus, **settings):
+    out = io.StringIO()
+    result = train(str(lee_corpus), out=out, size=20, iter=5, min_count=5, **settings)
+    return result, out.getvalue()
+
+
+@pytest.mark.parametrize("cbow, hs, negative", [(0, 0, 5), (1, 1, 0), (1, 1, 5)])
+def test_the_loss_falls_from_the_first_epoch_to_the_last(lee_corpus, cbow, hs, negative):
+    result, printed = _train(lee_corpus, cbow=cbow, hs=hs, negative=negative, threads=1, loss=1, debug=1)
+    losses = result.losses
+    assert len(losses) == 5 and all(np.isfinite(losses)) and min(losses) > 0
+    assert losses[-1] < 0.99 * losses[0]  # the first epoch starts from random vectors
+    lines = [line for line in printed.splitlines() if line.startswith("Epoch:")]
+    assert lines == ["Epoch: %d  Loss: %.4f" % (n + 1, loss) for n, loss in enumerate(losses)]
+
+
+def test_one_thread_loss_is_deterministic_and_costs_the_vectors_nothing(lee_corpus):
+    first, _ = _train(lee_corpus, cbow=0, negative=5, threads=1, loss=1, debug=0)
+    second, _ = _train(lee_corpus, cbow=0, negative=5, threads=1, loss=1, debug=0)
+    silent, printed = _train(lee_corpus, cbow=0, negative=5, threads=1, loss=0, debug=0)
+    assert first.losses == second.losses
+    np.testing.assert_array_equal(first.syn0, silent.syn0)  # counting the loss changes no weight
+    assert silent.losses is None and "Loss" not in printed
+
+
+def test_the_progress_line_shows_the_recent_loss(lee_corpus):
+    _, printed = _train(lee_corpus, cbow=1, negative=5, threads=2, fast=1, loss=1, debug=2)
+    progress = [line for line in printed.replace("\r", "\n").splitlines() if line.startswith("Alpha:")]
+    assert progress and "Loss: " in progress[-1]
+    value = float(progress[-1].split("Loss: ")[1].split()[0])
+    assert 0 < value < 50
