@@ -4,12 +4,10 @@ Numba counts references to every array it passes around: each time a loop
 takes a row view, binds an array to a new name or hands a tuple of arrays to
 a function, it adds one to the array's count, and later subtracts it. Each
 count is an atomic ``lock inc``/``lock dec`` on one shared word, tens of
-times a word trained. In the one-thread training loop they were 62 % of the
-samples of a ``-fast`` CBOW epoch (``perf``, cpu-clock), which took 11.6 s
-against 7.3 s with them gone. They are gone for an array whose count pointer
+times a word trained: most of a training loop's time when they run (see
+``docs/performance.md``). They are gone for an array whose count pointer
 (its *meminfo*) is null: Numba's increment and decrement test for null and
-return. That is how Numba's own parallel loops see their arrays, and why two
-threads trained at more than twice the speed of one.
+return. That is how Numba's own parallel loops see their arrays.
 
 :func:`borrowed` gives a loop such arrays. The caller still holds the real
 arrays, with their counts, for the whole call, so borrowing is safe as long

@@ -31,10 +31,7 @@ a second or so).
 A merge is exact where only one side moved (:func:`merge_hot_rows`), so a
 thread that trains alone learns exactly what it would on the shared rows.
 
-Timed as whole two-thread epochs of wiki100m, alternating with the shared
-rows in one process, a ``-fast 1`` skip-gram epoch took 14.55 s against
-16.77 s (medians of ten; faster in nine of the ten pairs) and a CBOW epoch 8.38 s
-against 10.07 s (eight of eight faster); one thread took 28.0 and 14.2 s.
+The measurements behind this design are in ``docs/performance.md``.
 
 Hierarchical softmax's ``syn1`` is not copied: its hottest rows are the
 nodes near the root of the tree, not the frequent words.
@@ -43,16 +40,12 @@ import numpy as np
 from numba import njit
 
 # The words whose rows each thread copies: 400 KB per matrix and thread at
-# size 100, so a thread's copies fit its core's 2 MB L2 cache. 256 and 4096
-# timed alike in five alternating epochs (15.0 and 15.3 s against 14.9 s).
+# size 100, so a thread's copies fit its core's 2 MB L2 cache.
 HOT_WORDS = 1024
 # Words a thread reads between two merges of its copies. A merge reads the
-# shared rows the other thread's merge last wrote, so when the host puts the
-# two vCPUs far apart it waits on their transfer: merging every 100,000
-# words rather than at each 10,000-word learning-rate step took a two-thread
-# CBOW epoch from 10.2 to 7.8 s there (medians of seven and eight
-# alternating runs; a private model per thread took 7.6 s), at the same
-# analogy accuracy.
+# shared rows the other thread's merge last wrote, so it waits on their
+# transfer between cores: merging at every 10,000-word learning-rate step
+# cost more than it gained.
 MERGE_WORDS = 100_000
 MERGES_PER_EPOCH = 64
 NO_OWN_ROWS = (np.int64(0), np.int64(0))
