@@ -74,13 +74,9 @@ def test_three_row_passes_agree_with_numpy(n, size):
     assert (y[untouched] == before_y[untouched]).all()
 
 
-@njit
-def _step_with(step, job, mine, length, position, alpha, next_random):
-    return loop.train_position(step, 0, job, mine, length, position, alpha, next_random)
-
-
 def _one_step(step, job, scratch, length, position, alpha, next_random):
-    return _step_with(step, job, thread_scratch(scratch, 0), length, position, alpha, next_random)
+    """One position of ``step``'s variant, as its training loop runs it."""
+    return loop.STEPS[type(step)](step, 0, job, thread_scratch(scratch, 0), length, position, alpha, next_random)
 
 
 def _scratch(sen, window, negative, size, position=None, shrink=None, noise=None):

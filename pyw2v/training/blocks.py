@@ -29,7 +29,7 @@ from .sentence_plan import LOOKAHEAD, plan_sentence, prefetch_ahead
 from .simd import F0, F1, add_rows, scatter_rows
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def train_outputs(hidden, rows, m, word, word_row, alpha, noise, job, scratch):
     """Rows ``rows[:m]`` of ``hidden`` against ``word``'s Huffman path and/or ``word_row`` and ``noise``.
 
@@ -46,7 +46,7 @@ def train_outputs(hidden, rows, m, word, word_row, alpha, noise, job, scratch):
         update_block(hidden, rows, m, model.syn1neg, n, job, scratch)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _plan(t, job, scratch, length, position, next_random):
     own = own_rows(t, job.settings)
     if position == 0:
@@ -57,7 +57,7 @@ def _plan(t, job, scratch, length, position, next_random):
     return own, next_random
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def skipgram_window(step, t, job, scratch, length, position, alpha, next_random):
     """Train ``scratch.sen[position]`` against its whole window; returns the random state."""
     own, next_random = _plan(t, job, scratch, length, position, next_random)
@@ -78,7 +78,7 @@ def skipgram_window(step, t, job, scratch, length, position, alpha, next_random)
     return next_random
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def cbow_block(step, t, job, scratch, length, position, alpha, next_random):
     """Train ``scratch.sen[position]`` from its window's average ``neu1``; returns the random state.
 

@@ -43,7 +43,7 @@ def _lanes_dot(step, left, left_row, right, right_row, size):
 row_dot = by_marker("row_dot", {SkipgramExact: _exact_dot, CbowExact: _exact_dot, SkipgramPairs: _lanes_dot})
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def draw_noise(next_random, job, negatives, count):
     """``count`` of C's noise-word draws into ``negatives``, their rows prefetched; returns the random state."""
     tables, syn1neg = job.tables, job.model.syn1neg
@@ -57,7 +57,7 @@ def draw_noise(next_random, job, negatives, count):
     return next_random
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def hierarchical_softmax(step, job, hidden, hidden_row, word, alpha, neu1e):
     """One hidden row against ``word``'s Huffman path; C skips (does not clamp) saturated outputs."""
     syn1, tree, exp_table = job.model.syn1, job.tree, job.tables.exp_table
@@ -76,7 +76,7 @@ def hierarchical_softmax(step, job, hidden, hidden_row, word, alpha, neu1e):
             syn1[node, c] += g * hidden[hidden_row, c]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def negative_sampling(step, job, hidden, hidden_row, word, alpha, noise, neu1e):
     """One hidden row against ``word`` (label 1) and ``noise[:negative]`` (label 0); C clamps saturated outputs.
 
@@ -102,7 +102,7 @@ def negative_sampling(step, job, hidden, hidden_row, word, alpha, noise, neu1e):
             syn1neg[target, c] += g * hidden[hidden_row, c]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def skipgram_in_order(step, t, job, scratch, length, position, alpha, next_random):
     """Train ``scratch.sen[position]`` pair by pair; returns the random state."""
     syn0, settings = job.model.syn0, job.settings
@@ -128,7 +128,7 @@ def skipgram_in_order(step, t, job, scratch, length, position, alpha, next_rando
     return next_random
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def cbow_in_order(step, t, job, scratch, length, position, alpha, next_random):
     """Train ``scratch.sen[position]`` from the average of its window (``neu1``); returns the random state."""
     syn0, settings = job.model.syn0, job.settings

@@ -17,6 +17,8 @@ all advance together under the falling learning rate. (A ``prange`` over
 the threads would do the same work but costs seconds of compilation at the
 first run, for a loop of ``threads`` iterations.)
 """
+import types
+
 import numpy as np
 from numba import njit
 
@@ -31,17 +33,14 @@ from .schedule import ALPHA_UPDATE_WORDS, learning_rate, read_sentence
 from .state import EPOCH, Job, thread_scratch
 from .variants import CbowBlock, CbowExact, FixedSlices, SharedQueue, SkipgramExact, SkipgramPairs, SkipgramWindow
 
-# train_position(step, t, job, scratch, length, position, alpha, next_random) -> next_random
-train_position = by_marker(
-    "train_position",
-    {
-        SkipgramExact: skipgram_in_order,
-        SkipgramPairs: skipgram_in_order,
-        CbowExact: cbow_in_order,
-        CbowBlock: cbow_block,
-        SkipgramWindow: skipgram_window,
-    },
-)
+# Each variant's step: step(marker, t, job, scratch, length, position, alpha, next_random) -> next_random.
+STEPS = {
+    SkipgramExact: skipgram_in_order,
+    SkipgramPairs: skipgram_in_order,
+    CbowExact: cbow_in_order,
+    CbowBlock: cbow_block,
+    SkipgramWindow: skipgram_window,
+}
 
 
 
@@ -71,9 +70,11 @@ merge_due = by_marker("merge_due", {FixedSlices: _nothing_due, SharedQueue: _mer
 merge_at_end = by_marker("merge_at_end", {FixedSlices: _nothing_at_end, SharedQueue: _merge_at_end})
 
 
-@njit(cache=True, nogil=True)
-def train_thread(t, step, source, job, mine, control):
+def _train_thread(t, step, source, job, mine, control):
     """Thread ``t``'s loop for about ``settings.budget`` words, with its scratch ``mine``; returns the words it read.
+
+    ``train_position`` is the variant's step: this source is compiled once
+    per variant with its own step bound to that name (:data:`TRAIN_THREAD`).
 
     C's thread-local variables live in locals while it runs (rows of a
     shared array written per word by two threads would share a cache line)
@@ -141,9 +142,30 @@ def train_thread(t, step, source, job, mine, control):
     return read_now
 
 
+def _train_thread_with(step_class):
+    """The loop compiled with ``STEPS[step_class]`` as its step, under a name and cache entry of its own.
+
+    The step is typed into the loop (it is inlined), so a position costs no
+    call: a call would pass the job's and the scratch's dozens of arrays by
+    value at every word. Numba caches a function by its file, name and
+    bytecode, so each variant's loop is cached apart; :mod:`pyw2v.jit_cache`
+    renews them when this module or anything it imports changes.
+    """
+    name = "train_thread_" + step_class.__name__
+    namespace = dict(_train_thread.__globals__, train_position=STEPS[step_class])
+    loop = types.FunctionType(_train_thread.__code__, namespace, name)
+    loop.__qualname__ = name
+    loop.__doc__ = _train_thread.__doc__
+    return njit(cache=True, nogil=True)(loop)
+
+
+TRAIN_THREAD = {step_class: _train_thread_with(step_class) for step_class in STEPS}
+
+
 def run_thread(t, step, source, model, tree, tables, settings, loss, scratch, control):
-    """Thread ``t``'s loop (:func:`train_thread`) on its own views of ``scratch``; returns the words it read.
+    """Thread ``t``'s loop for ``step``'s variant, on its own views of ``scratch``; returns the words it read.
 
     The loop releases the GIL: the driver calls this from one operating-system thread per C thread.
     """
+    train_thread = TRAIN_THREAD[type(step)]
     return train_thread(t, step, source, Job(model, tree, tables, settings, loss), thread_scratch(scratch, t), control)

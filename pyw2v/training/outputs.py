@@ -29,7 +29,7 @@ from .simd import F0, F1, FMAX, add_rows, dots, scatter_rows, sigmoid_index
 from .variants import CountLoss, NoLoss
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def output_gradient(f, label, skip_saturated, alpha, exp_table):
     """C's ``g = (label - sigmoid(f)) * alpha`` from the table.
 
@@ -46,7 +46,7 @@ def output_gradient(f, label, skip_saturated, alpha, exp_table):
     return (label - exp_table[sigmoid_index(f)]) * alpha
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def path_outputs(word, tree, targets, labels):
     """``word``'s Huffman path into ``targets[:n]`` and ``labels[:n]``; returns ``n``."""
     n = tree.lengths[word]
@@ -56,7 +56,7 @@ def path_outputs(word, tree, targets, labels):
     return np.int64(n)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def negative_outputs(word, noise, negative, targets, labels):
     """``word`` and its noise words ``noise[:negative]`` into ``targets[:n]`` and ``labels[:n]``; returns ``n``.
 
@@ -73,7 +73,7 @@ def negative_outputs(word, noise, negative, targets, labels):
     return n
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def block_gradient(hidden, rows, m, output, n, skip_saturated, alpha, job, scratch):
     """``G = alpha (labels - sigmoid(X Y^T))`` into ``scratch.gradient[:m, :n]``.
 
@@ -90,7 +90,7 @@ def block_gradient(hidden, rows, m, output, n, skip_saturated, alpha, job, scrat
             gradient[j, k] = output_gradient(gradient[j, k], labels[k], skip_saturated, alpha, job.tables.exp_table)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def update_block(hidden, rows, m, output, n, job, scratch):
     """``X_err += G Y``; ``Y += G^T X``, with ``G`` from :func:`block_gradient`.
 

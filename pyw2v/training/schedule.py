@@ -34,7 +34,7 @@ def learning_rate(settings, words_done):
     return alpha
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def read_sentence(ids, pos, end, first_word, sen, keep, sample, next_random):
     """C's sentence: ids from ``pos`` up to ``</s>`` (0), ``end`` or ``MAX_SENTENCE_LENGTH`` kept words.
 
@@ -70,7 +70,7 @@ def read_sentence(ids, pos, end, first_word, sen, keep, sample, next_random):
     return length, pos, words_read, next_random, at_end
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def window_words(sen, position, length, shrink, window, context, own):
     """The rows of the words around ``sen[position]`` within ``window - shrink``, in C's order, into ``context``.
 

@@ -30,7 +30,7 @@ from .tables import draw_negative, lcg_next
 LOOKAHEAD = 8
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def plan_sentence(next_random, length, settings, tables, shrinks, noise, own):
     """C's draws for a sentence of ``length`` words; returns the random state after them.
 
@@ -51,7 +51,7 @@ def plan_sentence(next_random, length, settings, tables, shrinks, noise, own):
     return next_random
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def prefetch_ahead(sen, ahead, length, model, settings, noise, own):
     """Prefetch position ``ahead``'s negative-sampling rows and the context row entering its window."""
     if ahead >= length:
