@@ -79,13 +79,13 @@ def copy_hot_rows(matrix, vocab_size, threads, hot_words):
         matrix[first : first + hot_words] = matrix[:hot_words]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def own_rows(t, settings):
     """Thread ``t``'s row map: (how many words are copied, the row of its copy of word 0)."""
     return np.int64(settings.hot_words), np.int64(settings.vocab_size + t * settings.hot_words)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def row_of(word, own):
     """The row a thread trains for ``word``: its own copy for the hot words, else the shared row."""
     if word < own[0]:

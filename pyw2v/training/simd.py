@@ -49,7 +49,7 @@ def dot_in_order(left, left_row, right, right_row, size):
     return f
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def sigmoid_index(f):
     """C's ``(int)((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2))``."""
     return np.int64((f + FMAX) * FSCALE)
@@ -164,7 +164,7 @@ def prefetch(typingctx, array, row, column):
     return signature, codegen
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def prefetch_row(array, row, size):
     """Prefetch the ``size`` floats of ``array[row]``: a cache line every 16 floats."""
     for column in range(0, size, 16):

@@ -38,7 +38,7 @@ def exp_table():
     return e / (e + f32(1))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def lcg_next(state):
     """One step of C's generator: ``state * 25214903917 + 11`` modulo 2**64."""
     return state * np.uint64(25214903917) + np.uint64(11)
@@ -80,7 +80,7 @@ def unigram_table(counts, table_size=UNIGRAM_TABLE_SIZE):
     return UnigramTable(starts, buckets, table_size)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def draw_word(starts, buckets, slot):
     """The word C's ``table[slot]`` holds, given a :class:`UnigramTable`'s arrays."""
     bucket = slot >> BUCKET_SHIFT
@@ -142,7 +142,7 @@ def keep_thresholds(counts, sample, train_words):
     return ran.astype(np.float32)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def draw_negative(next_random, starts, buckets, table_size, vocab_size):
     """One of C's negative draws; returns ``(word, advanced random state)``.
 
