@@ -5,6 +5,7 @@ the epoch loop and progress) and leaves the word-by-word work to the Numba
 kernels in :mod:`pyw2v.training`. :func:`run` is what the ``pyw2v`` command
 does: train, then write the vectors or the ``-classes`` list.
 """
+import os
 import sys
 import threading
 from dataclasses import dataclass
@@ -27,7 +28,9 @@ from .training.tables import exp_table, keep_thresholds, lcg_next, unigram_table
 from .model.vectors import write_vectors_to
 from .corpus.vocab import Vocabulary, save_vocab
 
-WHOLE_RUN = 2**62  # a slice's word budget per kernel call: no pause until done
+WHOLE_RUN = 2**62  # a thread's word budget per kernel call: no pause until done
+# A thread's turn when threads outnumber the cores: some 20 ms of work, a system time slice.
+TURN_WORDS = 10_000
 PROGRESS_SECONDS = 0.5
 
 
@@ -168,41 +171,61 @@ def kernel_inputs(options, vocab, corpus, loss=None):
     return variant.step, source, tree, tables, settings, loss, scratch, control
 
 
-def _run_thread(failures, t, *arguments):
-    """Thread ``t``'s loop; an exception (a compile error, say) is kept for the driver to raise."""
+def _run_worker(failures, start, worker, workers, arguments):
+    """Worker ``worker`` trains C's threads ``worker, worker + workers, ...`` until all are done.
+
+    With as many workers as threads each has one thread, trained in one
+    call. With more threads than cores, each thread's turn is
+    ``settings.budget`` words and the worker's threads take turns, as the
+    system time-slices C's threads: they advance together under the falling
+    learning rate, whatever the system's scheduling. An exception is kept
+    for the driver to raise.
+    """
+    control = arguments[-1]
     try:
-        loop.run_thread(t, *arguments)
+        start.wait()
+        pending = True
+        while pending and not control.stop[0]:
+            pending = False
+            for t in range(worker, len(control.rng), workers):
+                if not control.cursors[t, DONE]:
+                    loop.run_thread(t, *arguments)
+                    pending = True
     except BaseException as error:  # noqa: B036 - handed to the main thread
         failures.append(error)
 
 
 def _train_epochs(options, vocab, corpus, model, out):
-    """C's training threads, one operating-system thread each, progress printed meanwhile.
+    """C's training threads on at most one operating-system thread per core, progress printed meanwhile.
 
     By default each thread trains C's slice of the corpus; with ``-fast 1``
     the threads share the epochs' parts (:mod:`pyw2v.training.ranges`).
     Returns the epochs' losses with ``-loss 1``, else None.
     """
     step, source, tree, tables, settings, loss, scratch, control = kernel_inputs(options, vocab, corpus, options.loss)
+    workers = min(settings.num_threads, len(os.sched_getaffinity(0)))
+    if workers < settings.num_threads:
+        settings = settings._replace(budget=TURN_WORDS)
     arguments = (step, source, model, tree, tables, settings, loss, scratch, control)
     progress = Progress(options, vocab.train_words, out, loss)
-    # The first thread compiles the kernels on a cold cache; the others wait for it in Numba's compile lock.
+    loop.load_loop(*arguments)
     failures = []
-    workers = [
-        threading.Thread(target=_run_thread, args=(failures, t) + arguments, daemon=True)
-        for t in range(settings.num_threads)
+    start = threading.Barrier(workers)
+    threads = [
+        threading.Thread(target=_run_worker, args=(failures, start, worker, workers, arguments), daemon=True)
+        for worker in range(workers)
     ]
-    for worker in workers:
-        worker.start()
+    for thread in threads:
+        thread.start()
     try:
-        for worker in workers:
-            while worker.is_alive():
-                worker.join(PROGRESS_SECONDS)
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(PROGRESS_SECONDS)
                 progress.report(control)
     except BaseException:
         control.stop[0] = 1  # the threads end at their next sentence; then give up
-        for worker in workers:
-            worker.join()
+        for thread in threads:
+            thread.join()
         raise
     if failures:
         raise failures[0]

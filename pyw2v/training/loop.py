@@ -20,7 +20,7 @@ first run, for a loop of ``threads`` iterations.)
 import types
 
 import numpy as np
-from numba import njit
+from numba import njit, typeof
 
 from ..borrow import borrowed
 from .blocks import cbow_block, skipgram_window
@@ -162,10 +162,25 @@ def _train_thread_with(step_class):
 TRAIN_THREAD = {step_class: _train_thread_with(step_class) for step_class in STEPS}
 
 
+def _loop_arguments(t, step, source, model, tree, tables, settings, loss, scratch, control):
+    return (np.int64(t), step, source, Job(model, tree, tables, settings, loss), thread_scratch(scratch, t), control)
+
+
+def load_loop(step, source, model, tree, tables, settings, loss, scratch, control):
+    """Compile, or load from the cache, ``step``'s loop for these arguments, in the calling thread.
+
+    The driver calls it before it starts the threads, so that they start
+    training together instead of one after another as each waits for the
+    compiler.
+    """
+    arguments = _loop_arguments(0, step, source, model, tree, tables, settings, loss, scratch, control)
+    TRAIN_THREAD[type(step)].compile(tuple(typeof(argument) for argument in arguments))
+
+
 def run_thread(t, step, source, model, tree, tables, settings, loss, scratch, control):
     """Thread ``t``'s loop for ``step``'s variant, on its own views of ``scratch``; returns the words it read.
 
     The loop releases the GIL: the driver calls this from one operating-system thread per C thread.
     """
-    train_thread = TRAIN_THREAD[type(step)]
-    return train_thread(t, step, source, Job(model, tree, tables, settings, loss), thread_scratch(scratch, t), control)
+    arguments = _loop_arguments(t, step, source, model, tree, tables, settings, loss, scratch, control)
+    return TRAIN_THREAD[type(step)](*arguments)
