@@ -104,9 +104,10 @@ def chart_main(argv):
                     layout="constrained")
     FigureCanvasAgg(figure)
     grid = figure.add_gridspec(len(panels), 1, height_ratios=heights)
-    longest = max((bar["high"] or bar["wall"] or 0) for _, bars in panels for bar in bars) or 1
     for index, (arch, bars) in enumerate(panels):
         axes = figure.add_subplot(grid[index])
+        # each panel on its own scale: the comparison that matters is within an architecture
+        longest = max((bar["high"] or bar["wall"] or 0) for bar in bars) or 1
         _draw_panel(axes, arch, bars, longest)
         if index == len(panels) - 1:
             axes.set_xlabel("wall time of the whole job, s (median; the line spans min–max)")
