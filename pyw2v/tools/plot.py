@@ -91,20 +91,55 @@ def _load_matplotlib():
     return Figure, FigureCanvasAgg
 
 
+# where a label may sit beside its point: offset in points and alignment, first choice first
+_LABEL_PLACES = (
+    ((3, 2), "left", "bottom"), ((3, -2), "left", "top"), ((-3, 2), "right", "bottom"),
+    ((-3, -2), "right", "top"), ((0, 4), "center", "bottom"), ((0, -4), "center", "top"),
+)
+
+
 def draw_map(labels, coords, explained, title, stream, image_format="png"):
     """Draw the labelled points ``coords`` (n × 2) and save the picture to ``stream``."""
     Figure, FigureCanvasAgg = _load_matplotlib()
     figure = Figure(figsize=(10, 8), dpi=100, layout="constrained")
-    FigureCanvasAgg(figure)
+    canvas = FigureCanvasAgg(figure)
     axes = figure.add_subplot()
     axes.scatter(coords[:, 0], coords[:, 1], s=12, color="tab:blue", alpha=0.7, linewidths=0)
-    for label, (x, y) in zip(labels, coords):
-        axes.annotate(label, (x, y), xytext=(3, 2), textcoords="offset points", fontsize=8)
     axes.set_xlabel(f"first principal component ({100 * explained[0]:.1f} % of the variance)")
     axes.set_ylabel(f"second principal component ({100 * explained[1]:.1f} % of the variance)")
     axes.set_title(title)
     axes.grid(True, linewidth=0.3, alpha=0.5)
+    axes.margins(0.08)
+    canvas.draw()  # fixes the layout, so that the labels' extents can be measured
+    _place_labels(axes, labels, coords, canvas.get_renderer())
     figure.savefig(stream, format=image_format)
+
+
+def _place_labels(axes, labels, coords, renderer):
+    """Put each label at the first of its places that overlaps the labels placed so far least."""
+    placed = []
+    for label, point in zip(labels, coords):
+        best = None
+        for offset, ha, va in _LABEL_PLACES:
+            text = axes.annotate(label, point, xytext=offset, textcoords="offset points",
+                                 ha=ha, va=va, fontsize=8)
+            box = text.get_window_extent(renderer)
+            overlap = sum(_overlap(box, other) for other in placed)
+            if best is None or overlap < best[0]:
+                if best is not None:
+                    best[1].remove()
+                best = (overlap, text, box)
+            else:
+                text.remove()
+            if overlap == 0:
+                break
+        placed.append(best[2])
+
+
+def _overlap(a, b):
+    width = min(a.x1, b.x1) - max(a.x0, b.x0)
+    height = min(a.y1, b.y1) - max(a.y0, b.y0)
+    return width * height if width > 0 and height > 0 else 0.0
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
