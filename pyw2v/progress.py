@@ -107,5 +107,6 @@ def epoch_losses(sums):
 
 
 def _clock(seconds):
-    seconds = int(round(seconds))
+    # C's word count can pass iter × train words by a few sentences: no time is left then, not -1:59:59
+    seconds = max(0, int(round(seconds)))
     return "%d:%02d:%02d" % (seconds // 3600, seconds // 60 % 60, seconds % 60)

@@ -37,7 +37,7 @@ def run_tool(main, args, stdin=b""):
 
 
 def questions_words():
-    """gensim's questions-words.txt (byte-identical to the one the C references used)."""
-    from gensim.test.utils import datapath
+    """The bundled questions-words.txt (byte-identical to the one the C references used)."""
+    from pyw2v.tools.questions import bundled_questions
 
-    return Path(datapath("questions-words.txt"))
+    return Path(bundled_questions("questions-words.txt"))

@@ -1,16 +1,68 @@
 """compute-accuracy: exactly C's lines."""
 import hashlib
+import os
+import pty
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from conftest_tools import LEE_VECTORS, TOOLS_REFERENCE, questions_words, run_tool, shared_file
 from pyw2v.tools import accuracy
+from pyw2v.tools.questions import bundled_questions
 from pyw2v.model.vectors import read_vectors, write_vectors
 
 
-def test_gensim_questions_are_the_ones_c_used():
-    reference = shared_file("data", "questions-words.txt")
-    assert questions_words().read_bytes() == reference.read_bytes()
+@pytest.mark.parametrize("name", ["questions-words.txt", "questions-phrases.txt"])
+def test_bundled_questions_are_word2vecs(name):
+    reference = shared_file("data", name)
+    assert bundled_questions(name).read_bytes() == reference.read_bytes()
+
+
+def test_bundled_questions_words_is_gensims():
+    datapath = pytest.importorskip("gensim.test.utils", reason="gensim is not installed").datapath
+    assert questions_words().read_bytes() == Path(datapath("questions-words.txt")).read_bytes()
+
+
+RUN_ACCURACY = "import sys; from pyw2v.tools.accuracy import main; sys.exit(main())"
+
+
+def _accuracy_from_a_terminal(args, cwd):
+    """Run pyw2v-compute-accuracy with a pseudo-terminal as stdin; returns (status, stdout, stderr)."""
+    controller, terminal = pty.openpty()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", RUN_ACCURACY, *map(str, args)],
+            stdin=terminal,
+            capture_output=True,
+            cwd=cwd,
+            timeout=300,
+        )
+    finally:
+        os.close(terminal)
+        os.close(controller)
+    return done.returncode, done.stdout, done.stderr.decode()
+
+
+def test_terminal_stdin_reads_the_bundled_questions(tmp_path):
+    status, out, err = _accuracy_from_a_terminal([LEE_VECTORS, 0], tmp_path)
+    assert status == 0, err
+    assert "bundled questions" in err and "questions-words.txt" in err
+    # the same report as with the file on stdin, and every one of its 19,544 questions asked
+    expected = (TOOLS_REFERENCE / "lee.sg_ns.accuracy.0.txt").read_bytes()
+    assert normalise_nan(out) == normalise_nan(expected)
+    assert out.splitlines()[-1].startswith(b"Questions seen / total: ")
+    assert out.splitlines()[-1].split()[5] == b"19544"
+
+
+def test_terminal_stdin_with_a_question_file_reads_the_file(tmp_path, toy_vectors):
+    questions = tmp_path / "q.txt"
+    questions.write_bytes(b": family\nman king woman queen\n")
+    status, out, err = _accuracy_from_a_terminal([toy_vectors, 0, questions], tmp_path)
+    assert status == 0, err
+    assert "bundled" not in err
+    assert out.splitlines()[-1] == b"Questions seen / total: 1 1   100.00 % "
 
 
 def normalise_nan(text):

@@ -57,3 +57,18 @@ def test_progress_line_is_not_repeated_while_no_word_is_trained():
     assert "Progress: 49.95%" in out.getvalue()
     progress.finish(state)
     assert out.getvalue().endswith("\n")
+
+
+def test_progress_past_the_end_leaves_no_time():
+    """The word count can pass iter × train words (C's does too); the ETA is then 0, not negative."""
+    import io
+    from types import SimpleNamespace
+
+    from pyw2v.progress import Progress
+    from pyw2v.training.variants import NoLoss
+
+    out = io.StringIO()
+    progress = Progress(SimpleNamespace(debug=2, iter=1, starting_alpha=0.025), 1000, out, NoLoss())
+    progress.report(SimpleNamespace(words_done=np.array([520, 510], dtype=np.int64)))
+    assert "Progress: 102.90%" in out.getvalue()
+    assert out.getvalue().rstrip().endswith("ETA: 0:00:00")

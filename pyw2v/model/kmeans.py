@@ -6,6 +6,12 @@ the 10 iterations sums the members of every class (counts start at 1, not
 the centroid with the largest dot product (first on ties; -10 is below any
 reachable value). All arithmetic is float32 in C's order; the square root is
 C's double ``sqrt`` of a float.
+
+A class that loses all its words has a zero centroid, which C divides by its
+zero norm: NaN, whose dot products are never above the best, so the class is
+never chosen again. Numba's default error model would raise
+ZeroDivisionError there instead (a small corpus with the demo's 500 classes
+did), hence IEEE division (``error_model="numpy"``).
 """
 import numpy as np
 from numba import njit
@@ -13,7 +19,7 @@ from numba import njit
 KMEANS_ITERATIONS = 10
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def kmeans_classes(syn0, classes):
     """Class labels (int32) of the rows of ``syn0``."""
     vocab_size, size = syn0.shape

@@ -1,15 +1,14 @@
 """pyw2v-compute-accuracy: compute-accuracy.c's analogy test, line for line."""
-import os
 import sys
 
 import click
 import numpy as np
 
-from ..errors import UserError, open_input
+from ..errors import open_input
 from .cfloat import best_row_like_c
 from .command import run_click_command
 from .neighbours import first_positions, load_unit_vectors
-from .questions import question_events
+from .questions import bundled_questions, question_events
 
 SEMANTIC_SECTIONS = 5  # C counts the first five sections as semantic
 _FLOAT32_UNIT_ROUNDOFF = 2.0**-24
@@ -27,7 +26,7 @@ def cli(vectors, threshold, questions):
     30000 is the usual quick setting). The questions (questions-words.txt
     format) are read from the file QUESTIONS, or from stdin when QUESTIONS is
     missing or '-'. If stdin is a terminal and no QUESTIONS is given, the
-    questions-words.txt shipped with gensim is used when gensim is installed.
+    questions-words.txt of word2vec that ships with pyw2v is used.
     """
     data = _read_questions(questions)
     words, matrix = load_unit_vectors(vectors)
@@ -42,26 +41,13 @@ def cli(vectors, threshold, questions):
 
 def _read_questions(path):
     if path is None and sys.stdin.isatty():
-        path = _gensim_questions()
+        path = bundled_questions("questions-words.txt")
+        # stderr, so that stdout stays C's report
+        print(f"pyw2v-compute-accuracy: reading the bundled questions {path}", file=sys.stderr)
     if path is None or path == "-":
         return sys.stdin.buffer.read()
     with open_input(path) as stream:
         return stream.read()
-
-
-def _gensim_questions():
-    try:
-        from gensim.test.utils import datapath
-    except ImportError:
-        datapath = None
-    if datapath is not None and os.path.exists(datapath("questions-words.txt")):
-        path = datapath("questions-words.txt")
-        print(f"pyw2v-compute-accuracy: reading questions from {path}", file=sys.stderr)
-        return path
-    raise UserError(
-        "no questions given: pass questions-words.txt as an argument or on stdin "
-        "(it is in https://github.com/tmikolov/word2vec, or in gensim's test data)"
-    )
 
 
 def _answer(events, positions, matrix):

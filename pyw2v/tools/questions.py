@@ -5,8 +5,14 @@ after each read; a section ends at a ``:`` token, an ``EXIT`` token or the
 end of input. Reproducing that loop token for token keeps C's quirks: an
 empty section still reports ``(0 / 1)``, the section name itself is not
 upper-cased, and a failed read leaves the previous token in its buffer.
+
+word2vec's two question sets ship with pyw2v as package data
+(``pyw2v/data``, Apache-2.0, see the README there).
 """
 import re
+from importlib import resources
+
+BUNDLED = ("questions-words.txt", "questions-phrases.txt")
 
 _TOKEN = re.compile(rb"\S+")
 
@@ -53,3 +59,10 @@ def question_events(data):
             continue
         rest = [reader.read(n).upper() for n in (2, 3, 4)]
         yield ("question", first, *rest)
+
+
+def bundled_questions(name="questions-words.txt"):
+    """The path of one of word2vec's question files installed with pyw2v."""
+    if name not in BUNDLED:
+        raise ValueError(f"no bundled question file {name!r} (there are {', '.join(BUNDLED)})")
+    return resources.files("pyw2v").joinpath("data", name)

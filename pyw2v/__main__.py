@@ -1,0 +1,7 @@
+"""``python -m pyw2v``: the ``pyw2v`` command itself."""
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())
