@@ -227,7 +227,9 @@ def _first_words(table, probes, table_ids):
     """The id of the word a slice starting inside a word reads first, or -1."""
     first_words = np.full(len(probes.offsets), -1, dtype=np.int64)
     for t in np.flatnonzero(probes.partial_len):
-        word = find_or_add(table, probes.partial[t], 0, probes.partial_len[t], False)
+        tail = probes.partial[t, : probes.partial_len[t]]
+        nuls = np.flatnonzero(tail == 0)  # the word ends at its first NUL, as C's string does
+        word = find_or_add(table, tail, 0, nuls[0] if len(nuls) else len(tail), False)
         if word >= 0:
             first_words[t] = table_ids[word]
     return first_words
