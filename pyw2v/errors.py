@@ -60,7 +60,7 @@ def run_command(prog, body):
         with _stop_signals_as_interrupts():
             status = body()
     except UserError as exc:
-        print(f"{prog}: {exc}", file=sys.stderr)
+        print(f"{prog}: {_one_line(exc)}", file=sys.stderr)
         return 1
     except Stopped as exc:
         print(f"{prog}: stopped by {signal.Signals(exc.signum).name}", file=sys.stderr)
@@ -74,9 +74,14 @@ def run_command(prog, body):
             sys.stdout = open(os.devnull, "w")
         return 0
     except OSError as exc:
-        print(f"{prog}: {exc}", file=sys.stderr)
+        print(f"{prog}: {_one_line(exc)}", file=sys.stderr)
         return 1
     return status or 0
+
+
+def _one_line(exc):
+    """The message with line breaks (from a file name, say) shown escaped, so it stays one line."""
+    return str(exc).replace("\r", "\\r").replace("\n", "\\n")
 
 
 def open_input(path, mode="rb"):

@@ -188,7 +188,7 @@ def parse_arguments(argv):
         flag = argv[position]
         name = flag[1:] if flag.startswith("-") else None
         if name not in known:
-            raise UserError(f"unknown option {flag!r} (run pyw2v without arguments for the list)")
+            raise UserError(f"unknown option {_short(repr(flag))} (run pyw2v without arguments for the list)")
         if position + 1 >= len(argv):
             raise UserError(f"argument missing for {flag}")
         if name in seen:

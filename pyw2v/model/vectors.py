@@ -61,13 +61,13 @@ def read_vectors(path):
 def parse_vectors(data, name="<vectors>", finite=True):
     """Parse the bytes of a vector file; see :func:`read_vectors`.
 
-    The layout is decided by reading: the binary layout is taken when every
-    row parses as one (a word without a newline, a space, ``4 * size``
-    bytes) up to the end of the file, and the text layout otherwise. When
-    both read, the text layout wins only if every value byte of the binary
-    reading is one a number in text can hold (digits, signs, ``.``, ``e``,
-    spaces): so a text file of short numbers is never taken for binary, and
-    a binary file of trained values is never taken for text.
+    The layout is decided by reading, not by a guess from a sample: the
+    text layout is taken when the whole body reads as ``count`` text rows of
+    a word and ``size`` numbers, with nothing after them; otherwise the
+    binary layout, when every row reads as one (a word without a newline, a
+    space, ``4 * size`` bytes) and nothing but whitespace follows the last.
+    A text file of short numbers can line up as binary rows, but a binary
+    file of float32 values never reads as text, so text is tried first.
 
     Text rows may end in CRLF, the last row of either layout may lack its
     newline, and words are bytes without space or newline. With ``finite``,
@@ -85,19 +85,16 @@ def parse_vectors(data, name="<vectors>", finite=True):
     if count * size > body:  # every value takes at least a byte, in either layout
         raise UserError(f"{name} is truncated: its header promises {count} vectors of size {size}, "
                         f"more than its {body} bytes can hold")
-    binary = _parse_binary(data, body_start, count, size)
-    if binary.complete and not binary.could_be_text:
-        words, matrix = binary.words, binary.matrix
-    else:
-        try:
-            words, matrix = _parse_text(data, body_start, count, size, name)
-        except UserError:
-            if binary.complete:
-                words, matrix = binary.words, binary.matrix
-            elif binary.could_be_text:
-                raise
-            else:
-                raise UserError(f"{name} is truncated: {binary.rows} of {count} vectors present") from None
+    try:
+        words, matrix = _parse_text(data, body_start, count, size, name)
+    except UserError:
+        binary = _parse_binary(data, body_start, count, size)
+        if binary.complete:
+            words, matrix = binary.words, binary.matrix
+        elif binary.rows and not binary.could_be_text:
+            raise UserError(f"{name} is truncated: {binary.rows} of {count} vectors present") from None
+        else:
+            raise
     if finite:
         _require_finite(words, matrix, name)
     return words, matrix
@@ -139,27 +136,35 @@ def _parse_binary(data, pos, count, size):
 
 
 def _parse_text(data, pos, count, size, name):
-    rows = []
-    for number, line in enumerate(data[pos:].split(b"\n"), start=2):
-        if line.endswith(b"\r"):
-            line = line[:-1]
-        if line.strip():
-            rows.append((number, line))
-    if len(rows) < count:
-        raise UserError(f"{name} is truncated: {len(rows)} of {count} vectors present")
+    """``count`` rows of a word, a space and ``size`` numbers, then nothing; read a line at a time,
+    so that a binary file fails at its first row without the whole file being split."""
     words = []
     matrix = np.empty((count, size), dtype=np.float32)
-    for index, (number, line) in enumerate(rows[:count]):
+    end = len(data)
+    number = 1
+    while len(words) < count:
+        if pos >= end:
+            raise UserError(f"{name} is truncated: {len(words)} of {count} vectors present")
+        newline = data.find(b"\n", pos)
+        newline = end if newline < 0 else newline
+        line, pos = data[pos:newline], newline + 1
+        number += 1
+        if line.endswith(b"\r"):
+            line = line[:-1]
+        if not line.strip():
+            continue
         word, space, values = line.partition(b" ")
         fields = values.split()
         if not space or len(fields) != size:
             raise UserError(f"{name}: line {number} has {len(fields)} values, the header says {size}")
-        words.append(word)
         try:
             with np.errstate(over="ignore"):  # past float32's range: reported as not finite
-                matrix[index] = np.array(fields, dtype=np.float64)
+                matrix[len(words)] = np.array(fields, dtype=np.float64)
         except ValueError:
             raise UserError(f"{name}: line {number} is not a word followed by numbers") from None
+        words.append(word)
+    if data[pos:].strip():
+        raise UserError(f"{name} has more rows than the {count} its header promises")
     return words, matrix
 
 
