@@ -94,10 +94,12 @@ def check_float(flag, value, low, high):
     """A one-line error unless ``value`` is a finite number in ``[low, high]``."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
         raise UserError(f"{flag} needs a number, not {value!r}")
-    if not math.isfinite(value) or not low <= value <= high:
-        if low == 0 and high >= FLOAT32_MAX:
-            raise UserError(f"{flag} must be a finite number, not negative, not {value}")
-        raise UserError(f"{flag} must be a finite number from {low} to {high}, not {value}")
+    if not math.isfinite(value):
+        raise UserError(f"{flag} must be a finite number, not {value}")
+    if value < low:
+        raise UserError(f"{flag} must not be {'negative' if low == 0 else f'below {low:g}'}, not {value:g}")
+    if value > high:
+        raise UserError(f"{flag} must be at most {high:g}, not {value:g}")
 
 
 def check_word_budget(options, train_words):
