@@ -3,7 +3,11 @@
 The option names are C's, with one dash. Unlike C, an unknown option, a
 missing value or a value that is not a number is an error (C ignores the
 first and reads ``atoi("abc")`` as 0), and nonsensical values are refused
-before any work is done.
+before any work is done. Every number is range-checked: integers within
+C's ``int`` (C reads them with ``atoi``; see :data:`INT_RANGES`), ``-sample``
+and ``-alpha`` finite (and ``-alpha`` within float32). What depends on the
+corpus (``-iter`` times its words, the model's memory) is checked once the
+vocabulary is known (:func:`check_word_budget`, :mod:`pyw2v.memory`).
 """
 import math
 import re
@@ -87,7 +91,7 @@ def check_int(flag, value, low, high):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise UserError(f"{flag} needs an integer, not {value!r}")
     if not low <= value <= high:
-        raise UserError(f"{flag} must be {_range_text(low, high)}, not {_short(value)}")
+        raise UserError(f"{flag} must be {_range_text(low, high)}, not {shorten(value)}")
 
 
 def check_float(flag, value, low, high):
@@ -121,7 +125,8 @@ def _range_text(low, high):
     return f"from {low} to {high}"
 
 
-def _short(value):
+def shorten(value):
+    """``value`` as text for a one-line message: past 40 characters, its start and end only."""
     text = str(value)
     return text if len(text) <= 40 else text[:20] + "..." + text[-5:]
 
@@ -190,7 +195,7 @@ def parse_arguments(argv):
         flag = argv[position]
         name = flag[1:] if flag.startswith("-") else None
         if name not in known:
-            raise UserError(f"unknown option {_short(repr(flag))} (run pyw2v without arguments for the list)")
+            raise UserError(f"unknown option {shorten(repr(flag))} (run pyw2v without arguments for the list)")
         if position + 1 >= len(argv):
             raise UserError(f"argument missing for {flag}")
         if name in seen:
@@ -209,9 +214,9 @@ _MAX_DIGITS = 30  # past this a number is out of every range; Python's int() wou
 def parse_int(flag, text, low, high):
     """``text`` as an integer in ``[low, high]``: ASCII digits with an optional sign, or a one-line error."""
     if not _INTEGER.fullmatch(text):
-        raise UserError(f"{flag} needs an integer, not {_short(repr(text))}")
+        raise UserError(f"{flag} needs an integer, not {shorten(repr(text))}")
     if len(text.lstrip("+-0")) > _MAX_DIGITS:
-        raise UserError(f"{flag} must be {_range_text(low, high)}, not {_short(text)}")
+        raise UserError(f"{flag} must be {_range_text(low, high)}, not {shorten(text)}")
     value = int(text)
     check_int(flag, value, low, high)
     return value
@@ -220,10 +225,10 @@ def parse_int(flag, text, low, high):
 def parse_number(flag, text):
     """``text`` as a finite decimal number (C's atof syntax, without hexadecimal, nan or inf)."""
     if not _NUMBER.fullmatch(text):
-        raise UserError(f"{flag} needs a number, not {_short(repr(text))}")
+        raise UserError(f"{flag} needs a number, not {shorten(repr(text))}")
     value = float(text)
     if not math.isfinite(value):
-        raise UserError(f"{flag} must be a finite number, not {_short(text)}")
+        raise UserError(f"{flag} must be a finite number, not {shorten(text)}")
     return value
 
 

@@ -4,7 +4,7 @@ import sys
 import numpy as np
 
 from ..errors import UserError, open_input, run_command
-from ..options import _short, C_INT_MAX, FLOAT32_MAX, check_float, parse_int, parse_number, parse_path
+from ..options import C_INT_MAX, FLOAT32_MAX, check_float, parse_int, parse_number, parse_path, shorten
 from ..output_files import OutputFile, refuse_outputs_over_inputs
 from .phrase_kernels import learn_vocab, sort_vocab_like_c, write_phrases
 
@@ -43,7 +43,7 @@ def parse_options(argv):
     while pos < len(argv):
         name = argv[pos]
         if name not in _OPTIONS:
-            raise UserError(f"unknown option {_short(repr(name))} (run without options for help)")
+            raise UserError(f"unknown option {shorten(repr(name))} (run without options for help)")
         if pos + 1 == len(argv):
             raise UserError(f"Argument missing for {name}")
         options[name] = _parse_value(name, argv[pos + 1])
