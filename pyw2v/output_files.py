@@ -90,7 +90,7 @@ class OutputFile:
             return  # a device or a FIFO: opened as a stream by the first write
         directory = os.path.dirname(target)
         if not os.path.isdir(directory):
-            raise UserError(f"cannot write {path}: directory {os.path.dirname(os.path.abspath(path))} does not exist")
+            raise UserError(f"cannot write {path}: directory {directory} does not exist")
         try:
             fd, self.tmp_path = tempfile.mkstemp(
                 prefix="." + os.path.basename(target) + ".", suffix=".part", dir=directory
