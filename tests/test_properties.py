@@ -8,7 +8,7 @@ import os
 import tempfile
 
 import numpy as np
-from hypothesis import HealthCheck, assume, example, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from pyw2v.corpus.reader import scan_chunks
@@ -177,13 +177,12 @@ def test_vector_file_round_trip(model, binary):
 
 @SETTINGS
 @given(model=vector_files(), binary=st.booleans(), crlf=st.booleans(), final_newline=st.booleans())
+@example(model=([b"\r", b"a\r"], np.zeros((2, 1), np.float32)), binary=False, crlf=True, final_newline=False)
 def test_vector_reader_takes_crlf_and_a_missing_final_newline(model, binary, crlf, final_newline):
     words, matrix = model
     data = written(words, matrix, binary)
-    if not binary:
-        words = [word.rstrip(b"\r") if crlf else word for word in words]
-        assume(all(b"\r" not in word for word in words))
-        data = data.replace(b"\n", b"\r\n") if crlf else data
+    if not binary and crlf:  # a CR inside a word stays: only the one ending a line goes
+        data = data.replace(b"\n", b"\r\n")
     if not final_newline:
         data = data.rstrip(b"\r\n") if not binary else data[:-1]
     read_words, read_matrix = parse_vectors(data)
