@@ -37,7 +37,7 @@ def _final_target(path):
     A hop through ``/proc/self/fd/N`` (or this process's pid) names the open
     descriptor ``N`` rather than a path, even when its link text looks like one.
     """
-    own_descriptor = re.compile(rf"/proc/(?:self|thread-self|{os.getpid()})/fd/(\d+)")
+    own_descriptor = re.compile(rf"/proc/(?:self|thread-self|{os.getpid()}(?:/task/\d+)?)/fd/(\d+)")
     current = os.path.abspath(path)
     for _ in range(_MAX_LINKS):
         canonical = os.path.join(os.path.realpath(os.path.dirname(current)), os.path.basename(current))
