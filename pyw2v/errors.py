@@ -7,21 +7,64 @@ never a traceback.
 """
 import contextlib
 import os
+import signal
 import sys
-import tempfile
 
 
 class UserError(Exception):
     """An error caused by the user's input; its message is the whole report."""
 
 
-def run_command(prog, body):
-    """Run ``body()`` and turn user errors into one stderr line and exit 1."""
+class Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, handled wherever Ctrl-C is: the work stops and temporary files go."""
+
+    def __init__(self, signum):
+        super().__init__(signum)
+        self.signum = signum
+
+
+# Signals that end a command as Ctrl-C does, unless the command was started
+# with them ignored (``nohup`` ignores SIGHUP, and that choice is kept).
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
+def _raise_stopped(signum, frame):
+    raise Stopped(signum)
+
+
+@contextlib.contextmanager
+def _stop_signals_as_interrupts():
+    saved = {}
+    for signum in STOP_SIGNALS:
+        try:
+            if signal.getsignal(signum) == signal.SIG_DFL:
+                saved[signum] = signal.signal(signum, _raise_stopped)
+        except ValueError:  # not the main thread: signals stay as they are
+            pass
     try:
-        status = body()
+        yield
+    finally:
+        for signum, handler in saved.items():
+            signal.signal(signum, handler)
+
+
+def run_command(prog, body):
+    """Run ``body()`` and turn user errors into one stderr line and exit 1.
+
+    Ctrl-C exits with 130; SIGTERM and SIGHUP are taken like Ctrl-C and
+    exit with 128 + the signal's number, as a shell reports a killed command.
+    An ``OSError`` no code turned into a :class:`UserError` still ends in
+    one line (the system's message names the file).
+    """
+    try:
+        with _stop_signals_as_interrupts():
+            status = body()
     except UserError as exc:
-        print(f"{prog}: {exc}", file=sys.stderr)
+        print(f"{prog}: {_one_line(exc)}", file=sys.stderr)
         return 1
+    except Stopped as exc:
+        print(f"{prog}: stopped by {signal.Signals(exc.signum).name}", file=sys.stderr)
+        return 128 + exc.signum
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
         return 130
@@ -30,7 +73,15 @@ def run_command(prog, body):
         with contextlib.suppress(Exception):
             sys.stdout = open(os.devnull, "w")
         return 0
+    except OSError as exc:
+        print(f"{prog}: {_one_line(exc)}", file=sys.stderr)
+        return 1
     return status or 0
+
+
+def _one_line(exc):
+    """The message with line breaks (from a file name, say) shown escaped, so it stays one line."""
+    return str(exc).replace("\r", "\\r").replace("\n", "\\n")
 
 
 def open_input(path, mode="rb"):
@@ -53,54 +104,8 @@ def open_input(path, mode="rb"):
         raise UserError(f"cannot read {path}: {exc}") from None
 
 
-class AtomicOutput:
-    """A file written under a temporary name and renamed over ``path`` on commit.
+def AtomicOutput(path, mode="wb"):  # noqa: N802 (the class's old name)
+    """An output file: see :class:`pyw2v.output_files.OutputFile` (binary mode only)."""
+    from .output_files import OutputFile
 
-    Created before any long computation so that an unwritable destination is
-    reported at once; an interrupted run removes the temporary file and never
-    leaves a truncated output behind.
-    """
-
-    def __init__(self, path, mode="wb"):
-        self.path = path
-        directory = os.path.dirname(os.path.abspath(path)) or "."
-        if not os.path.isdir(directory):
-            raise UserError(f"cannot write {path}: directory {directory} does not exist")
-        if os.path.isdir(path):
-            raise UserError(f"cannot write {path}: it is a directory")
-        try:
-            fd, self.tmp_path = tempfile.mkstemp(
-                prefix="." + os.path.basename(path) + ".", suffix=".part", dir=directory
-            )
-        except OSError as exc:
-            raise UserError(f"cannot write {path}: {exc.strerror}") from None
-        self.file = os.fdopen(fd, mode)
-
-    def commit(self):
-        """Flush and move the finished file to its real name."""
-        self.file.close()
-        os.chmod(self.tmp_path, 0o666 & ~_umask())
-        os.replace(self.tmp_path, self.path)
-
-    def discard(self):
-        """Close and delete the temporary file (idempotent)."""
-        with contextlib.suppress(OSError):
-            self.file.close()
-        with contextlib.suppress(OSError):
-            os.unlink(self.tmp_path)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, exc_type, exc, tb):
-        if exc_type is None:
-            self.commit()
-        else:
-            self.discard()
-        return False
-
-
-def _umask():
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    return OutputFile(path)

@@ -3,9 +3,17 @@
 The option names are C's, with one dash. Unlike C, an unknown option, a
 missing value or a value that is not a number is an error (C ignores the
 first and reads ``atoi("abc")`` as 0), and nonsensical values are refused
-before any work is done.
+before any work is done. Every number is range-checked: integers within
+C's ``int`` (C reads them with ``atoi``; see :data:`INT_RANGES`), ``-sample``
+and ``-alpha`` finite (and ``-alpha`` within float32). What depends on the
+corpus (``-iter`` times its words, the model's memory) is checked once the
+vocabulary is known (:func:`check_word_budget`, :mod:`pyw2v.memory`).
 """
+import math
+import re
 from dataclasses import dataclass, fields
+
+import numpy as np
 
 from .errors import UserError
 
@@ -44,22 +52,85 @@ class TrainOptions:
         """Refuse what C would crash on or silently misuse; returns self."""
         if not self.train:
             raise UserError("no training file: give -train <file>")
-        for name in ("size", "window", "threads", "iter"):
-            if getattr(self, name) <= 0:
-                raise UserError(f"-{name} must be a positive integer, not {getattr(self, name)}")
-        for name in ("negative", "classes", "min_count", "hs", "cbow", "binary", "fast", "loss"):
-            if getattr(self, name) < 0:
-                raise UserError(f"-{name.replace('_', '-')} must not be negative, not {getattr(self, name)}")
+        for name, (low, high) in INT_RANGES.items():
+            check_int(f"-{name.replace('_', '-')}", getattr(self, name), low, high)
+        check_float("-sample", self.sample, 0.0, FLOAT_MAX)
+        if self.alpha is not None:
+            check_float("-alpha", self.alpha, 0.0, FLOAT32_MAX)
         if self.hs == 0 and self.negative == 0:
             raise UserError("nothing to train: give -hs 1 or -negative N with N > 0")
-        if self.sample < 0:
-            raise UserError(f"-sample must not be negative, not {self.sample}")
-        if self.alpha is not None and self.alpha < 0:
-            raise UserError(f"-alpha must not be negative, not {self.alpha}")
-        for name in ("fast", "loss"):
-            if getattr(self, name) > 1:
-                raise UserError(f"-{name} takes 0 or 1, not {getattr(self, name)}")
         return self
+
+
+C_INT_MAX = 2**31 - 1  # C reads every integer option with atoi, into an int
+FLOAT_MAX = float(np.finfo(np.float64).max)
+FLOAT32_MAX = float(np.finfo(np.float32).max)  # the kernels' learning rate is a float32
+# Where C's slices start is kept per slice while the corpus is read, before the
+# memory check can weigh them; past this many, slices would hold a few words each.
+MAX_THREADS = 65536
+# Sums of word counts the kernels keep (iter x words, the words trained so far) stay below this.
+MAX_WORDS_TRAINED = 2**62
+
+INT_RANGES = {
+    "size": (1, C_INT_MAX),
+    "window": (1, C_INT_MAX),
+    "threads": (1, MAX_THREADS),
+    "iter": (1, C_INT_MAX),
+    "negative": (0, C_INT_MAX),
+    "classes": (0, C_INT_MAX),
+    "min_count": (0, C_INT_MAX),
+    "hs": (0, C_INT_MAX),
+    "cbow": (0, C_INT_MAX),
+    "binary": (0, C_INT_MAX),
+    "fast": (0, 1),
+    "loss": (0, 1),
+    "debug": (-C_INT_MAX - 1, C_INT_MAX),
+}
+
+
+def check_int(flag, value, low, high):
+    """A one-line error unless ``low <= value <= high``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise UserError(f"{flag} needs an integer, not {value!r}")
+    if not low <= value <= high:
+        raise UserError(f"{flag} must be {_range_text(low, high)}, not {shorten(value)}")
+
+
+def check_float(flag, value, low, high):
+    """A one-line error unless ``value`` is a finite number in ``[low, high]``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+        raise UserError(f"{flag} needs a number, not {value!r}")
+    if not math.isfinite(value):
+        raise UserError(f"{flag} must be a finite number, not {value}")
+    if value < low:
+        raise UserError(f"{flag} must not be {'negative' if low == 0 else f'below {low:g}'}, not {value:g}")
+    if value > high:
+        raise UserError(f"{flag} must be at most {high:g}, not {value:g}")
+
+
+def check_word_budget(options, train_words):
+    """Refuse an ``-iter`` whose words to train (``iter * train_words``) overflow the kernels' counters."""
+    if options.iter * train_words >= MAX_WORDS_TRAINED:
+        raise UserError(
+            f"-iter {options.iter} times {train_words} words in the training file is more words "
+            f"than the training counters hold (2^62)"
+        )
+
+
+def _range_text(low, high):
+    if high == low + 1:
+        return f"{low} or {high}"
+    if low == 0:
+        return f"from 0 to {high}"
+    if low == 1:
+        return f"a positive integer up to {high}"
+    return f"from {low} to {high}"
+
+
+def shorten(value):
+    """``value`` as text for a one-line message: past 40 characters, its start and end only."""
+    text = str(value)
+    return text if len(text) <= 40 else text[:20] + "..." + text[-5:]
 
 
 # (option, value name, help) in the order of C's usage text.
@@ -134,7 +205,7 @@ def parse_arguments(argv):
         flag = argv[position]
         name = flag[1:] if flag.startswith("-") else None
         if name not in known:
-            raise UserError(f"unknown option {flag!r} (run pyw2v without arguments for the list)")
+            raise UserError(f"unknown option {shorten(repr(flag))} (run pyw2v without arguments for the list)")
         if position + 1 >= len(argv):
             raise UserError(f"argument missing for {flag}")
         if name in seen:
@@ -145,14 +216,44 @@ def parse_arguments(argv):
     return options.validate()
 
 
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+_MAX_DIGITS = 30  # past this a number is out of every range; Python's int() would refuse past 4300
+
+
+def parse_int(flag, text, low, high):
+    """``text`` as an integer in ``[low, high]``: ASCII digits with an optional sign, or a one-line error."""
+    if not _INTEGER.fullmatch(text):
+        raise UserError(f"{flag} needs an integer, not {shorten(repr(text))}")
+    if len(text.lstrip("+-0")) > _MAX_DIGITS:
+        raise UserError(f"{flag} must be {_range_text(low, high)}, not {shorten(text)}")
+    value = int(text)
+    check_int(flag, value, low, high)
+    return value
+
+
+def parse_number(flag, text):
+    """``text`` as a finite decimal number (C's atof syntax, without hexadecimal, nan or inf)."""
+    if not _NUMBER.fullmatch(text):
+        raise UserError(f"{flag} needs a number, not {shorten(repr(text))}")
+    value = float(text)
+    if not math.isfinite(value):
+        raise UserError(f"{flag} must be a finite number, not {shorten(text)}")
+    return value
+
+
+def parse_path(flag, text):
+    """A file name as given; only a NUL byte, which no path can hold, is refused."""
+    if "\0" in text:
+        raise UserError(f"{flag}: a file name cannot contain a NUL byte")
+    return text
+
+
 def _convert(flag, name, text):
-    kind = _TYPES[name.replace("-", "_")]
+    attribute = name.replace("-", "_")
+    kind = _TYPES[attribute]
     if kind == "str" or kind is str:
-        return text
-    try:
-        if kind in ("int", int):
-            return int(text)
-        return float(text)
-    except ValueError:
-        expected = "an integer" if kind in ("int", int) else "a number"
-        raise UserError(f"{flag} needs {expected}, not {text!r}") from None
+        return parse_path(flag, text)
+    if kind in ("int", int):
+        return parse_int(flag, text, *INT_RANGES[attribute])
+    return parse_number(flag, text)

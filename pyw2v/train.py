@@ -14,14 +14,15 @@ import numpy as np
 from numba import njit
 
 from .training import loop
-from .errors import AtomicOutput
+from .memory import check_model_fits
+from .output_files import OutputFile, refuse_outputs_over_inputs
 from .training.ranges import fixed_slices, shared_queue
 from .training.state import DONE, Model, Settings, Tables, new_control, new_scratch
 from .training.variants import CountLoss, NoLoss, choose_variant
 from .training.hot_rows import copy_hot_rows, extra_rows, hot_words_for, merge_words_for
 from .training.huffman import build_tree
 from .model.kmeans import kmeans_classes
-from .options import TrainOptions
+from .options import TrainOptions, check_word_budget
 from .progress import Progress
 from .corpus.prepare import encode_corpus, prepare_vocabulary
 from .training.tables import exp_table, keep_thresholds, lcg_next, unigram_table, unused_unigram_table
@@ -57,22 +58,30 @@ def train(train_file, out=None, **settings):
 
 
 def run(options, out=None):
-    """The ``pyw2v`` command: train and write what ``-output`` asks for."""
+    """The ``pyw2v`` command: train and write what ``-output`` asks for.
+
+    Outputs are written by :class:`~pyw2v.output_files.OutputFile`, and an
+    output that is the same file as an input is refused before any work.
+    """
+    refuse_outputs_over_inputs(
+        {"-output": options.output, "-save-vocab": options.save_vocab},
+        {"-train": options.train, "-read-vocab": options.read_vocab},
+    )
     # Fail now, not after hours of work, if an output cannot be written.
     if options.save_vocab:
-        AtomicOutput(options.save_vocab).discard()
+        OutputFile(options.save_vocab).discard()
     if not options.output:
         # Like C, a run without -output only builds (and saves) the vocabulary.
         _train(options, out or sys.stdout, fit=False)
         return
-    with AtomicOutput(options.output) as output:
+    with OutputFile(options.output) as output:
         result = _train(options, out or sys.stdout)
         if options.classes:
             labels = kmeans_classes(result.syn0, options.classes)
             lines = zip(result.vocab.words, labels.tolist())
-            output.file.write(b"".join(b"%s %d\n" % line for line in lines))
+            output.write(b"".join(b"%s %d\n" % line for line in lines))
         else:
-            write_vectors_to(output.file, result.vocab.words, result.syn0, options.binary)
+            write_vectors_to(output, result.vocab.words, result.syn0, options.binary)
 
 
 def _train(options, out, fit=True):
@@ -89,6 +98,8 @@ def _train(options, out, fit=True):
         return None
     corpus = encode_corpus(options, vocab, first_pass)
     del first_pass  # the first-appearance stream: free it before the weights are allocated
+    check_word_budget(options, vocab.train_words)
+    check_model_fits(options, vocab.size)
     model = new_model(options, vocab.size)
     losses = _train_epochs(options, vocab, corpus, model, out)
     return TrainResult(vocab, model.syn0[: vocab.size], model.syn1, model.syn1neg[: vocab.size], losses)

@@ -227,7 +227,9 @@ def _first_words(table, probes, table_ids):
     """The id of the word a slice starting inside a word reads first, or -1."""
     first_words = np.full(len(probes.offsets), -1, dtype=np.int64)
     for t in np.flatnonzero(probes.partial_len):
-        word = find_or_add(table, probes.partial[t], 0, probes.partial_len[t], False)
+        tail = probes.partial[t, : probes.partial_len[t]]
+        nuls = np.flatnonzero(tail == 0)  # the word ends at its first NUL, as C's string does
+        word = find_or_add(table, tail, 0, nuls[0] if len(nuls) else len(tail), False)
         if word >= 0:
             first_words[t] = table_ids[word]
     return first_words
@@ -261,7 +263,9 @@ def encode_corpus(options, vocab, first_pass=None):
     offsets = _slice_offsets(options)
     table, vocab_id = table_from_words(vocab.words)
     vocab_id = vocab_id.astype(np.int32)
-    writer = StreamWriter(expected_bytes)
+    # -read-vocab's counts need not be this text's (nor fit in memory): the text holds at most a token a byte.
+    most_tokens = os.path.getsize(options.train) if is_plain_file(options.train) else GUESSED_STREAM_BYTES
+    writer = StreamWriter(min(expected_bytes, most_tokens * int(varint_lengths(vocab.size).max(initial=1))))
     scan = scan_corpus(options.train, table, True, offsets, 0, on_ids=lambda ids: writer(vocab_id[ids]))
     ids, starts = writer.finish(scan.probes.token_index)
     return EncodedCorpus(ids, starts, _first_words(table, scan.probes, vocab_id))

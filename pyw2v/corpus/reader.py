@@ -9,7 +9,9 @@ C's tokenizer (ReadWord), reproduced by :func:`_scan_bytes`:
 * a word longer than ``MAX_STRING - 2`` = 98 bytes keeps its first 98: C
   writes each further byte into slot 98, which its terminator then
   overwrites (``if (a >= MAX_STRING - 1) a--``);
-* the token that runs into end of file is dropped, even if complete.
+* the token that runs into end of file is dropped, even if complete;
+* a word is a C string: it ends at its first NUL byte, and a word whose
+  first byte is NUL is the empty word (C counts it like any other).
 
 The corpus is streamed in chunks through smart_open, so ``.gz``/``.bz2``
 files and URLs behave like the plain file. Words are bytes, never decoded.
@@ -36,7 +38,7 @@ WORD_COUNT_STEP = 100_000  # C's LearnVocabFromTrainFile prints its count this o
 REDUCE_THRESHOLD = 21_000_000
 
 # Indices into the scanner's int64 state array.
-_WORD_LEN, _TOKENS, _MIN_REDUCE, _ACTIVE_PROBES, _NEXT_PROBE = range(5)
+_WORD_LEN, _TOKENS, _MIN_REDUCE, _ACTIVE_PROBES, _NEXT_PROBE, _NUL_AT = range(6)
 
 Probes = namedtuple("Probes", "offsets token_index partial partial_len active")
 # reduced: ReduceVocab pruned the table, so the ids emitted before it are stale;
@@ -97,6 +99,8 @@ def _scan_bytes(chunk, start, base_offset, state, word_buf, eos, table, frozen, 
     # Lent uncounted to find_or_add, which every token calls (pyw2v.borrow).
     table, word_buf, eos = borrowed(table), borrowed(word_buf), borrowed(eos)
     length = state[_WORD_LEN]
+    # Where the word's first NUL is (it ends the word as C's string), or -1.
+    nul_at = state[_NUL_AT]
     # A frozen table never grows, so it never needs to stop.
     slot_limit = len(table.slots) if frozen else len(table.slots) // 2 - 4
     n_probes = len(probes.offsets)
@@ -122,8 +126,9 @@ def _scan_bytes(chunk, start, base_offset, state, word_buf, eos, table, frozen, 
             # slice reads it, and place the slice after this word once it ends.
             if delimiter:
                 if length > 0:
-                    n_out = _emit(table, word_buf, length, frozen, out_ids, n_out, state)
+                    n_out = _emit(table, word_buf, length if nul_at < 0 else nul_at, frozen, out_ids, n_out, state)
                     length = 0
+                    nul_at = -1
                 for probe in range(n_probes):
                     if probes.active[probe]:
                         probes.active[probe] = 0
@@ -137,16 +142,21 @@ def _scan_bytes(chunk, start, base_offset, state, word_buf, eos, table, frozen, 
                         )
         if delimiter:
             if length > 0:
-                n_out = _emit(table, word_buf, length, frozen, out_ids, n_out, state)
+                n_out = _emit(table, word_buf, length if nul_at < 0 else nul_at, frozen, out_ids, n_out, state)
                 length = 0
+                nul_at = -1
             if byte == 10:
                 n_out = _emit(table, eos, len(eos), frozen, out_ids, n_out, state)
             if table.meta[0] > slot_limit:
                 state[_WORD_LEN] = 0
+                state[_NUL_AT] = -1
                 return n_out, i + 1
         else:
+            if byte == 0 and nul_at < 0 and length < MAX_STRING - 2:
+                nul_at = length  # bytes past the 98th never reach C's word
             length = _append_byte(word_buf, length, byte)
     state[_WORD_LEN] = length
+    state[_NUL_AT] = nul_at
     return n_out, len(chunk)
 
 
@@ -198,8 +208,9 @@ def _pieces(data, cancel):
 
 def scan_chunks(chunks, offset, table, frozen, probe_offsets=(), debug=0, on_ids=None, tally=None):
     """The tokenizer over ``chunks``, consecutive bytes of the corpus from byte ``offset`` on."""
-    state = np.zeros(5, dtype=np.int64)
+    state = np.zeros(6, dtype=np.int64)
     state[_MIN_REDUCE] = 1
+    state[_NUL_AT] = -1
     word_buf = np.zeros(MAX_STRING, dtype=np.uint8)
     eos = np.frombuffer(b"</s>", dtype=np.uint8).copy()
     probes = new_probes(probe_offsets)

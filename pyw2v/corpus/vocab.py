@@ -7,12 +7,17 @@ appearance; ``numpy.argsort(kind="stable")`` does the same. Words counted
 fewer than ``min_count`` times are then dropped, except id 0, and
 ``train_words`` is the sum of the counts kept.
 """
+import re
 from dataclasses import dataclass
 
 import numpy as np
 
 from .reader import MAX_STRING
-from ..errors import AtomicOutput, UserError, open_input
+from ..errors import UserError, open_input
+from ..output_files import OutputFile
+
+MAX_COUNT = 2**63 - 1  # C's long long
+_FIELD_SEPARATORS = re.compile(rb"[ \t]+")
 
 
 @dataclass
@@ -50,22 +55,25 @@ def sorted_vocabulary(words, counts, min_count):
 
 def save_vocab(path, vocab):
     """C's SaveVocab: ``word count`` lines."""
-    with AtomicOutput(path) as out:
+    with OutputFile(path) as out:
         out.file.write(
             b"".join(b"%s %d\n" % (word, count) for word, count in zip(vocab.words, vocab.counts.tolist()))
         )
 
 
 def cut_word(word):
-    """A word as C's ReadWord stores it: at most ``MAX_STRING - 2`` bytes."""
-    return word[: MAX_STRING - 2]
+    """A word as C keeps it: at most ``MAX_STRING - 2`` bytes (ReadWord), up to its first NUL (a C string)."""
+    return word[: MAX_STRING - 2].split(b"\0", 1)[0]
 
 
 def read_vocab(path, min_count):
     """C's ReadVocab: ``word count`` lines, then SortVocab (sort and min-count again).
 
-    Unlike C, a line that is not a word and a non-negative integer count is an
-    error rather than a silently misread entry.
+    Fields are separated by spaces and tabs, as C's ReadWord separates them
+    (not by every byte Python calls whitespace); carriage returns vanish.
+    Unlike C, a line that is not a word and a non-negative integer count,
+    and counts past 64 bits or adding up past them, are errors rather than
+    silently misread entries.
     """
     with open_input(path) as stream:
         try:
@@ -74,13 +82,18 @@ def read_vocab(path, min_count):
             raise UserError(f"cannot read vocabulary {path}: {exc}") from None
     words, counts = [], []
     for number, line in enumerate(data.replace(b"\r", b"").split(b"\n"), start=1):
-        if not line.strip():
+        if not line.strip(b" \t"):
             continue
-        fields = line.split()
+        fields = [field for field in _FIELD_SEPARATORS.split(line) if field]
         if len(fields) != 2 or not fields[1].isdigit():
             raise UserError(f"vocabulary {path}, line {number}: expected 'word count'")
+        count = int(fields[1]) if len(fields[1]) <= 20 else MAX_COUNT + 1
+        if count > MAX_COUNT:
+            raise UserError(f"vocabulary {path}, line {number}: the count is larger than 64 bits hold")
         words.append(cut_word(fields[0]))
-        counts.append(int(fields[1]))
+        counts.append(count)
     if not words:
         raise UserError(f"vocabulary {path} is empty")
+    if sum(counts) > MAX_COUNT:
+        raise UserError(f"vocabulary {path}: the counts add up to more than 64 bits hold")
     return sorted_vocabulary(words, counts, min_count)[0]

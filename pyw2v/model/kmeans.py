@@ -7,11 +7,13 @@ the centroid with the largest dot product (first on ties; -10 is below any
 reachable value). All arithmetic is float32 in C's order; the square root is
 C's double ``sqrt`` of a float.
 
-A class that loses all its words has a zero centroid, which C divides by its
-zero norm: NaN, whose dot products are never above the best, so the class is
-never chosen again. Numba's default error model would raise
-ZeroDivisionError there instead (a small corpus with the demo's 500 classes
-did), hence IEEE division (``error_model="numpy"``).
+A class left without members has a zero centroid, which C normalises to
+NaN (0/0); a NaN dot product never wins, so no word joins that class again.
+The same float arithmetic is kept here (``error_model="numpy"``: no
+ZeroDivisionError). With more classes than words, word ``a`` starts alone
+in class ``a`` and the classes from the vocabulary size on never gain a
+member, so C's labels are those of ``K = vocab size``: computed so, without
+allocating the centroids of classes that stay empty.
 """
 import numpy as np
 from numba import njit
@@ -19,9 +21,13 @@ from numba import njit
 KMEANS_ITERATIONS = 10
 
 
-@njit(cache=True, error_model="numpy")
 def kmeans_classes(syn0, classes):
-    """Class labels (int32) of the rows of ``syn0``."""
+    """Class labels (int32) of the rows of ``syn0``: C's, in ``[0, min(classes, rows))``."""
+    return _kmeans(syn0, max(1, min(classes, len(syn0))))
+
+
+@njit(cache=True, error_model="numpy")
+def _kmeans(syn0, classes):
     vocab_size, size = syn0.shape
     labels = np.empty(vocab_size, dtype=np.int32)
     for word in range(vocab_size):

@@ -3,7 +3,9 @@ import sys
 
 import numpy as np
 
-from ..errors import AtomicOutput, UserError, open_input, run_command
+from ..errors import UserError, open_input, run_command
+from ..options import C_INT_MAX, FLOAT32_MAX, check_float, parse_int, parse_number, parse_path, shorten
+from ..output_files import OutputFile, refuse_outputs_over_inputs
 from .phrase_kernels import learn_vocab, sort_vocab_like_c, write_phrases
 
 PROG = "pyw2v-word2phrase"
@@ -29,6 +31,8 @@ pyw2v-word2phrase -train text.txt -output phrases.txt -threshold 100 -debug 2
 """
 
 _OPTIONS = {"-train": str, "-output": str, "-min-count": int, "-threshold": float, "-debug": int}
+# word2phrase.c reads the integers with atoi into ints, the threshold into a float32.
+_INT_RANGE = (-C_INT_MAX - 1, C_INT_MAX)
 
 
 def parse_options(argv):
@@ -39,13 +43,10 @@ def parse_options(argv):
     while pos < len(argv):
         name = argv[pos]
         if name not in _OPTIONS:
-            raise UserError(f"unknown option {name} (run without options for help)")
+            raise UserError(f"unknown option {shorten(repr(name))} (run without options for help)")
         if pos + 1 == len(argv):
             raise UserError(f"Argument missing for {name}")
-        try:
-            options[name] = _OPTIONS[name](argv[pos + 1])
-        except ValueError:
-            raise UserError(f"{name} needs a number, not {argv[pos + 1]!r}") from None
+        options[name] = _parse_value(name, argv[pos + 1])
         pos += 2
     for required in ("-train", "-output"):
         if required not in options:
@@ -53,10 +54,22 @@ def parse_options(argv):
     return options
 
 
+def _parse_value(name, text):
+    kind = _OPTIONS[name]
+    if kind is int:
+        return parse_int(name, text, *_INT_RANGE)
+    if kind is float:
+        value = parse_number(name, text)
+        check_float(name, value, -FLOAT32_MAX, FLOAT32_MAX)
+        return value
+    return parse_path(name, text)
+
+
 def word2phrase(train, output, min_count=5, threshold=100.0, debug=2, hash_size=C_HASH_SIZE):
     """Run both passes of word2phrase.c; writes ``output`` and C's stdout text."""
     out = sys.stdout.buffer
-    with AtomicOutput(output) as phrases:
+    refuse_outputs_over_inputs({"-output": output}, {"-train": train})
+    with OutputFile(output) as phrases:
         with open_input(train) as stream:
             data = np.frombuffer(stream.read(), dtype=np.uint8)
         out.write(b"Starting training using file %s\n" % train.encode())
