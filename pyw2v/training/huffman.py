@@ -48,18 +48,18 @@ def _fill_tree(counts, codes, points, lengths, work):
     pos1 = vocab_size - 1
     pos2 = vocab_size
     for a in range(vocab_size - 1):
-        if pos1 >= 0 and count[pos1] < count[pos2]:
-            first = pos1
-            pos1 -= 1
-        else:
-            first = pos2
-            pos2 += 1
-        if pos1 >= 0 and count[pos1] < count[pos2]:
-            second = pos1
-            pos1 -= 1
-        else:
-            second = pos2
-            pos2 += 1
+        first = second = 0
+        for k in range(2):  # the two smallest nodes left: a leaf unless an inner node is smaller
+            if pos1 >= 0 and count[pos1] < count[pos2]:
+                node = pos1
+                pos1 -= 1
+            else:
+                node = pos2
+                pos2 += 1
+            if k == 0:
+                first = node
+            else:
+                second = node
         count[vocab_size + a] = count[first] + count[second]
         parent[first] = vocab_size + a
         parent[second] = vocab_size + a

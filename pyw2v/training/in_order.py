@@ -58,6 +58,15 @@ def draw_noise(next_random, job, negatives, count):
 
 
 @njit(cache=True, inline="always")
+def update_pair(g, output, target, hidden, hidden_row, neu1e, size):
+    """C's update of one (hidden row, output row) pair: ``neu1e += g y``, then ``y += g x``, element by element."""
+    for c in range(size):
+        neu1e[c] += g * output[target, c]
+    for c in range(size):
+        output[target, c] += g * hidden[hidden_row, c]
+
+
+@njit(cache=True, inline="always")
 def hierarchical_softmax(step, job, hidden, hidden_row, word, alpha, neu1e):
     """One hidden row against ``word``'s Huffman path; C skips (does not clamp) saturated outputs."""
     syn1, tree, exp_table = job.model.syn1, job.tree, job.tables.exp_table
@@ -70,10 +79,7 @@ def hierarchical_softmax(step, job, hidden, hidden_row, word, alpha, neu1e):
         label = np.float32(1 - np.int64(tree.codes[word, d]))
         add_loss(job.loss, f, label, True)
         g = (label - exp_table[sigmoid_index(f)]) * alpha
-        for c in range(size):
-            neu1e[c] += g * syn1[node, c]
-        for c in range(size):
-            syn1[node, c] += g * hidden[hidden_row, c]
+        update_pair(g, syn1, node, hidden, hidden_row, neu1e, size)
 
 
 @njit(cache=True, inline="always")
@@ -96,10 +102,7 @@ def negative_sampling(step, job, hidden, hidden_row, word, alpha, noise, neu1e):
         f = row_dot(step, hidden, hidden_row, syn1neg, target, size)
         add_loss(job.loss, f, label, False)
         g = output_gradient(f, label, False, alpha, exp_table)
-        for c in range(size):
-            neu1e[c] += g * syn1neg[target, c]
-        for c in range(size):
-            syn1neg[target, c] += g * hidden[hidden_row, c]
+        update_pair(g, syn1neg, target, hidden, hidden_row, neu1e, size)
 
 
 @njit(cache=True, inline="always")
