@@ -93,8 +93,10 @@ def cbow_block(step, t, job, scratch, length, position, alpha, next_random):
     if m == 0:
         return next_random
     add_word(job.loss)
-    # np.int64: literal 0 and 1 would make Numba compile the callees once more for those constants.
-    zero, one = np.int64(0), np.int64(1)
+    # neu1's one row (0) and the count of rows (1), read from scratch.hidden_rows: written as
+    # constants they would make Numba compile the row sums once more for them.
+    zero = scratch.hidden_rows[0]
+    one = zero + 1
     neu1[0, :size] = F0
     neu1e[0, :size] = F0
     ones[:m] = F1

@@ -46,7 +46,7 @@ def output_gradient(f, label, skip_saturated, alpha, exp_table):
     return (label - exp_table[sigmoid_index(f)]) * alpha
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def path_outputs(word, tree, targets, labels):
     """``word``'s Huffman path into ``targets[:n]`` and ``labels[:n]``; returns ``n``."""
     n = tree.lengths[word]
@@ -56,7 +56,7 @@ def path_outputs(word, tree, targets, labels):
     return np.int64(n)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def negative_outputs(word, noise, negative, targets, labels):
     """``word`` and its noise words ``noise[:negative]`` into ``targets[:n]`` and ``labels[:n]``; returns ``n``.
 

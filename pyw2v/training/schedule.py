@@ -70,7 +70,7 @@ def read_sentence(ids, pos, end, first_word, sen, keep, sample, next_random):
     return length, pos, words_read, next_random, at_end
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def window_words(sen, position, length, shrink, window, context, own):
     """The rows of the words around ``sen[position]`` within ``window - shrink``, in C's order, into ``context``.
 
