@@ -32,6 +32,8 @@ class TrainOptions:
     read_vocab: str = ""
     cbow: int = 1
     fast: int = 0
+    memory_budget: float = None  # MiB; None: half the memory available (pyw2v.corpus.budget)
+    tmpdir: str = ""
 
     @property
     def starting_alpha(self):
@@ -94,6 +96,13 @@ OPTION_HELP = [
         "pyw2v only: 1 trains each skip-gram window at once (pWord2Vec style: one set of\n"
         "\t\tnegative samples per window, batched updates) for speed; default is 0 (C's sampling)",
     ),
+    (
+        "memory-budget",
+        "float",
+        "pyw2v only: MiB of memory the encoded corpus may take; a larger one is kept in a temporary file\n"
+        "\t\tand read through a memory map; default is half the memory available (0 = always a file)",
+    ),
+    ("tmpdir", "dir", "pyw2v only: where that temporary file goes; default is $TMPDIR, else /tmp"),
 ]
 
 _TYPES = {field.name: field.type for field in fields(TrainOptions)}
