@@ -14,14 +14,15 @@ import numpy as np
 import pytest
 
 from pyw2v.cli import main
-from pyw2v.corpus import budget, prepare, segments, spill
+from pyw2v.corpus import budget, prepare, reader, segments, spill
 from pyw2v.errors import UserError
 from pyw2v.options import TrainOptions, parse_arguments
 
 
 @pytest.fixture
 def small_pieces(monkeypatch):
-    """Parts, segments, blocks and pieces small enough for a 400 KB corpus to have many of each."""
+    """Parts, chunks, segments, blocks and pieces small enough for a 400 KB corpus to have many of each."""
+    monkeypatch.setattr(reader, "CHUNK_BYTES", 4096)
     monkeypatch.setattr(prepare, "MIN_RANGE_BYTES", 1000)
     monkeypatch.setattr(segments, "SEGMENT_BYTES", 5000)
     monkeypatch.setattr(spill, "BLOCK_BYTES", 3000)
@@ -115,7 +116,7 @@ def test_interrupted_spill_leaves_no_file(lee_corpus, tmp_path, small_pieces, mo
     monkeypatch.setattr(spill.SpillFile, "append", append_then_interrupt)
     with pytest.raises(KeyboardInterrupt):
         encode(lee_corpus, tmp_path, 2, 0)
-    assert len(written) == 3
+    assert len(written) >= 3  # the other part may write a block or two before it stops
     assert files_open_in(tmp_path) == [] and sorted(os.listdir(tmp_path)) == []
 
 

@@ -69,7 +69,7 @@ class SpillFile:
         self.size = 0
         self.unsynced = 0
         self.lock = threading.Lock()
-        self.mapping = None
+        self.mappings = []
 
     def append(self, data):
         """Write ``data`` (a uint8 array) at the end of the file; returns its offset."""
@@ -95,22 +95,26 @@ class SpillFile:
             return offset
 
     def array(self):
-        """The whole file as a uint8 array (a private map; an empty array for an empty file)."""
-        if self.mapping is None:
-            if self.size == 0:
-                return np.zeros(0, dtype=np.uint8)
+        """The whole file as a uint8 array (a private map; an empty array for an empty file).
+
+        The file is mapped again if it grew since the last call; arrays of the
+        earlier map stay valid.
+        """
+        if self.size == 0:
+            return np.zeros(0, dtype=np.uint8)
+        if not self.mappings or len(self.mappings[-1]) != self.size:
             os.fdatasync(self.file.fileno())
-            self.mapping = mmap.mmap(self.file.fileno(), self.size, access=mmap.ACCESS_COPY)
-        return np.frombuffer(self.mapping, dtype=np.uint8)
+            self.mappings.append(mmap.mmap(self.file.fileno(), self.size, access=mmap.ACCESS_COPY))
+        return np.frombuffer(self.mappings[-1], dtype=np.uint8)
 
     def close(self):
         """Free the file now. Arrays still mapping it keep it until they go (it has no name either way)."""
-        if self.mapping is not None:
+        for mapping in self.mappings:
             try:
-                self.mapping.close()
+                mapping.close()
             except BufferError:
                 pass  # an array still maps it: freed with the last one
-            self.mapping = None
+        self.mappings = []
         self.file.close()
 
 
