@@ -104,7 +104,11 @@ class SpillFile:
             return np.zeros(0, dtype=np.uint8)
         if not self.mappings or len(self.mappings[-1]) != self.size:
             os.fdatasync(self.file.fileno())
-            self.mappings.append(mmap.mmap(self.file.fileno(), self.size, access=mmap.ACCESS_COPY))
+            mapping = mmap.mmap(self.file.fileno(), self.size, access=mmap.ACCESS_COPY)
+            # Read in order (each slice or part from its start), and pages read need not stay:
+            # readahead, and pages the group's reclaim may take first.
+            mapping.madvise(mmap.MADV_SEQUENTIAL)
+            self.mappings.append(mapping)
         return np.frombuffer(self.mappings[-1], dtype=np.uint8)
 
     def close(self):
