@@ -32,7 +32,7 @@ class TrainOptions:
     read_vocab: str = ""
     cbow: int = 1
     fast: int = 0
-    memory_budget: float = None  # MiB; None: half the memory available (pyw2v.corpus.budget)
+    memory_budget: float = None  # MiB; None: a quarter of the memory available (pyw2v.corpus.budget)
     tmpdir: str = ""
 
     @property
@@ -100,7 +100,7 @@ OPTION_HELP = [
         "memory-budget",
         "float",
         "pyw2v only: MiB of memory the encoded corpus may take; a larger one is kept in a temporary file\n"
-        "\t\tand read through a memory map; default is half the memory available (0 = always a file)",
+        "\t\tand read through a memory map; default is a quarter of the memory available (0 = always a file)",
     ),
     ("tmpdir", "dir", "pyw2v only: where that temporary file goes; default is $TMPDIR, else /tmp"),
 ]

@@ -207,9 +207,9 @@ def test_no_cgroup_limit_means_no_headroom(tmp_path):
     assert 0 < budget.available_memory() < 1 << 62  # MemAvailable, at least
 
 
-def test_default_budget_is_half_the_memory_available(monkeypatch):
+def test_default_budget_is_a_quarter_of_the_memory_available(monkeypatch):
     monkeypatch.setattr(budget, "available_memory", lambda: 1000 << 20)
-    assert budget.corpus_budget(TrainOptions()) == 500 << 20
+    assert budget.corpus_budget(TrainOptions()) == 250 << 20
 
 
 def test_disk_path_trains_the_same_vectors_with_one_thread(lee_corpus, tmp_path):
