@@ -9,6 +9,10 @@ where C's thread slices start are carried over. C reads the text a second
 time instead; pyw2v does so only when the first pass cannot serve: with
 ``-read-vocab``, or when ReduceVocab pruned the table mid-pass (past 21
 million distinct words) and so renumbered the ids already kept.
+
+Either stream is held in memory while it fits the memory budget
+(:mod:`pyw2v.corpus.budget`), and written to a temporary file beyond it
+(:mod:`pyw2v.corpus.spill`); the final one is then read through a memory map.
 """
 import os
 import threading
@@ -136,26 +140,30 @@ def _count_vocabulary(options, keep_tokens):
             return vocab, None
         new_ids = np.full(len(counts), -1, dtype=np.int32)
         new_ids[order] = np.arange(len(order), dtype=np.int32)
-        streams, slice_parts, slice_offsets, first_words = [], [], [], []
-        held = sum(writer.held for _, writer in parts)
-        for part, (scan, writer) in enumerate(parts):
-            # Untrimmed: a varint id never takes more bytes than its word and
-            # delimiter, so the buffer (the range's size) never grows, and its
-            # untouched tail is address space, not memory.
-            blocks, starts = writer.finish_blocks(scan.probes.token_index)
-            streams.append(blocks)
-            slice_parts += [part] * len(starts)
-            slice_offsets += list(starts)
-            first_words += list(_first_words(table, scan.probes, new_ids))
+        return vocab, _first_pass(table, parts, table_ids, new_ids, spill)
     except BaseException:
         if spill is not None:
             spill.close()
         raise
-    first_pass = FirstPass(
+
+
+def _first_pass(table, parts, table_ids, new_ids, spill):
+    """The counted parts' streams, and where C's thread slices start in them."""
+    streams, slice_parts, slice_offsets, first_words = [], [], [], []
+    held = sum(writer.held for _, writer in parts)
+    for part, (scan, writer) in enumerate(parts):
+        # Held in memory, untrimmed: a varint id never takes more bytes than
+        # its word and delimiter, so the buffer (the range's size) never
+        # grows, and its untouched tail is address space, not memory.
+        blocks, starts = writer.finish_blocks(scan.probes.token_index)
+        streams.append(blocks)
+        slice_parts += [part] * len(starts)
+        slice_offsets += list(starts)
+        first_words += list(_first_words(table, scan.probes, new_ids))
+    return FirstPass(
         streams, table_ids, np.array(slice_parts), np.array(slice_offsets, dtype=np.int64),
         np.array(first_words, dtype=np.int64), new_ids, held, spill,
     )
-    return vocab, first_pass
 
 
 def _counting_spill(options):
