@@ -41,6 +41,8 @@ class TrainOptions:
     cbow: int = 1
     fast: int = 0
     loss: int = 0
+    memory_budget: float = None  # MiB; None: a quarter of the memory available (pyw2v.corpus.budget)
+    tmpdir: str = ""
 
     @property
     def starting_alpha(self):
@@ -175,6 +177,13 @@ OPTION_HELP = [
         "pyw2v only: 1 adds the mean loss of the recent words to the progress line and prints\n"
         "\t\teach epoch's mean loss per word trained; default is 0 (off, C's output)",
     ),
+    (
+        "memory-budget",
+        "float",
+        "pyw2v only: MiB of memory the encoded corpus may take; a larger one is kept in a temporary file\n"
+        "\t\tand read through a memory map; default is a quarter of the memory available (0 = always a file)",
+    ),
+    ("tmpdir", "dir", "pyw2v only: where that temporary file goes; default is $TMPDIR, else /tmp"),
 ]
 
 _TYPES = {field.name: field.type for field in fields(TrainOptions)}

@@ -96,12 +96,13 @@ def _train(options, out, fit=True):
         save_vocab(options.save_vocab, vocab)
     if not fit:
         return None
-    corpus = encode_corpus(options, vocab, first_pass)
-    del first_pass  # the first-appearance stream: free it before the weights are allocated
-    check_word_budget(options, vocab.train_words)
-    check_model_fits(options, vocab.size)
-    model = new_model(options, vocab.size)
-    losses = _train_epochs(options, vocab, corpus, model, out)
+    corpus = encode_corpus(options, vocab, first_pass)  # frees the first pass's streams (and file, if any)
+    del first_pass
+    with corpus:  # a corpus over the memory budget maps a temporary file, freed at the end
+        check_word_budget(options, vocab.train_words)
+        check_model_fits(options, vocab.size)
+        model = new_model(options, vocab.size)
+        losses = _train_epochs(options, vocab, corpus, model, out)
     return TrainResult(vocab, model.syn0[: vocab.size], model.syn1, model.syn1neg[: vocab.size], losses)
 
 

@@ -7,7 +7,8 @@ id is stored in 7-bit groups, low group first, with the high bit set on all
 but the last byte. Words are in C's order, most frequent first, so the most
 frequent 127 words take one byte, the next 16,257 two: about 1.6 bytes a
 token on Wikipedia text instead of 4, which keeps the peak memory of a
-100 MB corpus well under C's.
+100 MB corpus well under C's. A corpus over the memory budget is kept in a
+memory-mapped temporary file instead (:mod:`pyw2v.corpus.spill`).
 """
 import numpy as np
 from numba import njit
