@@ -17,8 +17,9 @@ The files are anonymous (``O_TMPFILE``, or unlinked as soon as created): no
 name is ever visible, and the system frees them when the process ends,
 however it ends (an error, Ctrl-C, SIGTERM, even SIGKILL). :meth:`SpillFile.close`
 frees one sooner. Written pages are synced every :data:`SYNC_BYTES`, so
-that they are clean page cache: under a cgroup v1 memory limit, dirty pages
-cannot be reclaimed by the group's own reclaim and would count as held.
+that they are clean page cache: a cgroup's own reclaim does not write dirty
+pages back (the system's flusher does, which cgroup v1 does not pace per
+group), so unsynced they would count as held.
 
 The map is private and writable (``ACCESS_COPY``): no byte is ever written
 (the kernels only read ``ids``), but a writable array has the type of the
