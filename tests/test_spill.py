@@ -152,7 +152,7 @@ def test_options(tmp_path, lee_corpus):
     assert options.memory_budget == 12.5 and options.tmpdir == str(tmp_path)
     assert budget.corpus_budget(options) == int(12.5 * 2**20)
     assert TrainOptions().memory_budget is None and TrainOptions().tmpdir == ""
-    for bad, message in ((["-memory-budget", "-1"], "must not be negative"), (["-memory-budget", "nan"], "must not be negative"), (["-tmpdir", str(tmp_path / "nowhere")], "no such directory")):
+    for bad, message in ((["-memory-budget", "-1"], "must not be negative"), (["-memory-budget", "nan"], "needs a number"), (["-tmpdir", str(tmp_path / "nowhere")], "no such directory")):
         with pytest.raises(UserError, match=message):
             prepare.prepare_vocabulary(parse_arguments(["-train", str(lee_corpus)] + bad))
 
