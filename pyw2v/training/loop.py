@@ -127,7 +127,8 @@ def _train_thread(t, step, source, job, mine, control):
                 continue
             sentence_length = length
             sentence_position = 0
-        next_random = train_position(step, t, step_job, mine, sentence_length, sentence_position, alpha, next_random)
+        # train_position: bound to the variant's step in each compiled copy (_train_thread_with).
+        next_random = train_position(step, t, step_job, mine, sentence_length, sentence_position, alpha, next_random)  # noqa: F821
         sentence_position += 1
         if sentence_position >= sentence_length:
             sentence_length = 0
