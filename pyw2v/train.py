@@ -25,7 +25,7 @@ from .model.kmeans import kmeans_classes
 from .options import TrainOptions, check_word_budget
 from .progress import Progress
 from .corpus.prepare import encode_corpus, prepare_vocabulary
-from .training.tables import exp_table, keep_thresholds, lcg_next, unigram_table, unused_unigram_table
+from .training.tables import exp_table, keep_thresholds, lcg_next, loss_table, unigram_table, unused_unigram_table
 from .model.vectors import write_vectors_to
 from .corpus.vocab import Vocabulary, save_vocab
 
@@ -179,7 +179,7 @@ def kernel_inputs(options, vocab, corpus, loss=None):
         source, cursors = fixed_slices(corpus, threads)
     scratch = new_scratch(threads, options.window, options.negative, options.size)
     control = new_control(threads, settings.starting_alpha, cursors)
-    loss = CountLoss(np.zeros((threads, options.iter, 2), dtype=np.float64)) if loss else NoLoss()
+    loss = CountLoss(np.zeros((threads, options.iter, 2), dtype=np.float64), loss_table()) if loss else NoLoss()
     return variant.step, source, tree, tables, settings, loss, scratch, control
 
 

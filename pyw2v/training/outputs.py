@@ -118,16 +118,21 @@ def _no_loss(loss, f, label, skip_saturated):
 
 @njit(cache=True)
 def _count_loss(loss, f, label, skip_saturated):
-    """Add ``-log sigmoid(+-f)`` (``+f`` for label 1) to ``loss.sums[0]``.
+    """Add ``-log sigmoid(z)``, ``z = f`` for label 1 and ``-f`` for label 0, to ``loss.sums[0]``.
 
     An output hierarchical softmax skips as saturated is not trained and
-    not counted. Computed in double from ``f`` itself, so a clamped output
-    adds a finite amount.
+    not counted. Inside ``(-MAX_EXP, MAX_EXP)`` the value comes from
+    ``loss.table`` at C's sigmoid index; outside, where a clamped output
+    lands, it is computed (in double), so it stays finite.
     """
     if skip_saturated and (f <= -FMAX or f >= FMAX):
         return
-    z = np.float64(f) if label > F0 else -np.float64(f)
-    loss.sums[0] += np.log1p(np.exp(-z)) if z > 0 else -z + np.log1p(np.exp(z))
+    z = f if label > F0 else -f
+    if -FMAX < z < FMAX:
+        loss.sums[0] += loss.table[sigmoid_index(z)]
+    else:
+        x = np.float64(z)
+        loss.sums[0] += np.log1p(np.exp(-x)) if x > 0 else -x + np.log1p(np.exp(x))
 
 
 @njit(cache=True)
@@ -147,7 +152,7 @@ def _no_view(loss, t, epoch):
 
 @njit(cache=True)
 def _epoch_view(loss, t, epoch):
-    return CountLoss(loss.sums[t, epoch])
+    return CountLoss(loss.sums[t, epoch], loss.table)
 
 
 # add_loss(loss, f, label, skip_saturated): one output's loss; nothing for NoLoss.

@@ -31,9 +31,10 @@ FixedSlices = namedtuple("FixedSlices", "ids starts first_words")
 # parts' byte offsets and the stream's end; lanes: one per thread; next_item: the counter).
 SharedQueue = namedtuple("SharedQueue", "ids offsets lanes next_item")
 
-# The loss: NoLoss compiles to nothing; CountLoss adds -log sigmoid(+-f) to the thread's sum.
+# The loss: NoLoss compiles to nothing; CountLoss adds -log sigmoid(+-f) to the thread's sum
+# (sums: per thread and epoch, the loss and the words trained; table: pyw2v.training.tables.loss_table).
 NoLoss = namedtuple("NoLoss", "")
-CountLoss = namedtuple("CountLoss", "sums")
+CountLoss = namedtuple("CountLoss", "sums table")
 
 Variant = namedtuple("Variant", "step window_at_once shared_queue thread_hot_rows")
 
