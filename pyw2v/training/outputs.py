@@ -85,8 +85,9 @@ def block_gradient(hidden, rows, m, output, n, skip_saturated, alpha, job, scrat
     targets, labels, gradient = scratch.targets, scratch.labels, scratch.gradient
     for j in range(m):
         dots(hidden, rows[j], output, targets, n, gradient[j], size)
+    add_block_loss(job.loss, gradient, labels, m, n, skip_saturated)
+    for j in range(m):
         for k in range(n):
-            add_loss(job.loss, gradient[j, k], labels[k], skip_saturated)
             gradient[j, k] = output_gradient(gradient[j, k], labels[k], skip_saturated, alpha, job.tables.exp_table)
 
 
@@ -136,6 +137,19 @@ def _count_loss(loss, f, label, skip_saturated):
 
 
 @njit(cache=True)
+def _no_block_loss(loss, dots, labels, m, n, skip_saturated):
+    pass
+
+
+@njit(cache=True)
+def _count_block_loss(loss, dots, labels, m, n, skip_saturated):
+    """:func:`_count_loss` of every output of a block, ``dots[:m, :n]`` before they become gradients."""
+    for j in range(m):
+        for k in range(n):
+            _count_loss(loss, dots[j, k], labels[k], skip_saturated)
+
+
+@njit(cache=True)
 def _no_word(loss):
     pass
 
@@ -157,6 +171,8 @@ def _epoch_view(loss, t, epoch):
 
 # add_loss(loss, f, label, skip_saturated): one output's loss; nothing for NoLoss.
 add_loss = by_marker("add_loss", {NoLoss: _no_loss, CountLoss: _count_loss})
+# add_block_loss(loss, dots, labels, m, n, skip_saturated): a block's outputs, one call (pyw2v.training.blocks).
+add_block_loss = by_marker("add_block_loss", {NoLoss: _no_block_loss, CountLoss: _count_block_loss})
 # add_word(loss): one position trained, the loss's denominator.
 add_word = by_marker("add_word", {NoLoss: _no_word, CountLoss: _count_word})
 # loss_view(loss, t, epoch): the (loss, words) pair thread t adds to in this epoch.
