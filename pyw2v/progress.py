@@ -14,7 +14,8 @@ over the outputs it trained, of ``-log sigmoid(f)`` for a positive output
 (label 1) and ``-log sigmoid(-f)`` for a negative one: with hierarchical
 softmax the nodes of the word's Huffman path (those C does not skip as
 saturated), with negative sampling the word and its noise words, with both
-the two sums added. Skip-gram counts a position once, for all of its
+the two sums added (-log sigmoid read from a table at C's sigmoid index inside
+(-MAX_EXP, MAX_EXP), computed outside). Skip-gram counts a position once, for all of its
 context words; a position with no context word trains nothing and is not
 counted.
 """
