@@ -23,7 +23,7 @@ import numpy as np
 from numba import njit
 
 from .hot_rows import own_rows, row_of
-from .outputs import add_word, block_gradient, negative_outputs, path_outputs, update_block
+from .outputs import BlockWork, Outputs, Rows, add_word, negative_outputs, path_outputs, train_block
 from .schedule import window_words
 from .sentence_plan import LOOKAHEAD, plan_sentence, prefetch_ahead
 from .simd import F0, F1, add_rows, scatter_rows
@@ -36,14 +36,17 @@ def train_outputs(hidden, rows, m, word, word_row, alpha, noise, job, scratch):
     Their errors are added to ``scratch.context_update[:m]``.
     """
     settings, model = job.settings, job.model
+    block = Rows(hidden, rows, m)
+    work = BlockWork(scratch.gradient, scratch.column, scratch.context_update)
+    exp_table = job.tables.exp_table
     if settings.hs:
         n = path_outputs(word, job.tree, scratch.targets, scratch.labels)
-        block_gradient(hidden, rows, m, model.syn1, n, True, alpha, job, scratch)
-        update_block(hidden, rows, m, model.syn1, n, job, scratch)
+        path = Outputs(model.syn1, scratch.targets, n, scratch.labels, True)
+        train_block(block, path, alpha, exp_table, work, job.loss)
     if settings.negative > 0:
         n = negative_outputs(word_row, noise, settings.negative, scratch.targets, scratch.labels)
-        block_gradient(hidden, rows, m, model.syn1neg, n, False, alpha, job, scratch)
-        update_block(hidden, rows, m, model.syn1neg, n, job, scratch)
+        samples = Outputs(model.syn1neg, scratch.targets, n, scratch.labels, False)
+        train_block(block, samples, alpha, exp_table, work, job.loss)
 
 
 @njit(cache=True, inline="always")

@@ -21,6 +21,8 @@ exact one; CBOW is its ``m = 1`` case. Saturated outputs (``|f| >= MAX_EXP``)
 get no update with hierarchical softmax and a clamped sigmoid with negative
 sampling, as in C (:func:`output_gradient`).
 """
+from collections import namedtuple
+
 import numpy as np
 from numba import njit
 
@@ -73,43 +75,68 @@ def negative_outputs(word, noise, negative, targets, labels):
     return n
 
 
-@njit(cache=True, inline="always")
-def block_gradient(hidden, rows, m, output, n, skip_saturated, alpha, job, scratch):
-    """``G = alpha (labels - sigmoid(X Y^T))`` into ``scratch.gradient[:m, :n]``.
+# A block's hidden rows X: rows ``index[:count]`` of ``matrix``.
+Rows = namedtuple("Rows", "matrix index count")
+# A block's output rows Y: rows ``index[:count]`` of ``matrix`` with their ``labels``, and
+# hierarchical softmax's rule ``skip_saturated`` (:func:`output_gradient`). Held in the
+# tuple, the rule is a run-time value: a literal True or False argument would have
+# train_block compiled once for each.
+Outputs = namedtuple("Outputs", "matrix index count labels skip_saturated")
+# A block's working arrays: gradient, the m x n gradients G; column, one column of G;
+# update, the hidden rows' errors X_err (CBOW's neu1e is its row 0).
+BlockWork = namedtuple("BlockWork", "gradient column update")
 
-    ``X`` is rows ``rows[:m]`` of ``hidden``, ``Y`` rows ``scratch.targets[:n]``
-    of ``output`` with labels ``scratch.labels[:n]``. ``skip_saturated`` is
-    hierarchical softmax's rule (:func:`output_gradient`).
+
+@njit(cache=True)
+def train_block(hidden, output, alpha, exp_table, work, loss):
+    """One block's update: :func:`block_gradient`, then :func:`update_block`.
+
+    ``hidden`` is a :class:`Rows`, ``output`` an :class:`Outputs` and ``work``
+    a :class:`BlockWork`. Compiled apart from the steps,
+    with the row sums inlined into it: one call per block instead of one per
+    row sum, and one compiled copy for hierarchical softmax and negative
+    sampling, CBOW and skip-gram alike.
     """
-    size = job.model.syn0.shape[1]  # not hidden.shape: CBOW's neu1 is a padded scratch row
-    targets, labels, gradient = scratch.targets, scratch.labels, scratch.gradient
+    block_gradient(hidden, output, alpha, exp_table, work.gradient, loss)
+    update_block(hidden, output, work)
+
+
+@njit(cache=True, inline="always")
+def block_gradient(hidden, output, alpha, exp_table, gradient, loss):
+    """``G = alpha (labels - sigmoid(X Y^T))`` into ``gradient[:m, :n]``.
+
+    The outputs' loss is counted from ``X Y^T`` before it becomes ``G``.
+    """
+    labels, skip_saturated = output.labels, output.skip_saturated
+    size = output.matrix.shape[1]  # not hidden's: CBOW's neu1 is a padded scratch row
+    m, n = hidden.count, output.count
     for j in range(m):
-        dots(hidden, rows[j], output, targets, n, gradient[j], size)
-    add_block_loss(job.loss, gradient, labels, m, n, skip_saturated)
+        dots(hidden.matrix, hidden.index[j], output.matrix, output.index, n, gradient[j], size)
+    add_block_loss(loss, gradient, labels, m, n, skip_saturated)
     for j in range(m):
         for k in range(n):
-            gradient[j, k] = output_gradient(gradient[j, k], labels[k], skip_saturated, alpha, job.tables.exp_table)
+            gradient[j, k] = output_gradient(gradient[j, k], labels[k], skip_saturated, alpha, exp_table)
 
 
 @njit(cache=True, inline="always")
-def update_block(hidden, rows, m, output, n, job, scratch):
+def update_block(hidden, output, work):
     """``X_err += G Y``; ``Y += G^T X``, with ``G`` from :func:`block_gradient`.
 
-    ``X_err`` is ``scratch.context_update[:m]`` (CBOW's ``neu1e`` is its row
-    0). With ``m = 1`` the output rows are updated three per pass
+    With ``m = 1`` the output rows are updated three per pass
     (:func:`scatter_rows`), the same sums as one by one.
     """
-    size = job.model.syn0.shape[1]
-    targets, gradient, column, update = scratch.targets, scratch.gradient, scratch.column, scratch.context_update
+    size = output.matrix.shape[1]
+    m, n = hidden.count, output.count
+    gradient, column, update = work.gradient, work.column, work.update
     for j in range(m):
-        add_rows(update, j, output, targets, gradient[j], n, size)
+        add_rows(update, j, output.matrix, output.index, gradient[j], n, size)
     if m == 1:
-        scatter_rows(output, targets, gradient[0], n, hidden, rows[0], size)
+        scatter_rows(output.matrix, output.index, gradient[0], n, hidden.matrix, hidden.index[0], size)
         return
     for k in range(n):
         for j in range(m):
             column[j] = gradient[j, k]
-        add_rows(output, targets[k], hidden, rows, column, m, size)
+        add_rows(output.matrix, output.index[k], hidden.matrix, hidden.index, column, m, size)
 
 
 @njit(cache=True)

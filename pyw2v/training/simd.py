@@ -68,7 +68,7 @@ def _dots3(x, x_row, y, row0, row1, row2, size):
     return f0, f1, f2
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def dots(x, x_row, y, rows, n, out, size):
     """``out[k] = x[x_row] . y[rows[k]]`` for ``k < n``, summed in SIMD lanes.
 
@@ -86,7 +86,7 @@ def dots(x, x_row, y, rows, n, out, size):
         k += 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def add_rows(dst, dst_row, y, rows, coefs, n, size):
     """``dst[dst_row] += sum(coefs[k] * y[rows[k]] for k < n)``, three rows per pass.
 
@@ -110,7 +110,7 @@ def add_rows(dst, dst_row, y, rows, coefs, n, size):
         k += 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def scatter_rows(dst, rows, coefs, n, x, x_row, size):
     """``dst[rows[k]] += coefs[k] * x[x_row]`` for ``k < n``, three rows per pass.
 
