@@ -89,25 +89,44 @@ def cbow_block(step, t, job, scratch, length, position, alpha, next_random):
     """
     own, next_random = _plan(t, job, scratch, length, position, next_random)
     syn0 = job.model.syn0
-    size = syn0.shape[1]
-    context, ones, neu1, neu1e = scratch.context, scratch.column, scratch.neu1, scratch.context_update
+    context, neu1, neu1e = scratch.context, scratch.neu1, scratch.context_update
     word = np.int64(scratch.sen[position])
     m = window_words(scratch.sen, position, length, scratch.shrinks[position], job.settings.window, context, own)
     if m == 0:
         return next_random
     add_word(job.loss)
-    # neu1's one row (0) and the count of rows (1), read from scratch.hidden_rows: written as
-    # constants they would make Numba compile the row sums once more for them.
-    zero = scratch.hidden_rows[0]
-    one = zero + 1
-    neu1[0, :size] = F0
-    neu1e[0, :size] = F0
-    ones[:m] = F1
-    add_rows(neu1, zero, syn0, context, ones, m, size)
+    context_mean(neu1, syn0, context, m, scratch.column)
+    fill_row(neu1e, syn0.shape[1], F0)
+    noise = scratch.planned_noise[position]
+    train_outputs(neu1, scratch.hidden_rows, 1, word, row_of(word, own), alpha, noise, job, scratch)
+    add_to_context(syn0, context, m, scratch.column, neu1e)
+    return next_random
+
+
+@njit(cache=True)
+def context_mean(neu1, syn0, context, m, ones):
+    """``neu1[0]``: the mean of rows ``context[:m]`` of ``syn0``, C's CBOW hidden layer; sets ``ones[:m]`` to 1.
+
+    Compiled apart from the loop (one call per position), with its row sum inlined.
+    """
+    size = syn0.shape[1]
+    fill_row(neu1, size, F0)
+    for j in range(m):
+        ones[j] = F1
+    add_rows(neu1, 0, syn0, context, ones, m, size)
     divisor = np.float32(m)
     for c in range(size):
         neu1[0, c] /= divisor
-    noise = scratch.planned_noise[position]
-    train_outputs(neu1, scratch.hidden_rows, one, word, row_of(word, own), alpha, noise, job, scratch)
-    scatter_rows(syn0, context, ones, m, neu1e, zero, size)
-    return next_random
+
+
+@njit(cache=True)
+def add_to_context(syn0, context, m, ones, neu1e):
+    """Rows ``context[:m]`` of ``syn0`` += ``neu1e[0]``, C's CBOW input update (``ones[:m]`` are 1)."""
+    scatter_rows(syn0, context, ones, m, neu1e, 0, syn0.shape[1])
+
+
+@njit(cache=True, inline="always")
+def fill_row(matrix, size, value):
+    """``matrix[0, :size] = value``, as a loop (a slice assignment compiles to much more code)."""
+    for c in range(size):
+        matrix[0, c] = value
