@@ -8,24 +8,27 @@ does: train, then write the vectors or the ``-classes`` list.
 import os
 import sys
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from types import SimpleNamespace
 
 import numpy as np
 from numba import njit
 
+from . import compile_ahead
 from .training import loop
 from .memory import check_model_fits
 from .output_files import OutputFile, refuse_outputs_over_inputs
 from .training.ranges import fixed_slices, shared_queue
-from .training.state import DONE, Model, Settings, Tables, new_control, new_scratch
-from .training.variants import CountLoss, NoLoss, choose_variant
+from .training.state import CURSOR_FIELDS, DONE, Model, Settings, Tables, new_control, new_scratch
+from .training.variants import CountLoss, NoLoss, SharedQueue, choose_variant
 from .training.hot_rows import copy_hot_rows, extra_rows, hot_words_for, merge_words_for
-from .training.huffman import build_tree
+from .training.huffman import build_tree, empty_tree
 from .model.kmeans import kmeans_classes
 from .options import TrainOptions, check_word_budget
 from .progress import Progress
 from .corpus.prepare import encode_corpus, prepare_vocabulary
 from .training.tables import exp_table, keep_thresholds, lcg_next, loss_table, unigram_table, unused_unigram_table
+from .model.text_format import format_text_rows
 from .model.vectors import write_vectors_to
 from .corpus.vocab import Vocabulary, save_vocab
 
@@ -84,10 +87,33 @@ def run(options, out=None):
             write_vectors_to(output, result.vocab.words, result.syn0, options.binary)
 
 
+def _load_output_kernel(options):
+    """Compile (or load) the kernel that will write the output, on a one-row stand-in.
+
+    Called before training: on an empty cache this process then waits for
+    another that compiles the loop (:mod:`pyw2v.compile_ahead`), while after
+    training the compilation would add to the run.
+    """
+    stand_in = np.zeros((1, options.size), dtype=np.float32)
+    if options.classes:
+        kmeans_classes(stand_in, 1)
+    elif not options.binary:
+        format_text_rows([b"</s>"], stand_in)
+
+
 def _train(options, out, fit=True):
-    """C's TrainModel up to the output; without ``fit`` it stops after saving the vocabulary."""
-    debug = options.debug
+    """C's TrainModel up to the output; without ``fit`` it stops after saving the vocabulary.
+
+    A fitting run first has its training loop compiled by another process,
+    if the cache lacks it, while this one reads the corpus (:mod:`pyw2v.compile_ahead`).
+    """
     print(f"Starting training using file {options.train}", file=out, flush=True)
+    with compile_ahead.start(options, stand_in_arguments(options)) if fit else compile_ahead.NOTHING as ahead:
+        return _train_with(options, out, fit, ahead)
+
+
+def _train_with(options, out, fit, ahead):
+    debug = options.debug
     vocab, first_pass = prepare_vocabulary(options, keep_tokens=fit)
     if debug > 0:
         print(f"Vocab size: {vocab.size}", file=out)
@@ -102,7 +128,7 @@ def _train(options, out, fit=True):
         check_word_budget(options, vocab.train_words)
         check_model_fits(options, vocab.size)
         model = new_model(options, vocab.size)
-        losses = _train_epochs(options, vocab, corpus, model, out)
+        losses = _train_epochs(options, vocab, corpus, model, out, ahead)
     return TrainResult(vocab, model.syn0[: vocab.size], model.syn1, model.syn1neg[: vocab.size], losses)
 
 
@@ -152,21 +178,7 @@ def kernel_inputs(options, vocab, corpus, loss=None):
     """
     threads = options.threads
     variant = choose_variant(options.cbow, threads, options.fast)
-    hot_words = hot_words_for(threads, variant.thread_hot_rows, vocab.size)
-    settings = Settings(
-        hs=options.hs,
-        negative=options.negative,
-        window=options.window,
-        sample=options.sample,
-        vocab_size=vocab.size,
-        train_words=vocab.train_words,
-        iterations=options.iter,
-        num_threads=threads,
-        starting_alpha=np.float32(options.starting_alpha),
-        budget=WHOLE_RUN,
-        hot_words=hot_words,
-        merge_words=merge_words_for(vocab.train_words, threads),
-    )
+    settings = run_settings(options, variant, vocab.size, vocab.train_words)
     tree = build_tree(vocab.counts) if options.hs else build_tree(vocab.counts[:0])
     unigram = unigram_table(vocab.counts) if options.negative > 0 else unused_unigram_table()
     tables = Tables(
@@ -179,35 +191,118 @@ def kernel_inputs(options, vocab, corpus, loss=None):
         source, cursors = fixed_slices(corpus, threads)
     scratch = new_scratch(threads, options.window, options.negative, options.size)
     control = new_control(threads, settings.starting_alpha, cursors)
-    loss = CountLoss(np.zeros((threads, options.iter, 2), dtype=np.float64), loss_table()) if loss else NoLoss()
-    return variant.step, source, tree, tables, settings, loss, scratch, control
+    return variant.step, source, tree, tables, settings, _loss_counter(options, loss), scratch, control
 
 
-def _run_worker(failures, start, worker, workers, arguments):
-    """Worker ``worker`` trains C's threads ``worker, worker + workers, ...`` until all are done.
+def run_settings(options, variant, vocab_size, train_words):
+    """The loop's :class:`~pyw2v.training.state.Settings` for these options and this vocabulary."""
+    threads = options.threads
+    return Settings(
+        hs=options.hs,
+        negative=options.negative,
+        window=options.window,
+        sample=options.sample,
+        vocab_size=vocab_size,
+        train_words=train_words,
+        iterations=options.iter,
+        num_threads=threads,
+        starting_alpha=np.float32(options.starting_alpha),
+        budget=WHOLE_RUN,
+        hot_words=hot_words_for(threads, variant.thread_hot_rows, vocab_size),
+        merge_words=merge_words_for(train_words, threads),
+    )
 
-    With as many workers as threads each has one thread, trained in one
-    call. With more threads than cores, each thread's turn is
-    ``settings.budget`` words and the worker's threads take turns, as the
-    system time-slices C's threads: they advance together under the falling
-    learning rate, whatever the system's scheduling. An exception is kept
-    for the driver to raise.
+
+def _loss_counter(options, loss):
+    if not loss:
+        return NoLoss()
+    return CountLoss(np.zeros((options.threads, options.iter, 2), dtype=np.float64), loss_table())
+
+
+def stand_in_arguments(options):
+    """:func:`~pyw2v.training.loop.load_loop`'s arguments for ``options``, of a run's types but not its data.
+
+    A vocabulary of one word and an empty corpus, built with NumPy alone (no
+    compiled code), so that :mod:`pyw2v.compile_ahead` can compile the loop
+    before the corpus is read. Each array has the dtype and rank of the one
+    :func:`kernel_inputs` and :func:`new_model` make (a test compares them).
+    """
+    # Sizes change no type: the smallest that choose the same variant, so that nothing large is allocated.
+    options = replace(
+        options, size=1, window=1, iter=1, threads=min(options.threads, 2), negative=min(options.negative, 1)
+    )
+    threads = options.threads
+    variant = choose_variant(options.cbow, threads, options.fast)
+    settings = run_settings(options, variant, 1, 1)
+    ids = np.zeros(0, dtype=np.uint8)
+    if variant.shared_queue:
+        source = SharedQueue(ids, np.zeros(2, dtype=np.int64), threads, np.zeros(1, dtype=np.int64))
+        cursors = np.zeros((threads, CURSOR_FIELDS), dtype=np.int64)
+    else:
+        zeros = np.zeros(threads, dtype=np.int64)
+        source, cursors = fixed_slices(SimpleNamespace(ids=ids, starts=zeros, first_words=zeros - 1), threads)
+    rows = np.zeros((1, options.size), dtype=np.float32)
+    model = Model(rows, rows, rows)
+    tables = Tables(exp_table(), *unused_unigram_table(), keep_thresholds(np.ones(1), options.sample, 1))
+    scratch = new_scratch(threads, options.window, options.negative, options.size)
+    control = new_control(threads, settings.starting_alpha, cursors)
+    loss = _loss_counter(options, options.loss)
+    return variant.step, source, model, empty_tree(0), tables, settings, loss, scratch, control
+
+
+class _Turns:
+    """C's threads handed to the workers one turn at a time, the one furthest behind first.
+
+    A thread is run by one worker at a time; any worker may run it next. So
+    C's threads advance together under the falling learning rate, as the
+    system's time slices keep them, even when one core runs slower than the
+    other (a worker that owned fixed threads would leave its threads behind).
+    """
+
+    def __init__(self, control):
+        self.control = control
+        self.running = set()
+        self.lock = threading.Lock()
+
+    def take(self):
+        """A thread that is neither done nor running, the one with the fewest words done; None if none."""
+        with self.lock:
+            cursors, words_done = self.control.cursors, self.control.words_done
+            waiting = [t for t in range(len(cursors)) if not cursors[t, DONE] and t not in self.running]
+            if not waiting:
+                return None
+            t = min(waiting, key=lambda t: words_done[t])
+            self.running.add(t)
+            return t
+
+    def give_back(self, t):
+        with self.lock:
+            self.running.discard(t)
+
+
+def _run_worker(failures, start, turns, arguments):
+    """Run C's threads' turns from ``turns`` until none waits; an exception is kept for the driver to raise.
+
+    With as many workers as threads, each takes one thread and trains it in
+    one call. With more threads than cores, a turn is ``settings.budget``
+    words, as the system time-slices C's threads.
     """
     control = arguments[-1]
     try:
         start.wait()
-        pending = True
-        while pending and not control.stop[0]:
-            pending = False
-            for t in range(worker, len(control.rng), workers):
-                if not control.cursors[t, DONE]:
-                    loop.run_thread(t, *arguments)
-                    pending = True
+        while not control.stop[0]:
+            t = turns.take()
+            if t is None:  # the threads left are running on other workers, which finish them
+                break
+            try:
+                loop.run_thread(t, *arguments)
+            finally:
+                turns.give_back(t)
     except BaseException as error:  # noqa: B036 - handed to the main thread
         failures.append(error)
 
 
-def _train_epochs(options, vocab, corpus, model, out):
+def _train_epochs(options, vocab, corpus, model, out, ahead):
     """C's training threads on at most one operating-system thread per core, progress printed meanwhile.
 
     By default each thread trains C's slice of the corpus; with ``-fast 1``
@@ -220,12 +315,16 @@ def _train_epochs(options, vocab, corpus, model, out):
         settings = settings._replace(budget=TURN_WORDS)
     arguments = (step, source, model, tree, tables, settings, loss, scratch, control)
     progress = Progress(options, vocab.train_words, out, loss)
+    if options.output:
+        _load_output_kernel(options)
+    ahead.wait()  # the loop compiled by another process, if it was started (pyw2v.compile_ahead)
     loop.load_loop(*arguments)
     failures = []
     start = threading.Barrier(workers)
+    turns = _Turns(control)
     threads = [
-        threading.Thread(target=_run_worker, args=(failures, start, worker, workers, arguments), daemon=True)
-        for worker in range(workers)
+        threading.Thread(target=_run_worker, args=(failures, start, turns, arguments), daemon=True)
+        for _ in range(workers)
     ]
     for thread in threads:
         thread.start()

@@ -23,12 +23,18 @@ def build_tree(counts):
     """The :class:`HuffmanTree` of a vocabulary whose ``counts`` are in C's order."""
     counts = np.asarray(counts, dtype=np.int64)
     vocab_size = len(counts)
+    tree = empty_tree(vocab_size)
+    work = np.zeros((3, 2 * vocab_size + 1), dtype=np.int64)
+    if not _fill_tree(counts, tree.codes, tree.points, tree.lengths, work):
+        raise UserError(f"a Huffman code is longer than {MAX_CODE_LENGTH} bits; use -negative instead of -hs")
+    return tree
+
+
+def empty_tree(vocab_size):
+    """A :class:`HuffmanTree` of ``vocab_size`` words with every code empty."""
     codes = np.zeros((vocab_size, MAX_CODE_LENGTH), dtype=np.uint8)
     points = np.zeros((vocab_size, MAX_CODE_LENGTH), dtype=np.int32)
     lengths = np.zeros(vocab_size, dtype=np.int32)
-    work = np.zeros((3, 2 * vocab_size + 1), dtype=np.int64)
-    if not _fill_tree(counts, codes, points, lengths, work):
-        raise UserError(f"a Huffman code is longer than {MAX_CODE_LENGTH} bits; use -negative instead of -hs")
     return HuffmanTree(codes, points, lengths)
 
 

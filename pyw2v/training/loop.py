@@ -178,6 +178,25 @@ def load_loop(step, source, model, tree, tables, settings, loss, scratch, contro
     TRAIN_THREAD[type(step)].compile(tuple(typeof(argument) for argument in arguments))
 
 
+def is_cached(step, source, model, tree, tables, settings, loss, scratch, control):
+    """Whether ``step``'s loop for these argument types is compiled in this process or in Numba's cache.
+
+    Numba has no public way to ask its cache; this reads the index the way
+    :meth:`Dispatcher.compile` does and answers False if that ever fails.
+    """
+    dispatcher = TRAIN_THREAD[type(step)]
+    arguments = _loop_arguments(0, step, source, model, tree, tables, settings, loss, scratch, control)
+    signature = tuple(typeof(argument) for argument in arguments)
+    if signature in dispatcher.overloads:
+        return True
+    try:
+        cache = dispatcher._cache
+        key = cache._index_key(signature, dispatcher.targetctx.codegen())
+        return key in cache._cache_file._load_index()
+    except Exception:  # noqa: BLE001 - a Numba version without these internals: compile as usual
+        return False
+
+
 def run_thread(t, step, source, model, tree, tables, settings, loss, scratch, control):
     """Thread ``t``'s loop for ``step``'s variant, on its own views of ``scratch``; returns the words it read.
 

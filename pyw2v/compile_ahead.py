@@ -1,0 +1,84 @@
+"""The training loop compiled in a second process while the first reads the corpus.
+
+On an empty cache a run spends most of its time in Numba's compiler: the
+corpus kernels, then the variant's training loop (:mod:`pyw2v.training.loop`).
+One process compiles one function at a time, but the loop's argument *types*
+follow from the options alone, not from the corpus
+(:func:`pyw2v.train.stand_in_arguments`). So when the cache lacks the loop,
+:func:`start` launches ``python -m pyw2v.compile_ahead`` with the options; it
+compiles the loop for stand-in arguments of those types into Numba's cache on
+another core, while this process counts and encodes the corpus. Before it
+trains, the driver waits for it (:meth:`LoopAhead.wait`) and loads the loop
+from the cache.
+
+Nothing here can change what runs: the loop is the one this process would
+have compiled, validated by Numba's cache and :mod:`pyw2v.jit_cache`. If the
+second process fails, or is killed, the driver compiles the loop itself.
+Numba writes a cache entry to a temporary file and renames it, so the two
+processes never see half an entry.
+"""
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+
+from .training import loop
+
+# Set to 0 to compile in the training process only (as on a single core).
+ENVIRONMENT_SWITCH = "PYW2V_COMPILE_AHEAD"
+
+
+class LoopAhead:
+    """The second process compiling the loop, or none: a context manager that never leaves it running."""
+
+    def __init__(self, process=None):
+        self.process = process
+
+    def wait(self):
+        """Return once the loop is in the cache (or the second process has failed, or never ran)."""
+        if self.process is not None:
+            self.process.wait()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()  # the run failed or was interrupted before its training
+            self.process.wait()
+        return False
+
+
+NOTHING = LoopAhead()
+
+
+def start(options, arguments):
+    """Start compiling the loop for ``arguments`` (:func:`pyw2v.train.stand_in_arguments`) in another process.
+
+    Returns :data:`NOTHING` when the loop is cached or compiled already,
+    when one core is all this process may use (nothing would run beside
+    it), or when :data:`ENVIRONMENT_SWITCH` is ``0``.
+    """
+    if os.environ.get(ENVIRONMENT_SWITCH, "1") == "0" or len(os.sched_getaffinity(0)) < 2:
+        return NOTHING
+    if loop.is_cached(*arguments):
+        return NOTHING
+    fields = json.dumps(dataclasses.asdict(options))
+    process = subprocess.Popen(
+        [sys.executable, "-m", __name__, fields],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    return LoopAhead(process)
+
+
+def _compile(fields):
+    from .options import TrainOptions
+    from .train import stand_in_arguments
+
+    options = TrainOptions(**json.loads(fields))
+    loop.load_loop(*stand_in_arguments(options))
+
+
+if __name__ == "__main__":
+    _compile(sys.argv[1])

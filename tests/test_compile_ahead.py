@@ -1,0 +1,87 @@
+"""The training loop compiled by a second process (pyw2v.compile_ahead): the right loop, loaded, never left running."""
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+from numba import typeof
+
+from pyw2v import compile_ahead
+from pyw2v import train as train_module
+from pyw2v.model.vectors import read_vectors
+from pyw2v.options import TrainOptions
+from pyw2v.training import loop
+
+MODES = [
+    dict(cbow=cbow, threads=threads, fast=fast, loss=loss, **outputs)
+    for cbow in (0, 1)
+    for threads, fast in ((1, 0), (2, 0), (2, 1), (3, 1))
+    for loss in (0, 1)
+    for outputs in (dict(hs=1, negative=0), dict(hs=0, negative=5))
+]
+
+
+class Captured(Exception):
+    pass
+
+
+@pytest.mark.parametrize("mode", MODES, ids=lambda mode: "-".join(f"{k}{v}" for k, v in mode.items()))
+def test_stand_in_arguments_have_the_types_of_a_run(lee_corpus, monkeypatch, mode):
+    # The second process compiles the loop for the stand-ins' types: a
+    # different type would make it compile a loop the run never uses.
+    monkeypatch.setenv(compile_ahead.ENVIRONMENT_SWITCH, "0")
+    seen = {}
+
+    def capture(*arguments):
+        seen["types"] = [typeof(argument) for argument in arguments]
+        raise Captured
+
+    monkeypatch.setattr(loop, "load_loop", capture)
+    options = TrainOptions(train=str(lee_corpus), size=12, iter=2, debug=0, **mode).validate()
+    with pytest.raises(Captured):
+        train_module._train(options, open(os.devnull, "w"))
+    assert [typeof(argument) for argument in train_module.stand_in_arguments(options)] == seen["types"]
+
+
+def test_leaving_early_stops_the_second_process():
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    with pytest.raises(KeyboardInterrupt):
+        with compile_ahead.LoopAhead(process):
+            raise KeyboardInterrupt
+    assert process.poll() is not None
+
+
+FIRST_RUN = textwrap.dedent(
+    """
+    import sys
+    from pyw2v.train import run, stand_in_arguments
+    from pyw2v.options import TrainOptions
+    from pyw2v.training import loop
+    options = TrainOptions(train=sys.argv[1], output=sys.argv[2], size=20, iter=1, threads=1, cbow=1, debug=0,
+                           binary=1)
+    cached_before = loop.is_cached(*stand_in_arguments(options))
+    run(options)
+    dispatcher = loop.TRAIN_THREAD[type(stand_in_arguments(options)[0])]
+    print(cached_before, sum(dispatcher.stats.cache_hits.values()), sum(dispatcher.stats.cache_misses.values()))
+    """
+)
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="the loop is compiled ahead only beside a second core")
+def test_a_first_run_trains_with_the_loop_the_second_process_compiled(lee_corpus, tmp_path):
+    environment = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"))
+    environment.pop(compile_ahead.ENVIRONMENT_SWITCH, None)
+    ahead, alone = tmp_path / "ahead.bin", tmp_path / "alone.bin"
+    report = subprocess.run(
+        [sys.executable, "-c", FIRST_RUN, str(lee_corpus), str(ahead)],
+        env=environment, capture_output=True, text=True, check=True,
+    ).stdout.split()[-3:]  # after C's "Starting training using file ..."
+    # Empty cache at the start; the loop then came from the cache (a hit), not from this process's compiler.
+    assert report == ["False", "1", "0"]
+    environment[compile_ahead.ENVIRONMENT_SWITCH] = "0"
+    subprocess.run([sys.executable, "-c", FIRST_RUN, str(lee_corpus), str(alone)], env=environment, check=True)
+    (words_ahead, vectors_ahead), (words_alone, vectors_alone) = read_vectors(ahead), read_vectors(alone)
+    assert words_ahead == words_alone
+    assert np.array_equal(vectors_ahead, vectors_alone)  # one thread: C's order, so the very same vectors
