@@ -157,59 +157,15 @@ def test_options(tmp_path, lee_corpus):
             prepare.prepare_vocabulary(parse_arguments(["-train", str(lee_corpus)] + bad))
 
 
-def _fake_cgroup(tmp_path, version, files, path="/jobs/one"):
-    mount = tmp_path / "cgroup"
-    group = mount / path.lstrip("/")
-    group.mkdir(parents=True)
-    for relative, text in files.items():
-        (mount / relative).parent.mkdir(parents=True, exist_ok=True)
-        (mount / relative).write_text(text)
-    proc = tmp_path / "cgroup-of-self"
-    mountinfo = tmp_path / "mountinfo"
-    if version == 1:
-        proc.write_text(f"5:cpu:/\n4:memory:{path}\n0::/\n")
-        mountinfo.write_text(f"35 31 0:32 / {mount} rw,relatime - cgroup cgroup rw,memory\n")
-    else:
-        proc.write_text(f"0::{path}\n")
-        mountinfo.write_text(f"35 31 0:32 / {mount} rw,relatime - cgroup2 cgroup2 rw\n")
-    return proc, mountinfo
-
-
-def test_cgroup_v1_headroom_is_limit_less_unreclaimable_use(tmp_path):
-    proc, mountinfo = _fake_cgroup(tmp_path, 1, {
-        "jobs/one/memory.limit_in_bytes": "9223372036854771712\n",  # no limit of its own...
-        "jobs/one/memory.usage_in_bytes": str(300 << 20),
-        # ...but its parent's, which v1 reports as the hierarchical limit
-        "jobs/one/memory.stat": f"cache 1\nhierarchical_memory_limit {400 << 20}\ntotal_inactive_file {50 << 20}\n",
-    })
-    assert budget.cgroup_headroom(proc, mountinfo) == (400 - 250) << 20
-
-
-def test_cgroup_v2_headroom_takes_the_tightest_ancestor(tmp_path):
-    proc, mountinfo = _fake_cgroup(tmp_path, 2, {
-        "jobs/one/memory.max": "max\n",
-        "jobs/one/memory.current": str(100 << 20),
-        "jobs/one/memory.stat": f"anon 1\ninactive_file {10 << 20}\n",
-        "jobs/memory.max": str(400 << 20),
-        "jobs/memory.current": str(350 << 20),
-        "jobs/memory.stat": f"inactive_file {30 << 20}\n",
-    })
-    assert budget.cgroup_headroom(proc, mountinfo) == (400 - 320) << 20
-
-
-def test_no_cgroup_limit_means_no_headroom(tmp_path):
-    proc, mountinfo = _fake_cgroup(tmp_path, 1, {
-        "jobs/one/memory.limit_in_bytes": "9223372036854771712\n",
-        "jobs/one/memory.usage_in_bytes": "1000",
-        "jobs/one/memory.stat": "hierarchical_memory_limit 9223372036854771712\n",
-    })
-    assert budget.cgroup_headroom(proc, mountinfo) is None
-    assert 0 < budget.available_memory() < 1 << 62  # MemAvailable, at least
-
-
 def test_default_budget_is_a_quarter_of_the_memory_available(monkeypatch):
     monkeypatch.setattr(budget, "available_memory", lambda: 1000 << 20)
     assert budget.corpus_budget(TrainOptions()) == 250 << 20
+    assert budget.corpus_budget(TrainOptions(memory_budget=0)) == 0
+
+
+def test_unknown_memory_available_keeps_the_corpus_in_memory(monkeypatch):
+    monkeypatch.setattr(budget, "available_memory", lambda: None)
+    assert budget.corpus_budget(TrainOptions()) == budget.UNBOUNDED > 1 << 50
 
 
 def test_disk_path_trains_the_same_vectors_with_one_thread(lee_corpus, tmp_path):

@@ -28,6 +28,7 @@ from .reader import REDUCE_THRESHOLD, corpus_size, is_plain_file, range_cuts, sc
 from .budget import check_budget_options, corpus_budget, spill_directory
 from .encoding import StreamWriter, transcode, varint_lengths
 from ..errors import UserError
+from ..memory import MIB
 from .segments import size_hint, stream_segments
 from .spill import CountingSpill, FileSink, MemorySink, pieces
 from .vocab import Vocabulary, read_vocab, sort_order
@@ -371,8 +372,8 @@ def _sink(options, expected_bytes, room, widest):
 def _announce(options, expected_bytes, room):
     if options.debug > 0:
         print(
-            f"Encoded corpus: {expected_bytes / 2**20:.1f} MiB, over the memory budget "
-            f"({max(room, 0) / 2**20:.1f} MiB left): read from a temporary file in {spill_directory(options)}",
+            f"Encoded corpus: {expected_bytes / MIB:.1f} MiB, over the memory budget "
+            f"({max(room, 0) / MIB:.1f} MiB left): read from a temporary file in {spill_directory(options)}",
             flush=True,
         )
 

@@ -36,9 +36,9 @@ import threading
 import numpy as np
 
 from ..errors import UserError
+from ..memory import MIB
 from .encoding import StreamWriter, _encode, skip_ids
 
-MIB = 1 << 20
 BLOCK_BYTES = 4 << 20  # a spilled writer's buffer; also what is re-encoded into a file at a time
 SYNC_BYTES = 32 << 20
 MAX_VARINT = 5  # bytes of the longest id (below 2^35)
