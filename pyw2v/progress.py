@@ -35,7 +35,7 @@ class Progress:
         self.total = options.iter * train_words + 1
         self.starting_alpha = options.starting_alpha
         self.out = out
-        self.sums = loss.sums if isinstance(loss, CountLoss) else None
+        self.sums = loss.sums[..., :2] if isinstance(loss, CountLoss) else None  # (loss, words) per thread and epoch
         self.iterations = options.iter
         self.epochs_printed = 0
         self.last_sums = np.zeros(2)

@@ -20,7 +20,7 @@ from .memory import check_model_fits
 from .output_files import OutputFile, refuse_outputs_over_inputs
 from .training.ranges import fixed_slices, shared_queue
 from .training.state import CURSOR_FIELDS, DONE, Model, Settings, Tables, new_control, new_scratch
-from .training.variants import CountLoss, NoLoss, SharedQueue, choose_variant
+from .training.variants import LOSS_SLOTS, CountLoss, NoLoss, SharedQueue, choose_variant
 from .training.hot_rows import copy_hot_rows, extra_rows, hot_words_for, merge_words_for
 from .training.huffman import build_tree, empty_tree
 from .model.kmeans import kmeans_classes
@@ -216,7 +216,7 @@ def run_settings(options, variant, vocab_size, train_words):
 def _loss_counter(options, loss):
     if not loss:
         return NoLoss()
-    return CountLoss(np.zeros((options.threads, options.iter, 2), dtype=np.float64), loss_table())
+    return CountLoss(np.zeros((options.threads, options.iter, LOSS_SLOTS), dtype=np.float64), loss_table())
 
 
 def stand_in_arguments(options):

@@ -3,8 +3,13 @@ import io
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from numba import njit
 
 from pyw2v.train import train
+from pyw2v.training.outputs import output_loss
+from pyw2v.training.tables import MAX_EXP, loss_table
 
 
 def _train(lee_corpus, **settings):
@@ -38,3 +43,24 @@ def test_the_progress_line_shows_the_recent_loss(lee_corpus):
     assert progress and "Loss: " in progress[-1]
     value = float(progress[-1].split("Loss: ")[1].split()[0])
     assert 0 < value < 50
+
+
+@given(
+    f=st.floats(-40, 40, width=32),
+    label=st.sampled_from([0.0, 1.0]),
+    skip_saturated=st.booleans(),
+)
+def test_an_outputs_loss_is_minus_log_sigmoid_within_a_table_step(f, label, skip_saturated):
+    # The table is read at C's sigmoid index: within one step of 1/83 in z, and the loss's slope is below 1.
+    value = _output_loss(np.float32(f), np.float32(label), skip_saturated, loss_table())
+    if skip_saturated and abs(np.float32(f)) >= MAX_EXP:
+        assert value == 0.0  # hierarchical softmax does not train a saturated output
+        return
+    z = float(np.float32(f)) if label == 1.0 else -float(np.float32(f))
+    exact = np.logaddexp(0.0, -z)
+    assert abs(value - exact) <= 1.0 / 83 + 1e-9, (value, exact)
+
+
+@njit
+def _output_loss(f, label, skip_saturated, table):
+    return output_loss(f, label, skip_saturated, table)

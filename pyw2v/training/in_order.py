@@ -21,7 +21,7 @@ from numba import njit
 
 from .dispatch import by_marker
 from .hot_rows import NO_OWN_ROWS
-from .outputs import add_loss, add_word, output_gradient
+from .outputs import add_output_loss, add_word, output_gradient, store_loss
 from .schedule import window_words
 from .simd import F0, F1, FMAX, dot_in_order, dot_simd, prefetch_row, sigmoid_index
 from .tables import draw_negative, lcg_next
@@ -71,15 +71,17 @@ def hierarchical_softmax(step, job, hidden, hidden_row, word, alpha, neu1e):
     """One hidden row against ``word``'s Huffman path; C skips (does not clamp) saturated outputs."""
     syn1, tree, exp_table = job.model.syn1, job.tree, job.tables.exp_table
     size = job.model.syn0.shape[1]  # not hidden.shape: CBOW's neu1 is a padded scratch row
+    total = 0.0
     for d in range(tree.lengths[word]):
         node = tree.points[word, d]
         f = row_dot(step, hidden, hidden_row, syn1, node, size)
         if f <= -FMAX or f >= FMAX:
             continue
         label = np.float32(1 - np.int64(tree.codes[word, d]))
-        add_loss(job.loss, f, label, True)
+        total = add_output_loss(job.loss, total, f, label, False)  # not saturated here
         g = (label - exp_table[sigmoid_index(f)]) * alpha
         update_pair(g, syn1, node, hidden, hidden_row, neu1e, size)
+    store_loss(job.loss, total)
 
 
 @njit(cache=True, inline="always")
@@ -90,6 +92,7 @@ def negative_sampling(step, job, hidden, hidden_row, word, alpha, noise, neu1e):
     """
     syn1neg, exp_table = job.model.syn1neg, job.tables.exp_table
     size = job.model.syn0.shape[1]  # not hidden.shape: CBOW's neu1 is a padded scratch row
+    total = 0.0
     for d in range(job.settings.negative + 1):
         if d == 0:
             target = word
@@ -100,9 +103,10 @@ def negative_sampling(step, job, hidden, hidden_row, word, alpha, noise, neu1e):
                 continue
             label = F0
         f = row_dot(step, hidden, hidden_row, syn1neg, target, size)
-        add_loss(job.loss, f, label, False)
+        total = add_output_loss(job.loss, total, f, label, False)
         g = output_gradient(f, label, False, alpha, exp_table)
         update_pair(g, syn1neg, target, hidden, hidden_row, neu1e, size)
+    store_loss(job.loss, total)
 
 
 @njit(cache=True, inline="always")

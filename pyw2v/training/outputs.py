@@ -105,17 +105,21 @@ def train_block(hidden, output, alpha, exp_table, work, loss):
 def block_gradient(hidden, output, alpha, exp_table, gradient, loss):
     """``G = alpha (labels - sigmoid(X Y^T))`` into ``gradient[:m, :n]``.
 
-    The outputs' loss is counted from ``X Y^T`` before it becomes ``G``.
+    The outputs' loss is counted from ``X Y^T`` as it becomes ``G``
+    (:func:`output_loss`, at the sigmoid's index).
     """
     labels, skip_saturated = output.labels, output.skip_saturated
     size = output.matrix.shape[1]  # not hidden's: CBOW's neu1 is a padded scratch row
     m, n = hidden.count, output.count
     for j in range(m):
         dots(hidden.matrix, hidden.index[j], output.matrix, output.index, n, gradient[j], size)
-    add_block_loss(loss, gradient, labels, m, n, skip_saturated)
+    total = 0.0
     for j in range(m):
         for k in range(n):
-            gradient[j, k] = output_gradient(gradient[j, k], labels[k], skip_saturated, alpha, exp_table)
+            f = gradient[j, k]
+            total = add_output_loss(loss, total, f, labels[k], skip_saturated)
+            gradient[j, k] = output_gradient(f, labels[k], skip_saturated, alpha, exp_table)
+    store_loss(loss, total)
 
 
 @njit(cache=True, inline="always")
@@ -144,36 +148,42 @@ def _no_loss(loss, f, label, skip_saturated):
     pass
 
 
-@njit(cache=True)
-def _count_loss(loss, f, label, skip_saturated):
-    """Add ``-log sigmoid(z)``, ``z = f`` for label 1 and ``-f`` for label 0, to ``loss.sums[0]``.
+@njit(cache=True, inline="always")
+def output_loss(f, label, skip_saturated, table):
+    """``-log sigmoid(z)``, ``z = f`` for label 1 and ``-f`` for label 0; 0 for an output HS skips as saturated.
 
-    An output hierarchical softmax skips as saturated is not trained and
-    not counted. Inside ``(-MAX_EXP, MAX_EXP)`` the value comes from
-    ``loss.table`` at C's sigmoid index; outside, where a clamped output
-    lands, it is computed (in double), so it stays finite.
+    An output hierarchical softmax skips is not trained and not counted.
+    Inside ``[-MAX_EXP, MAX_EXP]`` the value is ``table[label]`` at C's
+    sigmoid index of ``f`` (:func:`pyw2v.training.tables.loss_table`), the
+    index the gradient reads the sigmoid at. Beyond, ``-log sigmoid(z)`` is
+    ``-z`` (for ``z < -MAX_EXP``) or 0 to within ``log1p(exp(-MAX_EXP))``
+    (0.0025): the table's end value plus the linear part. Written without
+    branches: an unpredictable branch per output cost three times as much.
     """
-    if skip_saturated and (f <= -FMAX or f >= FMAX):
-        return
+    clamped = FMAX if f > FMAX else (-FMAX if f < -FMAX else f)
     z = f if label > F0 else -f
-    if -FMAX < z < FMAX:
-        loss.sums[0] += loss.table[sigmoid_index(z)]
-    else:
-        x = np.float64(z)
-        loss.sums[0] += np.log1p(np.exp(-x)) if x > 0 else -x + np.log1p(np.exp(x))
+    value = table[np.int64(label), sigmoid_index(clamped)] + max(np.float64(-FMAX - z), 0.0)
+    return 0.0 if skip_saturated and (f <= -FMAX or f >= FMAX) else value
 
 
 @njit(cache=True)
-def _no_block_loss(loss, dots, labels, m, n, skip_saturated):
+def _no_output_loss(loss, total, f, label, skip_saturated):
+    return total
+
+
+@njit(cache=True)
+def _add_output_loss(loss, total, f, label, skip_saturated):
+    return total + output_loss(f, label, skip_saturated, loss.table)
+
+
+@njit(cache=True)
+def _no_store(loss, total):
     pass
 
 
 @njit(cache=True)
-def _count_block_loss(loss, dots, labels, m, n, skip_saturated):
-    """:func:`_count_loss` of every output of a block, ``dots[:m, :n]`` before they become gradients."""
-    for j in range(m):
-        for k in range(n):
-            _count_loss(loss, dots[j, k], labels[k], skip_saturated)
+def _store(loss, total):
+    loss.sums[0] += total
 
 
 @njit(cache=True)
@@ -196,10 +206,12 @@ def _epoch_view(loss, t, epoch):
     return CountLoss(loss.sums[t, epoch], loss.table)
 
 
-# add_loss(loss, f, label, skip_saturated): one output's loss; nothing for NoLoss.
-add_loss = by_marker("add_loss", {NoLoss: _no_loss, CountLoss: _count_loss})
-# add_block_loss(loss, dots, labels, m, n, skip_saturated): a block's outputs, one call (pyw2v.training.blocks).
-add_block_loss = by_marker("add_block_loss", {NoLoss: _no_block_loss, CountLoss: _count_block_loss})
+# add_output_loss(loss, total, f, label, skip_saturated) -> total plus one output's loss; total for NoLoss.
+# Small enough for LLVM to inline into the step: no call per output.
+add_output_loss = by_marker("add_output_loss", {NoLoss: _no_output_loss, CountLoss: _add_output_loss})
+# store_loss(loss, total): the thread's sum += total, once per step or block (a store per output would
+# wait on the one before); nothing for NoLoss.
+store_loss = by_marker("store_loss", {NoLoss: _no_store, CountLoss: _store})
 # add_word(loss): one position trained, the loss's denominator.
 add_word = by_marker("add_word", {NoLoss: _no_word, CountLoss: _count_word})
 # loss_view(loss, t, epoch): the (loss, words) pair thread t adds to in this epoch.

@@ -39,13 +39,16 @@ def exp_table():
 
 
 def loss_table():
-    """``-log sigmoid(z)`` in double at ``z = i / EXP_INDEX_SCALE - MAX_EXP``, the points C's index maps to.
+    """Each label's ``-log sigmoid`` in double at ``z = i / EXP_INDEX_SCALE - MAX_EXP``, the points C's index maps to.
 
-    Looked up with C's sigmoid index, its error is at most a step of
-    ``1 / EXP_INDEX_SCALE`` in ``z``: below 0.012 per output.
+    Row 1 holds label 1's loss ``-log sigmoid(z)``, row 0 label 0's
+    ``-log sigmoid(-z)``. Read at C's sigmoid index of ``f``, as the sigmoid
+    is, its error is at most a step of ``1 / EXP_INDEX_SCALE`` in ``z``
+    (the loss's slope is below 1): below 0.013 per output
+    (:func:`pyw2v.training.outputs.output_loss`).
     """
     z = np.arange(2 * MAX_EXP * EXP_INDEX_SCALE + 1) / EXP_INDEX_SCALE - MAX_EXP
-    return np.log1p(np.exp(-z))
+    return np.stack([np.log1p(np.exp(z)), np.log1p(np.exp(-z))])
 
 
 @njit(cache=True, inline="always")
