@@ -18,9 +18,9 @@ from . import compile_ahead
 from .training import loop
 from .memory import check_model_fits
 from .output_files import OutputFile, refuse_outputs_over_inputs
-from .training.ranges import fixed_slices, shared_queue
-from .training.state import CURSOR_FIELDS, DONE, Model, Settings, Tables, new_control, new_scratch
-from .training.variants import LOSS_SLOTS, CountLoss, NoLoss, SharedQueue, choose_variant
+from .training.ranges import fixed_slices, new_cursors, shared_queue
+from .training.state import DONE, Model, Settings, Tables, new_control, new_scratch, thread_rows
+from .training.variants import CountLoss, NoLoss, SharedQueue, choose_variant
 from .training.hot_rows import copy_hot_rows, extra_rows, hot_words_for, merge_words_for
 from .training.huffman import build_tree, empty_tree
 from .model.kmeans import kmeans_classes
@@ -216,7 +216,8 @@ def run_settings(options, variant, vocab_size, train_words):
 def _loss_counter(options, loss):
     if not loss:
         return NoLoss()
-    return CountLoss(np.zeros((options.threads, options.iter, LOSS_SLOTS), dtype=np.float64), loss_table())
+    # (loss, words) per thread and epoch; padded, so that two threads' sums never share a cache line.
+    return CountLoss(thread_rows(options.threads, (options.iter, 2), np.float64), loss_table())
 
 
 def stand_in_arguments(options):
@@ -237,7 +238,7 @@ def stand_in_arguments(options):
     ids = np.zeros(0, dtype=np.uint8)
     if variant.shared_queue:
         source = SharedQueue(ids, np.zeros(2, dtype=np.int64), threads, np.zeros(1, dtype=np.int64))
-        cursors = np.zeros((threads, CURSOR_FIELDS), dtype=np.int64)
+        cursors = new_cursors(threads)
     else:
         zeros = np.zeros(threads, dtype=np.int64)
         source, cursors = fixed_slices(SimpleNamespace(ids=ids, starts=zeros, first_words=zeros - 1), threads)

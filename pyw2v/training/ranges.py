@@ -23,7 +23,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from .dispatch import by_marker
-from .state import CURSOR_FIELDS, Cursor
+from .state import CURSOR_FIELDS, Cursor, thread_rows
 from .tables import lcg_next
 from .variants import FixedSlices, SharedQueue
 
@@ -33,9 +33,14 @@ from .variants import FixedSlices, SharedQueue
 PART_BYTES = 1 << 18
 
 
+def new_cursors(threads):
+    """Every thread's :class:`~pyw2v.training.state.Cursor`, zero, each on cache lines of its own."""
+    return thread_rows(threads, (CURSOR_FIELDS,), np.int64)
+
+
 def fixed_slices(stream, threads):
     """C's slices of ``stream`` (ids, starts, first_words), and each thread's cursor at its start."""
-    cursors = np.zeros((threads, CURSOR_FIELDS + 16), dtype=np.int64)
+    cursors = new_cursors(threads)
     cursors[:, Cursor._fields.index("pos")] = stream.starts
     cursors[:, Cursor._fields.index("end")] = len(stream.ids)
     cursors[:, Cursor._fields.index("first_pending")] = stream.first_words >= 0
@@ -46,7 +51,7 @@ def shared_queue(ids, threads, part_bytes=PART_BYTES):
     """The parts of stream ``ids`` in one lane per thread, and cursors that hold no part yet."""
     per_lane = max(1, -(-len(ids) // (threads * part_bytes)))
     queue = SharedQueue(ids, part_offsets(ids, threads * per_lane), threads, np.zeros(1, dtype=np.int64))
-    return queue, np.zeros((threads, CURSOR_FIELDS + 16), dtype=np.int64)
+    return queue, new_cursors(threads)
 
 
 @njit(cache=True)

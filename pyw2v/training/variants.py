@@ -32,13 +32,10 @@ FixedSlices = namedtuple("FixedSlices", "ids starts first_words")
 SharedQueue = namedtuple("SharedQueue", "ids offsets lanes next_item")
 
 # The loss: NoLoss compiles to nothing; CountLoss adds -log sigmoid(+-f) to the thread's sum
-# (sums: per thread and epoch, the loss and the words trained in slots 0 and 1 of LOSS_SLOTS;
-# table: pyw2v.training.tables.loss_table).
+# (sums: per thread and epoch, the loss and the words trained in its first two slots, padded against
+# false sharing; table: pyw2v.training.tables.loss_table).
 NoLoss = namedtuple("NoLoss", "")
 CountLoss = namedtuple("CountLoss", "sums table")
-# Each (thread, epoch) pair of sums padded to 128 bytes: the threads add to theirs at every
-# output, and two threads' sums on one cache line would pass it back and forth each time.
-LOSS_SLOTS = 16
 
 Variant = namedtuple("Variant", "step window_at_once shared_queue thread_hot_rows")
 
