@@ -8,6 +8,8 @@ import pytest
 
 from pyw2v.cli import main
 
+from helpers import start_long_training
+
 
 def run_pyw2v(args, cwd):
     """The real command in a subprocess, to see its exact stderr and exit status."""
@@ -104,31 +106,12 @@ def test_successful_run_replaces_output_whole(tmp_path, capsys):
     assert sorted(os.listdir(tmp_path)) == ["tiny.txt", "v.txt"]
 
 
-def _default_sigint():
-    """Give the child the default SIGINT: a shell starts background jobs with SIGINT ignored.
-
-    Python keeps an inherited SIG_IGN (so ``pyw2v ... &`` ignores Ctrl-C, as a
-    C program would); run from such a job, the test would time out instead of
-    testing anything.
-    """
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 def test_ctrl_c_during_training_stops_promptly_and_leaves_nothing(lee_corpus, tmp_path):
     import signal
     import time
 
-    process = subprocess.Popen(
-        [sys.executable, "-m", "pyw2v.cli", "-train", str(lee_corpus), "-output", "v.bin", "-threads", "2",
-         "-iter", "100000", "-size", "8", "-debug", "1"],
-        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_default_sigint,
-    )
+    process = start_long_training(lee_corpus, tmp_path)
     try:
-        while "Words in train file" not in process.stdout.readline():  # training is about to start
-            assert process.poll() is None
-        time.sleep(1.0)
         process.send_signal(signal.SIGINT)
         started = time.monotonic()
         _, stderr = process.communicate(timeout=60)

@@ -9,12 +9,13 @@ import stat
 import subprocess
 import sys
 import threading
-import time
 
 import pytest
 
 from pyw2v.cli import main
 from pyw2v.tools import word2phrase
+
+from helpers import start_long_training
 
 CORPUS = b"a b c a b a\nb c a\n"
 SMALL = ["-size", "8", "-iter", "1", "-threads", "1", "-min-count", "1", "-debug", "0"]
@@ -210,22 +211,10 @@ def test_word2phrase_full_disk_is_one_line_and_leaves_nothing(tmp_path, small_di
     assert os.listdir(small_disk) == []
 
 
-def _default_signals():
-    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(signum, signal.SIG_DFL)
-
-
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
 def test_sigterm_and_sighup_stop_training_like_ctrl_c(lee_corpus, tmp_path, signum):
-    process = subprocess.Popen(
-        [sys.executable, "-m", "pyw2v.cli", "-train", str(lee_corpus), "-output", "v.bin", "-threads", "2",
-         "-iter", "100000", "-size", "8", "-debug", "1"],
-        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_default_signals,
-    )
+    process = start_long_training(lee_corpus, tmp_path)
     try:
-        while "Words in train file" not in process.stdout.readline():  # training is about to start
-            assert process.poll() is None
-        time.sleep(1.0)
         assert leftovers(tmp_path)  # the temporary output exists while training
         process.send_signal(signum)
         _, stderr = process.communicate(timeout=60)

@@ -20,35 +20,9 @@ from pyw2v.options import parse_arguments
 from pyw2v.tools import phrase_kernels
 from pyw2v.tools.word2phrase import parse_options
 
+from helpers import c_read_words
+
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-def c_read_words(data, max_string):
-    """C's ReadWord called until end of file, each word taken as the C string it is.
-
-    Space, tab and newline end a word, a newline is also the token ``</s>``,
-    CR is skipped, a word keeps its first ``max_string - 2`` bytes, the word
-    that runs into end of file is dropped, and a word ends at its first NUL.
-    """
-    tokens, word, pos = [], [], 0
-    while True:
-        if pos == len(data):
-            return tokens
-        ch = data[pos]
-        pos += 1
-        if ch == 13:
-            continue
-        if ch in (32, 9, 10):
-            if word:
-                tokens.append(bytes(word).split(b"\0")[0])
-                word = []
-                if ch == 10:
-                    pos -= 1  # ungetc
-            elif ch == 10:
-                tokens.append(b"</s>")
-            continue
-        if len(word) < max_string - 2:
-            word.append(ch)
 
 
 # Bytes that lean on the tokenizer's cases: separators, CR, NUL, a high byte, and a few letters.

@@ -1,4 +1,4 @@
-"""The tokenizer against an independent, byte-at-a-time model of C's ReadWord."""
+"""The tokenizer against an independent, byte-at-a-time model of C's ReadWord (helpers.c_read_words)."""
 import gzip
 import re
 
@@ -11,34 +11,13 @@ from pyw2v.options import TrainOptions
 from pyw2v.corpus.prepare import prepare_corpus
 from pyw2v.corpus.wordtable import table_from_words, words_of
 
+from helpers import c_read_words
+
 TRICKY = (
     b"alpha beta\tgamma\r\ndelta  \n\n\xff\xfe caf\xc3\xa9 x\ry "
     + b"L" * 150
     + b" end\r\n\t tail\nlast word dropped"
 )
-
-
-def reference_tokens(data, start=0):
-    """What C's ReadWord returns from byte ``start`` on, written plainly."""
-    tokens, word, pos = [], bytearray(), start
-    while pos < len(data):
-        ch = data[pos]
-        pos += 1
-        if ch == 13:
-            continue
-        if ch in (32, 9, 10):
-            if word:
-                tokens.append(bytes(word))
-                word = bytearray()
-                if ch == 10:
-                    pos -= 1  # C pushes the newline back
-                continue
-            if ch == 10:
-                tokens.append(b"</s>")
-            continue
-        if len(word) < 98:
-            word.append(ch)
-    return tokens  # a word cut off by end of file is dropped
 
 
 def scan_tokens(data, tmp_path, probe_offsets=()):
@@ -54,7 +33,7 @@ def scan_tokens(data, tmp_path, probe_offsets=()):
 
 def test_tricky_bytes_tokenize_like_c(tmp_path):
     tokens, _ = scan_tokens(TRICKY, tmp_path)
-    assert tokens == reference_tokens(TRICKY)
+    assert tokens == c_read_words(TRICKY)
     assert b"</s>" in tokens and b"xy" in tokens and b"\xff\xfe" in tokens
     assert b"L" * 98 in tokens and b"dropped" not in tokens and b"word" in tokens
 
@@ -69,7 +48,7 @@ def test_counts_follow_first_appearance(tmp_path):
 def test_chunk_boundaries_do_not_change_tokens(tmp_path, monkeypatch):
     monkeypatch.setattr(corpus, "CHUNK_BYTES", 7)
     tokens, _ = scan_tokens(TRICKY, tmp_path)
-    assert tokens == reference_tokens(TRICKY)
+    assert tokens == c_read_words(TRICKY)
 
 
 @pytest.mark.parametrize("offset", range(0, len(TRICKY), 3))
@@ -82,7 +61,7 @@ def test_thread_start_inside_any_byte(tmp_path, monkeypatch, offset):
     if probes.partial_len[0]:
         stream.append(probes.partial[0, : probes.partial_len[0]].tobytes())
     stream += tokens[probes.token_index[0] :]
-    assert stream == reference_tokens(TRICKY, offset)
+    assert stream == c_read_words(TRICKY, start=offset)
 
 
 def test_compressed_corpus_encodes_like_plain(lee_corpus, tmp_path):
