@@ -4,7 +4,7 @@ On an empty cache a run spends most of its time in Numba's compiler: the
 corpus kernels, then the variant's training loop (:mod:`pyw2v.training.loop`).
 One process compiles one function at a time, but the loop's argument *types*
 follow from the options alone, not from the corpus
-(:func:`pyw2v.train.stand_in_arguments`). So when the cache lacks the loop,
+(:func:`pyw2v.training.driver.stand_in_inputs`). So when the cache lacks the loop,
 :func:`start` launches ``python -m pyw2v.compile_ahead`` with the options; it
 compiles the loop for stand-in arguments of those types into Numba's cache on
 another core, while this process counts and encodes the corpus. Before it
@@ -24,6 +24,7 @@ import subprocess
 import sys
 
 from .training import loop
+from .training.driver import stand_in_inputs
 
 # Set to 0 to compile in the training process only (as on a single core).
 ENVIRONMENT_SWITCH = "PYW2V_COMPILE_AHEAD"
@@ -53,8 +54,8 @@ class LoopAhead:
 NOTHING = LoopAhead()
 
 
-def start(options, arguments):
-    """Start compiling the loop for ``arguments`` (:func:`pyw2v.train.stand_in_arguments`) in another process.
+def start(options):
+    """Start compiling the loop for ``options`` (:func:`~pyw2v.training.driver.stand_in_inputs`) in another process.
 
     Returns :data:`NOTHING` when the loop is cached or compiled already,
     when one core is all this process may use (nothing would run beside
@@ -62,7 +63,7 @@ def start(options, arguments):
     """
     if os.environ.get(ENVIRONMENT_SWITCH, "1") == "0" or len(os.sched_getaffinity(0)) < 2:
         return NOTHING
-    if loop.is_cached(*arguments):
+    if loop.is_cached(stand_in_inputs(options)):
         return NOTHING
     fields = json.dumps(dataclasses.asdict(options))
     process = subprocess.Popen(
@@ -74,10 +75,8 @@ def start(options, arguments):
 
 def _compile(fields):
     from .options import TrainOptions
-    from .train import stand_in_arguments
 
-    options = TrainOptions(**json.loads(fields))
-    loop.load_loop(*stand_in_arguments(options))
+    loop.load_loop(stand_in_inputs(TrainOptions(**json.loads(fields))))
 
 
 if __name__ == "__main__":

@@ -23,8 +23,7 @@ import time
 
 import numpy as np
 
-from .training.state import DONE, EPOCH
-from .training.variants import CountLoss
+from .training.loop import DONE, EPOCH
 
 
 class Progress:
@@ -35,7 +34,7 @@ class Progress:
         self.total = options.iter * train_words + 1
         self.starting_alpha = options.starting_alpha
         self.out = out
-        self.sums = loss.sums[..., :2] if isinstance(loss, CountLoss) else None  # (loss, words) per thread and epoch
+        self.sums = loss[..., :2] if options.loss else None  # (loss, words) per thread and epoch
         self.iterations = options.iter
         self.epochs_printed = 0
         self.last_sums = np.zeros(2)

@@ -24,6 +24,8 @@ def build_tree(counts):
     counts = np.asarray(counts, dtype=np.int64)
     vocab_size = len(counts)
     tree = empty_tree(vocab_size)
+    if vocab_size == 0:  # no -hs: nothing to fill, and nothing to compile
+        return tree
     work = np.zeros((3, 2 * vocab_size + 1), dtype=np.int64)
     if not _fill_tree(counts, tree.codes, tree.points, tree.lengths, work):
         raise UserError(f"a Huffman code is longer than {MAX_CODE_LENGTH} bits; use -negative instead of -hs")

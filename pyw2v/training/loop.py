@@ -1,206 +1,338 @@
-"""The one training loop: C's TrainModelThread over a source of corpus ranges.
+"""C's TrainModelThread: one thread's loop over its ranges of the encoded corpus.
 
-:func:`train_thread` is thread ``t``'s loop. It takes ranges of the encoded
-corpus from its source (:mod:`.ranges`), reads them a sentence at a time,
-recomputes the learning rate every ``ALPHA_UPDATE_WORDS`` words, and trains
-each kept word with the variant's step (:mod:`.in_order`, :mod:`.blocks`),
-all chosen by the types of its marker arguments (:mod:`.dispatch`).
+:func:`thread_loop` takes ranges of the varint id stream from its
+:class:`CorpusSource`, reads them a sentence at a time (:func:`read_sentence`:
+C's subsampling), recomputes the learning rate every ``ALPHA_UPDATE_WORDS``
+words (:func:`learning_rate`), and trains each position with its variant's
+step (:mod:`.exact_steps` or :mod:`.block_steps`), each variant a loop of
+its own (:data:`LOOPS`).
 
-It runs for a *budget* of words, or until ``control.stop[0]`` is set, and
-returns at a sentence boundary with its whole state in its cursor; resuming
-is indistinguishable from never having stopped.
+The ranges are C's fixed slices: thread ``t`` reads from ``starts[t]`` (the
+stream's image of C's ``file_size / threads * t``) until it has read more
+than ``train_words / threads`` words or reaches the end, drops the sentence
+it was reading then, and starts its next epoch at the same place. With
+``-fast 1`` they are a shared queue instead: the stream cut into parts, one
+lane of parts per thread, handed out by an atomic counter in an order that
+alternates lanes (:func:`item_part`); a part's last sentence is trained.
 
-:func:`run_thread` is the entry point, one call per thread. It releases the
-GIL, so the driver runs each of C's threads as an operating-system thread,
-as C does: with more threads than cores the system time-slices them, and
-all advance together under the falling learning rate. (A ``prange`` over
-the threads would do the same work but costs seconds of compilation at the
-first run, for a loop of ``threads`` iterations.)
+The loop runs for ``settings.turn_words`` words or until ``control.stop[0]``
+is set, and returns at a sentence boundary with its state in its cursor:
+resuming is indistinguishable from never having stopped.
+
+Races: threads share ``syn0``, ``syn1`` and ``syn1neg`` and update them
+without locks, as C's threads do (Hogwild): a lost update is one small
+gradient step. Each thread writes only its own entries of :class:`Control`;
+reading the others' ``words_done`` for the learning rate is the race C has
+on its one shared counter.
 """
-import types
+from collections import namedtuple
 
 import numpy as np
-from numba import njit, typeof
+from numba import njit, typeof, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from ..borrow import borrowed
-from .blocks import cbow_block, skipgram_window
-from .dispatch import by_marker
+from ..corpus.encoding import read_id
+from .block_steps import cbow_block, skipgram_window
+from .exact_steps import cbow_in_order, lcg_next, skipgram_in_order
 from .hot_rows import merge_thread_copies, merge_when_due
-from .in_order import cbow_in_order, skipgram_in_order
-from .outputs import loss_view
-from .ranges import empty_sentence, ends_range, first_word, next_range, range_exhausted
-from .schedule import ALPHA_UPDATE_WORDS, learning_rate, read_sentence
-from .state import EPOCH, Job, thread_scratch
-from .variants import CbowBlock, CbowExact, FixedSlices, SharedQueue, SkipgramExact, SkipgramPairs, SkipgramWindow
+from .outputs import F1, dot_in_order
+from .simd import dot_simd
 
-# Each variant's step: step(marker, t, job, scratch, length, position, alpha, next_random) -> next_random.
-STEPS = {
-    SkipgramExact: skipgram_in_order,
-    SkipgramPairs: skipgram_in_order,
-    CbowExact: cbow_in_order,
-    CbowBlock: cbow_block,
-    SkipgramWindow: skipgram_window,
-}
+MAX_SENTENCE_LENGTH = 1000
+ALPHA_UPDATE_WORDS = 10000
+F65536 = np.float32(65536.0)
+LOW16 = np.uint64(0xFFFF)
 
+Model = namedtuple("Model", "syn0 syn1 syn1neg")
+# exp_table, loss_table: pyw2v.training.outputs; unigram_*: C's unigram table (pyw2v.training.tables);
+# keep: C's subsampling thresholds.
+Tables = namedtuple("Tables", "exp_table loss_table unigram_starts unigram_buckets unigram_size keep")
+Settings = namedtuple(
+    "Settings",
+    "hs negative window sample vocab_size train_words iterations num_threads "
+    "starting_alpha turn_words hot_words merge_words",
+)
+# One thread's working arrays: sen, C's sentence; neu1/neu1e, C's hidden layer and its error
+# (one row); negatives, a position's noise words; context, the window's rows; targets/labels,
+# a block's output rows and labels; gradient, its gradients; context_update, the window's errors;
+# column, a column of the gradient (or CBOW's ones); shrinks/planned_noise, a sentence's draws
+# made at its start; hidden_rows, the row of neu1 a CBOW block trains (always 0).
+Scratch = namedtuple(
+    "Scratch",
+    "sen neu1 neu1e negatives context targets labels gradient context_update column shrinks planned_noise hidden_rows",
+)
+# What the driver and the threads share, a row per thread: cursors, rng, alpha, words_done; and the stop flag.
+Control = namedtuple("Control", "cursors rng alpha words_done stop")
+# A thread's cursor: where it is in its source, and C's thread-local counters.
+Cursor = namedtuple(
+    "Cursor", "pos end word_count last_word_count epoch sentence_length sentence_position first_pending done merged_at"
+)
+DONE = Cursor._fields.index("done")
+EPOCH = Cursor._fields.index("epoch")
+# The encoded corpus and how it is handed out: C's slices (starts, first_words: the word a slice
+# starting inside a word reads first, or -1) or, with shared_queue, parts (offsets) in lanes.
+CorpusSource = namedtuple("CorpusSource", "ids starts first_words shared_queue offsets lanes next_item")
+# What a step reads besides its thread's scratch; loss: the thread's (loss, words) of this epoch, or empty.
+Job = namedtuple("Job", "model tree tables settings loss")
+# Everything a loop reads: the variant's name (a key of LOOPS), the tuples above (scratch: thread t's,
+# or every thread's), and the loss sums per thread and epoch (pyw2v.training.outputs.loss_sums).
+LoopInputs = namedtuple("LoopInputs", "variant source model tree tables settings loss scratch control")
+
+@njit(cache=True)
+def learning_rate(settings, words_done):
+    """C's ``alpha0 (1 - done / (iter * train_words + 1))`` in float, floored at ``1e-4 alpha0`` in double."""
+    done = 0
+    for thread_words in words_done:
+        done += thread_words
+    actual = np.float32(done)
+    total = np.float32(settings.iterations * settings.train_words + 1)
+    alpha = np.float32(settings.starting_alpha) * (F1 - actual / total)
+    floor = np.float64(np.float32(settings.starting_alpha)) * 0.0001
+    if alpha < floor:
+        alpha = np.float32(floor)
+    return alpha
+
+
+@njit(cache=True, inline="always")
+def read_sentence(ids, pos, end, first_word, sen, keep, sample, next_random):
+    """C's sentence: ids from ``pos`` up to ``</s>`` (0), ``end`` or ``MAX_SENTENCE_LENGTH`` kept words.
+
+    ``first_word`` (unless -1) is read before the stream. With ``sample > 0``
+    each word read draws once, and C keeps it when
+    ``keep[word] >= (r & 0xFFFF) / 65536``. Returns ``(length, pos,
+    words_read, next_random, at_end)``; ``at_end``: the range ran out first.
+    """
+    length = 0
+    words_read = 0
+    at_end = False
+    while True:
+        if first_word >= 0:
+            word = first_word
+            first_word = -1
+        elif pos < end:
+            word, pos = read_id(ids, pos)
+        else:
+            at_end = True
+            break
+        words_read += 1
+        if word == 0:
+            break
+        if sample > 0:
+            next_random = lcg_next(next_random)
+            if keep[word] < np.float32(next_random & LOW16) / F65536:
+                continue
+        sen[length] = word
+        length += 1
+        if length >= MAX_SENTENCE_LENGTH:
+            break
+    return length, pos, words_read, next_random, at_end
+
+
+@intrinsic
+def fetch_add(typingctx, array, index, value):
+    """Atomically add ``value`` to ``array[index]`` (int64) and return the old value."""
+    if not (isinstance(array, types.Array) and array.dtype == types.int64):
+        return None
+    signature = types.int64(array, types.intp, types.int64)
+
+    def codegen(context, builder, signature, args):
+        array_type = signature.args[0]
+        data = context.make_array(array_type)(context, builder, args[0])
+        pointer = cgutils.get_item_pointer(context, builder, array_type, data, [args[1]])
+        return builder.atomic_rmw("add", pointer, args[2], "seq_cst")
+
+    return signature, codegen
 
 
 @njit(cache=True)
-def _merge_due(source, t, model, settings, word_count, merged_at):
-    return merge_when_due(t, model, settings, word_count, merged_at)
+def item_part(item, parts, lanes):
+    """The part a queue item trains: items cycle through the lanes, each lane in reading order."""
+    step = item % parts
+    return (step % lanes) * (parts // lanes) + step // lanes
 
 
 @njit(cache=True)
-def _merge_at_end(source, t, model, settings):
-    merge_thread_copies(t, model, settings)
+def next_range(source, t, settings, epoch):
+    """Thread ``t``'s next range after ``epoch``'s: ``(found, pos, end, first_pending, epoch)``."""
+    if not source.shared_queue:
+        following = epoch + 1
+        pending = np.int64(source.first_words[t] >= 0)
+        return following < settings.iterations, source.starts[t], len(source.ids), pending, following
+    parts = len(source.offsets) - 1
+    item = fetch_add(source.next_item, 0, 1)
+    if item >= parts * settings.iterations:
+        return False, np.int64(0), np.int64(0), np.int64(0), epoch
+    part = item_part(item, parts, source.lanes)
+    return True, source.offsets[part], source.offsets[part + 1], np.int64(0), item // parts
 
 
-@njit(cache=True)
-def _nothing_due(source, t, model, settings, word_count, merged_at):
-    return merged_at
+@njit(cache=True, inline="always")
+def thread_loop(thread, inputs, step, dot):
+    """Thread ``thread``'s loop with ``step`` for about ``settings.turn_words`` words; returns the words it read.
 
+    ``step(dot, thread, job, scratch, length, position, alpha, next_random)``
+    trains one position and returns the random state; ``dot`` is the dot
+    product of the exact steps. Both are inlined into each variant's loop
+    (:data:`LOOPS`), so a position costs no call.
 
-@njit(cache=True)
-def _nothing_at_end(source, t, model, settings):
-    pass
-
-
-# Per-thread hot-row copies exist only with the shared queue (-fast, several threads; pyw2v.training.hot_rows).
-# merge_due(source, t, model, settings, word_count, merged_at) -> merged_at; merge_at_end(source, t, model, settings)
-merge_due = by_marker("merge_due", {FixedSlices: _nothing_due, SharedQueue: _merge_due})
-merge_at_end = by_marker("merge_at_end", {FixedSlices: _nothing_at_end, SharedQueue: _merge_at_end})
-
-
-def _train_thread(t, step, source, job, mine, control):
-    """Thread ``t``'s loop for about ``settings.budget`` words, with its scratch ``mine``; returns the words it read.
-
-    ``train_position`` is the variant's step: this source is compiled once
-    per variant with its own step bound to that name (:data:`TRAIN_THREAD`).
-
-    C's thread-local variables live in locals while it runs (rows of a
-    shared array written per word by two threads would share a cache line)
-    and go back to ``control.cursors[t]`` when it returns. Its arrays are
+    C's thread-local variables live in locals while it runs (a shared row
+    written at every word by two threads would bounce between their caches)
+    and go back to ``control.cursors[thread]`` when it returns. Its arrays are
     used uncounted (:mod:`pyw2v.borrow`): the caller holds them throughout.
     """
-    source, job, mine, control = borrowed(source), borrowed(job), borrowed(mine), borrowed(control)
-    settings = job.settings
-    cursor = control.cursors[t]
+    inputs = borrowed(inputs)
+    source, scratch, control, settings = inputs.source, inputs.scratch, inputs.control, inputs.settings
+    cursor = control.cursors[thread]
     pos, end, word_count, last_word_count, epoch = cursor[0], cursor[1], cursor[2], cursor[3], cursor[4]
     sentence_length, sentence_position, first_pending, done, merged_at = cursor[5], cursor[6], cursor[7], cursor[8], cursor[9]
-    next_random = control.rng[t]
-    alpha = control.alpha[t]
+    next_random = control.rng[thread]
+    alpha = control.alpha[thread]
     share = settings.train_words // settings.num_threads
-    step_job = Job(job.model, job.tree, job.tables, settings, loss_view(job.loss, t, epoch))
+    job = Job(inputs.model, inputs.tree, inputs.tables, settings, inputs.loss[thread, epoch])
     read_now = 0
     while done == 0:
-        if sentence_length == 0 and (read_now >= settings.budget or control.stop[0]):
+        if sentence_length == 0 and (read_now >= settings.turn_words or control.stop[0]):
             break
         if word_count - last_word_count > ALPHA_UPDATE_WORDS:
-            control.words_done[t] += word_count - last_word_count
+            control.words_done[thread] += word_count - last_word_count
             last_word_count = word_count
             alpha = learning_rate(settings, control.words_done)
-            merged_at = merge_due(source, t, job.model, settings, word_count, merged_at)
+            if settings.hot_words > 0:
+                merged_at = merge_when_due(thread, job.model, settings, word_count, merged_at)
         if sentence_length == 0:
-            new_range = first_pending == 0 and range_exhausted(source, pos, end)
+            # A part of the queue ends at its end; C's slice ends by its word count (below).
+            new_range = first_pending == 0 and source.shared_queue and pos >= end
             if not new_range:
-                start_word = first_word(source, t) if first_pending else np.int64(-1)
+                start_word = np.int64(source.first_words[thread]) if first_pending else np.int64(-1)
                 length, pos, words_read, next_random, at_end = read_sentence(
-                    source.ids, pos, end, start_word, mine.sen, job.tables.keep, settings.sample, next_random
+                    source.ids, pos, end, start_word, scratch.sen, job.tables.keep, settings.sample, next_random
                 )
                 first_pending = 0
                 word_count += words_read
                 read_now += words_read
-                if ends_range(source, at_end, word_count, share):
-                    control.words_done[t] += word_count - last_word_count
+                if not source.shared_queue and (at_end or word_count > share):
+                    # C's end of a slice's epoch: the sentence just read is dropped, the counters restart.
+                    control.words_done[thread] += word_count - last_word_count
                     word_count = 0
                     last_word_count = 0
                     new_range = True
             if new_range:
-                found, pos, end, first_pending, epoch = next_range(source, t, settings, epoch)
+                found, pos, end, first_pending, epoch = next_range(source, thread, settings, epoch)
                 if not found:
                     done = 1
                     break
-                step_job = Job(job.model, job.tree, job.tables, settings, loss_view(job.loss, t, epoch))
+                job = Job(inputs.model, inputs.tree, inputs.tables, settings, inputs.loss[thread, epoch])
                 cursor[EPOCH] = epoch  # read by the driver's progress line while the thread runs
                 continue
             if length == 0:
-                next_random = empty_sentence(source, next_random)
+                if not source.shared_queue:
+                    # C goes on to "train" the stale sen[0] of an empty sentence: no context word
+                    # exists, so all that happens is the window draw.
+                    next_random = lcg_next(next_random)
                 continue
             sentence_length = length
             sentence_position = 0
-        # train_position: bound to the variant's step in each compiled copy (_train_thread_with).
-        next_random = train_position(step, t, step_job, mine, sentence_length, sentence_position, alpha, next_random)  # noqa: F821
+        next_random = step(dot, thread, job, scratch, sentence_length, sentence_position, alpha, next_random)
         sentence_position += 1
         if sentence_position >= sentence_length:
             sentence_length = 0
     if done or control.stop[0]:
-        control.words_done[t] += word_count - last_word_count
+        control.words_done[thread] += word_count - last_word_count
         last_word_count = word_count
-        merge_at_end(source, t, job.model, settings)
+        merge_thread_copies(thread, job.model, settings)
     cursor[0], cursor[1], cursor[2], cursor[3], cursor[4] = pos, end, word_count, last_word_count, epoch
     cursor[5], cursor[6], cursor[7], cursor[8], cursor[9] = sentence_length, sentence_position, first_pending, done, merged_at
-    control.rng[t] = next_random
-    control.alpha[t] = alpha
+    control.rng[thread] = next_random
+    control.alpha[thread] = alpha
     return read_now
 
 
-def _train_thread_with(step_class):
-    """The loop compiled with ``STEPS[step_class]`` as its step, under a name and cache entry of its own.
+@njit(cache=True, nogil=True)
+def train_skipgram_exact(thread, inputs):
+    """C's skip-gram in C's order and float arithmetic: one thread without ``-fast``."""
+    return thread_loop(thread, inputs, skipgram_in_order, dot_in_order)
 
-    The step is typed into the loop (it is inlined), so a position costs no
-    call: a call would pass the job's and the scratch's dozens of arrays by
-    value at every word. Numba caches a function by its file, name and
-    bytecode, so each variant's loop is cached apart; :mod:`pyw2v.jit_cache`
-    renews them when this module or anything it imports changes.
+
+@njit(cache=True, nogil=True)
+def train_cbow_exact(thread, inputs):
+    """C's CBOW in C's order and float arithmetic: one thread without ``-fast``."""
+    return thread_loop(thread, inputs, cbow_in_order, dot_in_order)
+
+
+@njit(cache=True, nogil=True)
+def train_skipgram_pairs(thread, inputs):
+    """C's skip-gram in C's order, dot products in SIMD lanes: several threads without ``-fast``."""
+    return thread_loop(thread, inputs, skipgram_in_order, dot_simd)
+
+
+@njit(cache=True, nogil=True)
+def train_cbow_block(thread, inputs):
+    """CBOW with a position's outputs updated together (:mod:`.block_steps`): off C's exact path."""
+    return thread_loop(thread, inputs, cbow_block, dot_simd)
+
+
+@njit(cache=True, nogil=True)
+def train_skipgram_window(thread, inputs):
+    """``-fast`` skip-gram: a window's context rows against one set of outputs (:mod:`.block_steps`)."""
+    return thread_loop(thread, inputs, skipgram_window, dot_simd)
+
+
+# Each variant's loop, by the name pyw2v.training.driver.choose_variant gives it: a run compiles its own only.
+LOOPS = {
+    "skipgram_exact": train_skipgram_exact,
+    "cbow_exact": train_cbow_exact,
+    "skipgram_pairs": train_skipgram_pairs,
+    "cbow_block": train_cbow_block,
+    "skipgram_window": train_skipgram_window,
+}
+
+
+def thread_inputs(inputs, t):
+    """``inputs`` as the loops take them: thread ``t``'s views of the scratch arrays, and no variant name.
+
+    The name chooses the loop in Python; in the loop a string would be a
+    reference-counted object, which :func:`~pyw2v.borrow.borrowed` does not borrow.
     """
-    name = "train_thread_" + step_class.__name__
-    namespace = dict(_train_thread.__globals__, train_position=STEPS[step_class])
-    loop = types.FunctionType(_train_thread.__code__, namespace, name)
-    loop.__qualname__ = name
-    loop.__doc__ = _train_thread.__doc__
-    return njit(cache=True, nogil=True)(loop)
+    return inputs._replace(variant=None, scratch=Scratch(*(array[t] for array in inputs.scratch)))
 
 
-TRAIN_THREAD = {step_class: _train_thread_with(step_class) for step_class in STEPS}
+def _signature(inputs):
+    return (typeof(np.int64(0)), typeof(thread_inputs(inputs, 0)))
 
 
-def _loop_arguments(t, step, source, model, tree, tables, settings, loss, scratch, control):
-    return (np.int64(t), step, source, Job(model, tree, tables, settings, loss), thread_scratch(scratch, t), control)
+def _loop(inputs):
+    return LOOPS[inputs.variant]
 
 
-def load_loop(step, source, model, tree, tables, settings, loss, scratch, control):
-    """Compile, or load from the cache, ``step``'s loop for these arguments, in the calling thread.
+def load_loop(inputs):
+    """Compile, or load from the cache, the loop for these inputs' types, in the calling thread.
 
     The driver calls it before it starts the threads, so that they start
-    training together instead of one after another as each waits for the
-    compiler.
+    training together rather than one after another as each waits for the compiler.
     """
-    arguments = _loop_arguments(0, step, source, model, tree, tables, settings, loss, scratch, control)
-    TRAIN_THREAD[type(step)].compile(tuple(typeof(argument) for argument in arguments))
+    _loop(inputs).compile(_signature(inputs))
 
 
-def is_cached(step, source, model, tree, tables, settings, loss, scratch, control):
-    """Whether ``step``'s loop for these argument types is compiled in this process or in Numba's cache.
+def is_cached(inputs):
+    """Whether the loop for these inputs' types is compiled in this process or in Numba's cache.
 
-    Numba has no public way to ask its cache; this reads the index the way
-    :meth:`Dispatcher.compile` does and answers False if that ever fails.
+    Numba has no public way to ask its cache: this reads the index as
+    ``Dispatcher.compile`` does (tests/test_compile_ahead.py fails if those
+    internals change) and answers False if that fails.
     """
-    dispatcher = TRAIN_THREAD[type(step)]
-    arguments = _loop_arguments(0, step, source, model, tree, tables, settings, loss, scratch, control)
-    signature = tuple(typeof(argument) for argument in arguments)
-    if signature in dispatcher.overloads:
+    loop, signature = _loop(inputs), _signature(inputs)
+    if signature in loop.overloads:
         return True
     try:
-        cache = dispatcher._cache
-        key = cache._index_key(signature, dispatcher.targetctx.codegen())
+        cache = loop._cache
+        key = cache._index_key(signature, loop.targetctx.codegen())
         return key in cache._cache_file._load_index()
-    except Exception:  # noqa: BLE001 - a Numba version without these internals: compile as usual
+    except Exception:  # noqa: BLE001 - internals changed: compile as usual
         return False
 
 
-def run_thread(t, step, source, model, tree, tables, settings, loss, scratch, control):
-    """Thread ``t``'s loop for ``step``'s variant, on its own views of ``scratch``; returns the words it read.
-
-    The loop releases the GIL: the driver calls this from one operating-system thread per C thread.
-    """
-    arguments = _loop_arguments(t, step, source, model, tree, tables, settings, loss, scratch, control)
-    return TRAIN_THREAD[type(step)](*arguments)
+def run_thread(t, inputs):
+    """Thread ``t``'s loop on its own scratch; returns the words it read. It releases the GIL."""
+    return _loop(inputs)(np.int64(t), thread_inputs(inputs, t))

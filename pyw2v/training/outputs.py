@@ -1,45 +1,88 @@
-"""The output rows a step trains, their shared update, and the optional loss.
+"""The output maths: C's sigmoid table, the gradient of an output, its update, and the optional loss.
 
-A step trains hidden rows ``X`` (CBOW's average of the context, one row;
-or a skip-gram window's context rows of ``syn0``) against output rows ``Y``:
-the centre word's Huffman path in ``syn1`` (label ``1 - code``) and/or, for
-negative sampling, the centre word's row of ``syn1neg`` (label 1) and its
-noise words (label 0). With ``alpha`` the learning rate, C's update of one
-(hidden row, output row) pair is::
+A step trains hidden rows ``x`` (CBOW's context mean ``neu1``, or a
+skip-gram context row of ``syn0``) against output rows ``y``: the centre
+word's Huffman path in ``syn1`` (label ``1 - code``) and/or, for negative
+sampling, the centre word's row of ``syn1neg`` (label 1) and its noise
+words' (label 0). With ``alpha`` the learning rate, C's update of a pair is::
 
-    g = alpha (label - sigmoid(x . y))      x_err += g y      y += g x
+    f = x . y      g = alpha (label - sigmoid(f))      neu1e += g y      y += g x
 
-:func:`block_gradient` and :func:`update_block` apply it to all pairs of
-``m`` hidden rows and ``n`` output rows at once, from the old rows
-(pWord2Vec's window block)::
+``sigmoid`` is read from C's table (:func:`exp_table`) at C's index
+(:func:`sigmoid_index`). An output is *saturated* when ``|f| >= MAX_EXP``
+(:func:`saturated`): hierarchical softmax skips it, negative sampling clamps
+its sigmoid to 0 or 1. :func:`update_pair` is C's pair update, element by
+element; :func:`train_block` applies the same gradient to all pairs of ``m``
+hidden and ``n`` output rows from the old rows (the block steps)::
 
     G = alpha (labels - sigmoid(X Y^T))     X_err += G Y      Y += G^T X
 
-That is C's gradient applied in a different order (C changes ``y`` before
-the next hidden row sees it). It is the one update of every path but C's
-exact one; CBOW is its ``m = 1`` case. Saturated outputs (``|f| >= MAX_EXP``)
-get no update with hierarchical softmax and a clamped sigmoid with negative
-sampling, as in C (:func:`output_gradient`).
+The loss (``-loss 1``) is ``-log sigmoid(f)`` for label 1 and
+``-log sigmoid(-f)`` for label 0, summed over the outputs trained into the
+thread's ``loss`` pair (loss, words), an empty array when it is not counted.
 """
 from collections import namedtuple
 
 import numpy as np
 from numba import njit
 
-from .dispatch import by_marker
-from .simd import F0, F1, FMAX, add_rows, dots, scatter_rows, sigmoid_index
-from .variants import CountLoss, NoLoss
+from .simd import add_rows, dots, scatter_rows
+
+EXP_TABLE_SIZE = 1000
+MAX_EXP = 6
+# C writes EXP_TABLE_SIZE / MAX_EXP / 2 in integer arithmetic: 83, not 83.33.
+EXP_INDEX_SCALE = EXP_TABLE_SIZE // MAX_EXP // 2
+
+F0 = np.float32(0.0)
+F1 = np.float32(1.0)
+FMAX = np.float32(MAX_EXP)
+FSCALE = np.float32(EXP_INDEX_SCALE)
+
+
+def exp_table():
+    """C's expTable: ``e / (e + 1)`` with ``e = exp((i / 1000 * 2 - 1) * 6)``, C's float/double mix."""
+    f32 = np.float32
+    index = np.arange(EXP_TABLE_SIZE, dtype=np.float32)
+    x = (index / f32(EXP_TABLE_SIZE) * f32(2) - f32(1)) * f32(MAX_EXP)
+    e = np.exp(x.astype(np.float64)).astype(np.float32)
+    return e / (e + f32(1))
+
+
+def loss_table():
+    """Each label's ``-log sigmoid`` in double at ``z = i / EXP_INDEX_SCALE - MAX_EXP``, where C's index maps.
+
+    Row 1 is label 1's ``-log sigmoid(z)``, row 0 label 0's ``-log sigmoid(-z)``.
+    Read at C's index of ``f``, its error is below one index step, 0.013.
+    """
+    z = np.arange(2 * MAX_EXP * EXP_INDEX_SCALE + 1) / EXP_INDEX_SCALE - MAX_EXP
+    return np.stack([np.log1p(np.exp(z)), np.log1p(np.exp(-z))])
+
+
+@njit(cache=True, inline="always")
+def sigmoid_index(f):
+    """C's ``(int)((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2))``."""
+    return np.int64((f + FMAX) * FSCALE)
+
+
+@njit(cache=True, inline="always")
+def saturated(f):
+    """C's test for an output outside the table: ``f <= -MAX_EXP || f >= MAX_EXP``."""
+    return f <= -FMAX or f >= FMAX
+
+
+@njit(cache=True)
+def dot_in_order(left, left_row, right, right_row, size):
+    """Row dot product summed one element after another in float32, as C does."""
+    f = F0
+    for c in range(size):
+        f += left[left_row, c] * right[right_row, c]
+    return f
 
 
 @njit(cache=True, inline="always")
 def output_gradient(f, label, skip_saturated, alpha, exp_table):
-    """C's ``g = (label - sigmoid(f)) * alpha`` from the table.
-
-    Where ``|f|`` reaches ``MAX_EXP``, hierarchical softmax
-    (``skip_saturated``) makes no update and negative sampling clamps the
-    sigmoid to 0 or 1, as C does.
-    """
-    if skip_saturated and (f <= -FMAX or f >= FMAX):
+    """C's ``g = (label - sigmoid(f)) * alpha``; a saturated output gets 0 if ``skip_saturated``, else a clamp."""
+    if skip_saturated and saturated(f):
         return F0
     if f > FMAX:
         return (label - F1) * alpha
@@ -48,9 +91,72 @@ def output_gradient(f, label, skip_saturated, alpha, exp_table):
     return (label - exp_table[sigmoid_index(f)]) * alpha
 
 
+@njit(cache=True, inline="always")
+def update_pair(g, output, target, hidden, hidden_row, neu1e, size):
+    """C's update of one (hidden row, output row) pair: ``neu1e += g y``, then ``y += g x``."""
+    for c in range(size):
+        neu1e[c] += g * output[target, c]
+    for c in range(size):
+        output[target, c] += g * hidden[hidden_row, c]
+
+
+@njit(cache=True, inline="always")
+def output_loss(f, label, skip_saturated, table):
+    """``-log sigmoid(z)``, ``z = f`` for label 1 and ``-f`` for label 0; 0 for an output that is skipped.
+
+    Inside ``[-MAX_EXP, MAX_EXP]`` it is ``table[label]`` at C's index of
+    ``f``; beyond, the table's end value plus the linear part ``-z``
+    (``log1p(exp(-MAX_EXP))``, 0.0025, is the most it is off by). Written
+    without branches: one unpredictable branch per output cost three times as much.
+    """
+    clamped = FMAX if f > FMAX else (-FMAX if f < -FMAX else f)
+    z = f if label > F0 else -f
+    value = table[np.int64(label), sigmoid_index(clamped)] + max(np.float64(-FMAX - z), 0.0)
+    return 0.0 if skip_saturated and saturated(f) else value
+
+
+@njit(cache=True, inline="always")
+def add_output_loss(loss, total, f, label, skip_saturated, table):
+    """``total`` plus one output's :func:`output_loss` when the loss is counted (``loss`` not empty)."""
+    if len(loss) == 0:
+        return total
+    return total + output_loss(f, label, skip_saturated, table)
+
+
+@njit(cache=True, inline="always")
+def store_loss(loss, total):
+    """Add ``total`` to the thread's loss sum ``loss[0]``, once per step or block (a store per output would wait)."""
+    if len(loss) > 0:
+        loss[0] += total
+
+
+@njit(cache=True, inline="always")
+def add_word(loss):
+    """Count one position trained in ``loss[1]``, the loss's denominator."""
+    if len(loss) > 0:
+        loss[1] += 1.0
+
+
+def loss_sums(threads, iterations, counted):
+    """Each thread's and epoch's (loss, words trained), padded against false sharing; empty rows if not ``counted``."""
+    if not counted:
+        return np.zeros((threads, iterations, 0))
+    return np.zeros((threads, iterations, 2 + 128 // 8))
+
+
+# A block's hidden rows X: rows ``index[:count]`` of ``matrix``.
+Rows = namedtuple("Rows", "matrix index count")
+# A block's output rows Y: rows ``index[:count]`` of ``matrix``, their ``labels``, and whether
+# saturated outputs are skipped (HS) or clamped (NS). A run-time value in the tuple, so that
+# train_block is compiled once for both.
+Outputs = namedtuple("Outputs", "matrix index count labels skip_saturated")
+# A block's working arrays: the m x n gradients G, one column of G, and X_err (CBOW's neu1e is its row 0).
+BlockWork = namedtuple("BlockWork", "gradient column update")
+
+
 @njit(cache=True)
 def path_outputs(word, tree, targets, labels):
-    """``word``'s Huffman path into ``targets[:n]`` and ``labels[:n]``; returns ``n``."""
+    """``word``'s Huffman path into ``targets[:n]``, labels ``1 - code``; returns ``n``."""
     n = tree.lengths[word]
     for d in range(n):
         targets[d] = tree.points[word, d]
@@ -60,10 +166,7 @@ def path_outputs(word, tree, targets, labels):
 
 @njit(cache=True)
 def negative_outputs(word, noise, negative, targets, labels):
-    """``word`` and its noise words ``noise[:negative]`` into ``targets[:n]`` and ``labels[:n]``; returns ``n``.
-
-    C skips a noise word equal to the centre word; it is left out here.
-    """
+    """``word`` (label 1) and its noise words ``noise[:negative]`` (label 0), less those equal to ``word`` as in C."""
     targets[0] = word
     labels[0] = F1
     n = 1
@@ -75,144 +178,32 @@ def negative_outputs(word, noise, negative, targets, labels):
     return n
 
 
-# A block's hidden rows X: rows ``index[:count]`` of ``matrix``.
-Rows = namedtuple("Rows", "matrix index count")
-# A block's output rows Y: rows ``index[:count]`` of ``matrix`` with their ``labels``, and
-# hierarchical softmax's rule ``skip_saturated`` (:func:`output_gradient`). Held in the
-# tuple, the rule is a run-time value: a literal True or False argument would have
-# train_block compiled once for each.
-Outputs = namedtuple("Outputs", "matrix index count labels skip_saturated")
-# A block's working arrays: gradient, the m x n gradients G; column, one column of G;
-# update, the hidden rows' errors X_err (CBOW's neu1e is its row 0).
-BlockWork = namedtuple("BlockWork", "gradient column update")
-
-
 @njit(cache=True)
-def train_block(hidden, output, alpha, exp_table, work, loss):
-    """One block's update: :func:`block_gradient`, then :func:`update_block`.
+def train_block(hidden, output, alpha, tables, work, loss):
+    """``G = alpha (labels - sigmoid(X Y^T))``, then ``X_err += G Y`` and ``Y += G^T X``.
 
-    ``hidden`` is a :class:`Rows`, ``output`` an :class:`Outputs` and ``work``
-    a :class:`BlockWork`. Compiled apart from the steps,
-    with the row sums inlined into it: one call per block instead of one per
-    row sum, and one compiled copy for hierarchical softmax and negative
-    sampling, CBOW and skip-gram alike.
+    ``hidden`` is :class:`Rows`, ``output`` :class:`Outputs`, ``work``
+    :class:`BlockWork`, ``tables`` the run's sigmoid and loss tables. Compiled apart from the steps with the row sums
+    inlined: one call per block, one compiled copy for every block step.
     """
-    block_gradient(hidden, output, alpha, exp_table, work.gradient, loss)
-    update_block(hidden, output, work)
-
-
-@njit(cache=True, inline="always")
-def block_gradient(hidden, output, alpha, exp_table, gradient, loss):
-    """``G = alpha (labels - sigmoid(X Y^T))`` into ``gradient[:m, :n]``.
-
-    The outputs' loss is counted from ``X Y^T`` as it becomes ``G``
-    (:func:`output_loss`, at the sigmoid's index).
-    """
-    labels, skip_saturated = output.labels, output.skip_saturated
     size = output.matrix.shape[1]  # not hidden's: CBOW's neu1 is a padded scratch row
     m, n = hidden.count, output.count
+    gradient, column, update = work.gradient, work.column, work.update
     for j in range(m):
         dots(hidden.matrix, hidden.index[j], output.matrix, output.index, n, gradient[j], size)
     total = 0.0
     for j in range(m):
         for k in range(n):
             f = gradient[j, k]
-            total = add_output_loss(loss, total, f, labels[k], skip_saturated)
-            gradient[j, k] = output_gradient(f, labels[k], skip_saturated, alpha, exp_table)
+            total = add_output_loss(loss, total, f, output.labels[k], output.skip_saturated, tables.loss_table)
+            gradient[j, k] = output_gradient(f, output.labels[k], output.skip_saturated, alpha, tables.exp_table)
     store_loss(loss, total)
-
-
-@njit(cache=True, inline="always")
-def update_block(hidden, output, work):
-    """``X_err += G Y``; ``Y += G^T X``, with ``G`` from :func:`block_gradient`.
-
-    With ``m = 1`` the output rows are updated three per pass
-    (:func:`scatter_rows`), the same sums as one by one.
-    """
-    size = output.matrix.shape[1]
-    m, n = hidden.count, output.count
-    gradient, column, update = work.gradient, work.column, work.update
     for j in range(m):
         add_rows(update, j, output.matrix, output.index, gradient[j], n, size)
-    if m == 1:
+    if m == 1:  # three output rows per pass; the same sums as one by one
         scatter_rows(output.matrix, output.index, gradient[0], n, hidden.matrix, hidden.index[0], size)
         return
     for k in range(n):
         for j in range(m):
             column[j] = gradient[j, k]
         add_rows(output.matrix, output.index[k], hidden.matrix, hidden.index, column, m, size)
-
-
-@njit(cache=True)
-def _no_loss(loss, f, label, skip_saturated):
-    pass
-
-
-@njit(cache=True, inline="always")
-def output_loss(f, label, skip_saturated, table):
-    """``-log sigmoid(z)``, ``z = f`` for label 1 and ``-f`` for label 0; 0 for an output HS skips as saturated.
-
-    An output hierarchical softmax skips is not trained and not counted.
-    Inside ``[-MAX_EXP, MAX_EXP]`` the value is ``table[label]`` at C's
-    sigmoid index of ``f`` (:func:`pyw2v.training.tables.loss_table`), the
-    index the gradient reads the sigmoid at. Beyond, ``-log sigmoid(z)`` is
-    ``-z`` (for ``z < -MAX_EXP``) or 0 to within ``log1p(exp(-MAX_EXP))``
-    (0.0025): the table's end value plus the linear part. Written without
-    branches: an unpredictable branch per output cost three times as much.
-    """
-    clamped = FMAX if f > FMAX else (-FMAX if f < -FMAX else f)
-    z = f if label > F0 else -f
-    value = table[np.int64(label), sigmoid_index(clamped)] + max(np.float64(-FMAX - z), 0.0)
-    return 0.0 if skip_saturated and (f <= -FMAX or f >= FMAX) else value
-
-
-@njit(cache=True)
-def _no_output_loss(loss, total, f, label, skip_saturated):
-    return total
-
-
-@njit(cache=True)
-def _add_output_loss(loss, total, f, label, skip_saturated):
-    return total + output_loss(f, label, skip_saturated, loss.table)
-
-
-@njit(cache=True)
-def _no_store(loss, total):
-    pass
-
-
-@njit(cache=True)
-def _store(loss, total):
-    loss.sums[0] += total
-
-
-@njit(cache=True)
-def _no_word(loss):
-    pass
-
-
-@njit(cache=True)
-def _count_word(loss):
-    loss.sums[1] += 1.0
-
-
-@njit(cache=True)
-def _no_view(loss, t, epoch):
-    return loss
-
-
-@njit(cache=True)
-def _epoch_view(loss, t, epoch):
-    return CountLoss(loss.sums[t, epoch], loss.table)
-
-
-# add_output_loss(loss, total, f, label, skip_saturated) -> total plus one output's loss; total for NoLoss.
-# Small enough for LLVM to inline into the step: no call per output.
-add_output_loss = by_marker("add_output_loss", {NoLoss: _no_output_loss, CountLoss: _add_output_loss})
-# store_loss(loss, total): the thread's sum += total, once per step or block (a store per output would
-# wait on the one before); nothing for NoLoss.
-store_loss = by_marker("store_loss", {NoLoss: _no_store, CountLoss: _store})
-# add_word(loss): one position trained, the loss's denominator.
-add_word = by_marker("add_word", {NoLoss: _no_word, CountLoss: _count_word})
-# loss_view(loss, t, epoch): the (loss, words) pair thread t adds to in this epoch.
-loss_view = by_marker("loss_view", {NoLoss: _no_view, CountLoss: _epoch_view})

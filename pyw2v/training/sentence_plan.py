@@ -14,14 +14,14 @@ window there. Their cache misses are then served while earlier positions
 train, instead of stalling each step when its noise words have just been
 drawn. C's exact paths (one thread, skip-gram pair by pair) keep C's loop.
 
-The callers are the block steps (:mod:`pyw2v.training.blocks`).
+The callers are the block steps (:mod:`pyw2v.training.block_steps`).
 """
 import numpy as np
 from numba import njit
 
 from .hot_rows import row_of
 from .simd import prefetch_row
-from .tables import draw_negative, lcg_next
+from .exact_steps import draw_negative, lcg_next
 
 # Positions between a prefetch and the step that uses it. A CBOW step takes
 # about a microsecond, a -fast skip-gram step a little more, so eight leave
@@ -44,9 +44,7 @@ def plan_sentence(next_random, length, settings, tables, shrinks, noise, own):
         shrinks[p] = np.int64(next_random % np.uint64(settings.window))
         if length > 1:
             for d in range(settings.negative):
-                word, next_random = draw_negative(
-                    next_random, tables.unigram_starts, tables.unigram_buckets, tables.unigram_size, settings.vocab_size
-                )
+                word, next_random = draw_negative(next_random, tables, settings.vocab_size)
                 noise[p, d] = row_of(word, own)
     return next_random
 

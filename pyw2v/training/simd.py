@@ -1,13 +1,9 @@
-"""Arithmetic shared by the kernels: dot products, row sums, the sigmoid, prefetching.
+"""Row arithmetic off C's exact path: dot products in SIMD lanes, row sums three rows per pass, prefetching.
 
-C sums a dot product one element after another in float32. That order is
-kept by :func:`dot_in_order` (the parity path). With :func:`dot_simd` the compiler may
-split the sum into SIMD lanes and fuse multiply-adds, about five times
-faster; the result differs from C's by float32 rounding only, as C's own
-FMA build does. The ``-fast`` window block and CBOW outside the parity
-path also combine rows three per pass (:func:`dots`, :func:`add_rows`,
-:func:`scatter_rows`), and every path prefetches the rows
-of the noise words it has drawn (:func:`prefetch_row`).
+C sums a dot product one element after another in float32
+(:func:`pyw2v.training.outputs.dot_in_order`). :func:`dot_simd` lets the
+compiler split the sum into SIMD lanes and fuse multiply-adds: the result
+differs from C's by float32 rounding only, as C's own FMA build does.
 """
 import numpy as np
 from llvmlite import ir
@@ -15,15 +11,7 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from .tables import EXP_INDEX_SCALE, MAX_EXP
-
 F0 = np.float32(0.0)
-F1 = np.float32(1.0)
-FMAX = np.float32(MAX_EXP)
-FSCALE = np.float32(EXP_INDEX_SCALE)
-F65536 = np.float32(65536.0)
-LOW16 = np.uint64(0xFFFF)
-SHIFT16 = np.uint64(16)
 
 
 @njit(cache=True, fastmath=True)
@@ -38,21 +26,6 @@ def dot_simd(left, left_row, right, right_row, size):
     for c in range(size):
         f += left[left_row, c] * right[right_row, c]
     return f
-
-
-@njit(cache=True)
-def dot_in_order(left, left_row, right, right_row, size):
-    """Row dot product summed one element after another in float32, as C does."""
-    f = F0
-    for c in range(size):
-        f += left[left_row, c] * right[right_row, c]
-    return f
-
-
-@njit(cache=True, inline="always")
-def sigmoid_index(f):
-    """C's ``(int)((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2))``."""
-    return np.int64((f + FMAX) * FSCALE)
 
 
 @njit(cache=True, fastmath=True)

@@ -1,60 +1,23 @@
-"""The precomputed tables and the random stream of word2vec.c.
+"""The tables the driver builds from the vocabulary: C's unigram table and subsampling thresholds.
 
-* :func:`exp_table`: C's sigmoid table, ``EXP_TABLE_SIZE`` entries over
-  ``[-MAX_EXP, MAX_EXP)``, computed with C's float/double mix.
-* :func:`unigram_starts`: C's InitUnigramTable without its 400 MB table.
-  C fills ``table_size = 1e8`` slots with word ids, moving to the next word
+* :func:`unigram_table`: C's InitUnigramTable without its 400 MB array. C
+  fills ``table_size = 1e8`` slots with word ids, moving to the next word
   after slot ``a`` once ``a / table_size`` exceeds the cumulative share of
-  ``count ** 0.75`` so far. The table is non-decreasing, so it is fully
-  described by the first slot of each word; a draw then finds its word by a
-  bucketed binary search over those starts (:func:`draw_word`), picking
-  exactly the word C's table holds at that slot.
+  ``count ** 0.75``. The table is non-decreasing, so the first slot of each
+  word describes it; :func:`pyw2v.training.exact_steps.draw_word` finds a
+  slot's word by a binary search bounded by buckets of ``2 ** BUCKET_SHIFT`` slots.
 * :func:`keep_thresholds`: C's subsampling ``ran`` per word, as a float.
-* :func:`lcg_next`: C's 64-bit linear congruential generator.
 """
 from collections import namedtuple
 
 import numpy as np
 from numba import njit
 
-EXP_TABLE_SIZE = 1000
-MAX_EXP = 6
-# C writes EXP_TABLE_SIZE / MAX_EXP / 2 in integer arithmetic: 1000 / 6 / 2 == 83,
-# not 83.33, and that integer scale is what maps f to a table index.
-EXP_INDEX_SCALE = EXP_TABLE_SIZE // MAX_EXP // 2
 UNIGRAM_TABLE_SIZE = 100_000_000
 UNIGRAM_POWER = 0.75
 BUCKET_SHIFT = 12
 
 UnigramTable = namedtuple("UnigramTable", "starts buckets size")
-
-
-def exp_table():
-    """C's expTable: ``e / (e + 1)`` with ``e = exp((i / 1000 * 2 - 1) * 6)``."""
-    f32 = np.float32
-    index = np.arange(EXP_TABLE_SIZE, dtype=np.float32)
-    x = (index / f32(EXP_TABLE_SIZE) * f32(2) - f32(1)) * f32(MAX_EXP)
-    e = np.exp(x.astype(np.float64)).astype(np.float32)
-    return e / (e + f32(1))
-
-
-def loss_table():
-    """Each label's ``-log sigmoid`` in double at ``z = i / EXP_INDEX_SCALE - MAX_EXP``, the points C's index maps to.
-
-    Row 1 holds label 1's loss ``-log sigmoid(z)``, row 0 label 0's
-    ``-log sigmoid(-z)``. Read at C's sigmoid index of ``f``, as the sigmoid
-    is, its error is at most a step of ``1 / EXP_INDEX_SCALE`` in ``z``
-    (the loss's slope is below 1): below 0.013 per output
-    (:func:`pyw2v.training.outputs.output_loss`).
-    """
-    z = np.arange(2 * MAX_EXP * EXP_INDEX_SCALE + 1) / EXP_INDEX_SCALE - MAX_EXP
-    return np.stack([np.log1p(np.exp(z)), np.log1p(np.exp(-z))])
-
-
-@njit(cache=True, inline="always")
-def lcg_next(state):
-    """One step of C's generator: ``state * 25214903917 + 11`` modulo 2**64."""
-    return state * np.uint64(25214903917) + np.uint64(11)
 
 
 @njit(cache=True)
@@ -91,21 +54,6 @@ def unigram_table(counts, table_size=UNIGRAM_TABLE_SIZE):
     buckets = (np.searchsorted(starts, slots, side="right") - 1).astype(np.int64)
     buckets = np.append(buckets, len(counts) - 1)
     return UnigramTable(starts, buckets, table_size)
-
-
-@njit(cache=True, inline="always")
-def draw_word(starts, buckets, slot):
-    """The word C's ``table[slot]`` holds, given a :class:`UnigramTable`'s arrays."""
-    bucket = slot >> BUCKET_SHIFT
-    low = buckets[bucket]
-    high = buckets[bucket + 1]
-    while low < high:
-        middle = (low + high + 1) >> 1
-        if starts[middle] <= slot:
-            low = middle
-        else:
-            high = middle - 1
-    return low
 
 
 def unused_unigram_table():
@@ -154,17 +102,3 @@ def keep_thresholds(counts, sample, train_words):
         ran = (np.sqrt(ratio.astype(np.float64)) + 1.0) * np.float64(scaled) / counts.astype(np.float64)
     return ran.astype(np.float32)
 
-
-@njit(cache=True, inline="always")
-def draw_negative(next_random, starts, buckets, table_size, vocab_size):
-    """One of C's negative draws; returns ``(word, advanced random state)``.
-
-    The slot is ``(next_random >> 16) % table_size``; a draw of word 0
-    (``</s>``) is replaced by ``next_random % (vocab_size - 1) + 1``.
-    """
-    next_random = lcg_next(next_random)
-    slot = np.int64((next_random >> np.uint64(16)) % np.uint64(table_size))
-    word = draw_word(starts, buckets, slot)
-    if word == 0:
-        word = np.int64(next_random % np.uint64(vocab_size - 1)) + 1
-    return word, next_random

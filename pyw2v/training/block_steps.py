@@ -1,4 +1,4 @@
-"""The block steps: a position's output rows updated together (:func:`.outputs.update_block`).
+"""The block steps: a position's output rows updated together (:func:`.outputs.train_block`).
 
 * ``CbowBlock`` (CBOW off the parity path): C's CBOW step with its output
   rows' dot products taken first and the updates applied after. ``neu1``
@@ -22,11 +22,11 @@ trains (:mod:`.hot_rows`).
 import numpy as np
 from numba import njit
 
+from .exact_steps import window_words
 from .hot_rows import own_rows, row_of
-from .outputs import BlockWork, Outputs, Rows, add_word, negative_outputs, path_outputs, train_block
-from .schedule import window_words
+from .outputs import F0, F1, BlockWork, Outputs, Rows, add_word, negative_outputs, path_outputs, train_block
 from .sentence_plan import LOOKAHEAD, plan_sentence, prefetch_ahead
-from .simd import F0, F1, add_rows, scatter_rows
+from .simd import add_rows, scatter_rows
 
 
 @njit(cache=True, inline="always")
@@ -38,15 +38,23 @@ def train_outputs(hidden, rows, m, word, word_row, alpha, noise, job, scratch):
     settings, model = job.settings, job.model
     block = Rows(hidden, rows, m)
     work = BlockWork(scratch.gradient, scratch.column, scratch.context_update)
-    exp_table = job.tables.exp_table
     if settings.hs:
         n = path_outputs(word, job.tree, scratch.targets, scratch.labels)
         path = Outputs(model.syn1, scratch.targets, n, scratch.labels, True)
-        train_block(block, path, alpha, exp_table, work, job.loss)
+        train_block(block, path, alpha, job.tables, work, job.loss)
     if settings.negative > 0:
         n = negative_outputs(word_row, noise, settings.negative, scratch.targets, scratch.labels)
         samples = Outputs(model.syn1neg, scratch.targets, n, scratch.labels, False)
-        train_block(block, samples, alpha, exp_table, work, job.loss)
+        train_block(block, samples, alpha, job.tables, work, job.loss)
+
+
+@njit(cache=True, inline="always")
+def window_rows(sen, position, length, shrink, window, context, own):
+    """:func:`.exact_steps.window_words`, each word replaced by the row this thread trains for it."""
+    m = window_words(sen, position, length, shrink, window, context)
+    for j in range(m):
+        context[j] = row_of(context[j], own)
+    return m
 
 
 @njit(cache=True, inline="always")
@@ -61,14 +69,14 @@ def _plan(t, job, scratch, length, position, next_random):
 
 
 @njit(cache=True, inline="always")
-def skipgram_window(step, t, job, scratch, length, position, alpha, next_random):
+def skipgram_window(dot, t, job, scratch, length, position, alpha, next_random):
     """Train ``scratch.sen[position]`` against its whole window; returns the random state."""
     own, next_random = _plan(t, job, scratch, length, position, next_random)
     syn0 = job.model.syn0
     size = syn0.shape[1]
     context, update = scratch.context, scratch.context_update
     word = np.int64(scratch.sen[position])
-    m = window_words(scratch.sen, position, length, scratch.shrinks[position], job.settings.window, context, own)
+    m = window_rows(scratch.sen, position, length, scratch.shrinks[position], job.settings.window, context, own)
     if m == 0:
         return next_random
     add_word(job.loss)
@@ -82,7 +90,7 @@ def skipgram_window(step, t, job, scratch, length, position, alpha, next_random)
 
 
 @njit(cache=True, inline="always")
-def cbow_block(step, t, job, scratch, length, position, alpha, next_random):
+def cbow_block(dot, t, job, scratch, length, position, alpha, next_random):
     """Train ``scratch.sen[position]`` from its window's average ``neu1``; returns the random state.
 
     ``neu1e`` is ``scratch.context_update[0]``, the block's one error row.
@@ -91,7 +99,7 @@ def cbow_block(step, t, job, scratch, length, position, alpha, next_random):
     syn0 = job.model.syn0
     context, neu1, neu1e = scratch.context, scratch.neu1, scratch.context_update
     word = np.int64(scratch.sen[position])
-    m = window_words(scratch.sen, position, length, scratch.shrinks[position], job.settings.window, context, own)
+    m = window_rows(scratch.sen, position, length, scratch.shrinks[position], job.settings.window, context, own)
     if m == 0:
         return next_random
     add_word(job.loss)

@@ -1,0 +1,191 @@
+"""C's per-word training step, in C's order: TrainModelThread's body for one position.
+
+Skip-gram goes pair by pair: for each context word, the centre word's
+Huffman path and/or the centre word and ``negative`` noise words, each
+output row updated before the next is read, the context row updated last.
+CBOW averages the context rows into ``neu1``, trains the outputs in the same
+order, and adds the error ``neu1e`` to every context row.
+
+The dot product is the step's ``dot`` argument: with
+:func:`~pyw2v.training.outputs.dot_in_order` (one thread) every float
+operation is C's and the output byte-identical to word2vec.c's; several
+threads, which race anyway, sum in SIMD lanes (:func:`~pyw2v.training.simd.dot_simd`).
+
+A position's noise words are drawn before its first update, with their rows
+prefetched: C's words in C's order, since nothing else draws in between.
+"""
+import numpy as np
+from numba import njit
+
+from .outputs import F0, F1, add_output_loss, add_word, output_gradient, saturated, store_loss, update_pair
+from .simd import prefetch_row
+from .tables import BUCKET_SHIFT
+
+
+@njit(cache=True, inline="always")
+def lcg_next(state):
+    """One step of C's random stream: ``state * 25214903917 + 11`` modulo 2**64."""
+    return state * np.uint64(25214903917) + np.uint64(11)
+
+
+@njit(cache=True, inline="always")
+def draw_word(starts, buckets, slot):
+    """The word C's unigram ``table[slot]`` holds: the last word whose first slot is at most ``slot``.
+
+    ``starts`` are the words' first slots (:func:`pyw2v.training.tables.unigram_table`);
+    ``buckets[b]`` is the word at slot ``b << BUCKET_SHIFT``, which bounds the binary search.
+    """
+    bucket = slot >> BUCKET_SHIFT
+    low = buckets[bucket]
+    high = buckets[bucket + 1]
+    while low < high:
+        middle = (low + high + 1) >> 1
+        if starts[middle] <= slot:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+@njit(cache=True, inline="always")
+def draw_negative(next_random, tables, vocab_size):
+    """One of C's noise draws; returns ``(word, random state)``.
+
+    The slot is ``(next_random >> 16) % table_size``; a draw of word 0
+    (``</s>``) becomes ``next_random % (vocab_size - 1) + 1``.
+    """
+    next_random = lcg_next(next_random)
+    slot = np.int64((next_random >> np.uint64(16)) % np.uint64(tables.unigram_size))
+    word = draw_word(tables.unigram_starts, tables.unigram_buckets, slot)
+    if word == 0:
+        word = np.int64(next_random % np.uint64(vocab_size - 1)) + 1
+    return word, next_random
+
+
+@njit(cache=True)
+def window_words(sen, position, length, shrink, window, context):
+    """The words around ``sen[position]`` in C's window order into ``context``; returns how many.
+
+    C's window: offsets ``a`` from ``shrink`` to ``2 window - shrink``,
+    leaving out the centre and positions outside the sentence.
+    """
+    m = 0
+    for a in range(shrink, 2 * window + 1 - shrink):
+        c = position - window + a
+        if a == window or c < 0 or c >= length:
+            continue
+        context[m] = sen[c]
+        m += 1
+    return m
+
+
+@njit(cache=True, inline="always")
+def draw_noise(next_random, job, negatives, count):
+    """``count`` of C's noise draws into ``negatives``, their rows prefetched; returns the random state."""
+    syn1neg = job.model.syn1neg
+    for d in range(count):
+        word, next_random = draw_negative(next_random, job.tables, job.settings.vocab_size)
+        negatives[d] = word
+        prefetch_row(syn1neg, word, syn1neg.shape[1])
+    return next_random
+
+
+@njit(cache=True, inline="always")
+def hierarchical_softmax(dot, job, hidden, hidden_row, word, alpha, neu1e):
+    """One hidden row against ``word``'s Huffman path, saturated nodes skipped, as in C."""
+    syn1, tree, exp_table = job.model.syn1, job.tree, job.tables.exp_table
+    size = job.model.syn0.shape[1]  # not hidden.shape: CBOW's neu1 is a padded scratch row
+    total = 0.0
+    for d in range(tree.lengths[word]):
+        node = tree.points[word, d]
+        f = dot(hidden, hidden_row, syn1, node, size)
+        if saturated(f):
+            continue
+        label = np.float32(1 - np.int64(tree.codes[word, d]))
+        total = add_output_loss(job.loss, total, f, label, False, job.tables.loss_table)
+        g = output_gradient(f, label, False, alpha, exp_table)
+        update_pair(g, syn1, node, hidden, hidden_row, neu1e, size)
+    store_loss(job.loss, total)
+
+
+@njit(cache=True, inline="always")
+def negative_sampling(dot, job, hidden, hidden_row, word, alpha, noise, neu1e):
+    """One hidden row against ``word`` (label 1) and ``noise[:negative]`` (label 0), saturated sigmoids clamped.
+
+    A noise word equal to ``word`` is skipped, as in C.
+    """
+    syn1neg, exp_table = job.model.syn1neg, job.tables.exp_table
+    size = job.model.syn0.shape[1]
+    total = 0.0
+    for d in range(job.settings.negative + 1):
+        if d == 0:
+            target = word
+            label = F1
+        else:
+            target = noise[d - 1]
+            if target == word:
+                continue
+            label = F0
+        f = dot(hidden, hidden_row, syn1neg, target, size)
+        total = add_output_loss(job.loss, total, f, label, False, job.tables.loss_table)
+        g = output_gradient(f, label, False, alpha, exp_table)
+        update_pair(g, syn1neg, target, hidden, hidden_row, neu1e, size)
+    store_loss(job.loss, total)
+
+
+@njit(cache=True, inline="always")
+def skipgram_in_order(dot, t, job, scratch, length, position, alpha, next_random):
+    """Train ``scratch.sen[position]`` pair by pair; returns the random state."""
+    syn0, settings = job.model.syn0, job.settings
+    size = syn0.shape[1]
+    sen, neu1e, negatives, context = scratch.sen, scratch.neu1e[0], scratch.negatives, scratch.context
+    word = np.int64(sen[position])
+    next_random = lcg_next(next_random)
+    shrink = np.int64(next_random % np.uint64(settings.window))
+    m = window_words(sen, position, length, shrink, settings.window, context)
+    if m > 0:
+        add_word(job.loss)
+    if settings.negative > 0:
+        next_random = draw_noise(next_random, job, negatives, m * settings.negative)
+    for j in range(m):
+        last_word = context[j]
+        neu1e[:size] = F0
+        if settings.hs:
+            hierarchical_softmax(dot, job, syn0, last_word, word, alpha, neu1e)
+        if settings.negative > 0:
+            negative_sampling(dot, job, syn0, last_word, word, alpha, negatives[j * settings.negative :], neu1e)
+        for c in range(size):
+            syn0[last_word, c] += neu1e[c]
+    return next_random
+
+
+@njit(cache=True, inline="always")
+def cbow_in_order(dot, t, job, scratch, length, position, alpha, next_random):
+    """Train ``scratch.sen[position]`` from the mean of its window, ``neu1``; returns the random state."""
+    syn0, settings = job.model.syn0, job.settings
+    size = syn0.shape[1]
+    sen, neu1, neu1e, negatives, context = scratch.sen, scratch.neu1, scratch.neu1e[0], scratch.negatives, scratch.context
+    word = np.int64(sen[position])
+    next_random = lcg_next(next_random)
+    shrink = np.int64(next_random % np.uint64(settings.window))
+    m = window_words(sen, position, length, shrink, settings.window, context)
+    if m == 0:
+        return next_random
+    add_word(job.loss)
+    neu1[0, :size] = F0
+    neu1e[:size] = F0
+    for j in range(m):
+        for c in range(size):
+            neu1[0, c] += syn0[context[j], c]
+    divisor = np.float32(m)
+    for c in range(size):
+        neu1[0, c] /= divisor
+    if settings.hs:
+        hierarchical_softmax(dot, job, neu1, 0, word, alpha, neu1e)
+    if settings.negative > 0:
+        next_random = draw_noise(next_random, job, negatives, settings.negative)
+        negative_sampling(dot, job, neu1, 0, word, alpha, negatives, neu1e)
+    for j in range(m):
+        for c in range(size):
+            syn0[context[j], c] += neu1e[c]
+    return next_random
