@@ -2,8 +2,8 @@
 
 Numba stamps each cached function with its own source file only. A cached
 function also holds the machine code of everything it calls from other
-modules (LLVM inlines the callees, and the steps chosen by marker type are
-compiled in place, :mod:`pyw2v.training.dispatch`), so after an edit of a
+modules (LLVM inlines the callees, and each variant's loop has its step
+inlined, :mod:`pyw2v.training.loop`), so after an edit of a
 callee's file, or an upgrade that changes only that file, the caller's
 cached code still passes as fresh and runs the old callee. pip leaves these
 runtime files behind on an upgrade.

@@ -12,7 +12,7 @@ from pyw2v import compile_ahead
 from pyw2v import train as train_module
 from pyw2v.model.vectors import read_vectors
 from pyw2v.options import TrainOptions
-from pyw2v.training import loop
+from pyw2v.training import driver, loop
 
 MODES = [
     dict(cbow=cbow, threads=threads, fast=fast, loss=loss, **outputs)
@@ -28,21 +28,42 @@ class Captured(Exception):
 
 
 @pytest.mark.parametrize("mode", MODES, ids=lambda mode: "-".join(f"{k}{v}" for k, v in mode.items()))
-def test_stand_in_arguments_have_the_types_of_a_run(lee_corpus, monkeypatch, mode):
-    # The second process compiles the loop for the stand-ins' types: a
-    # different type would make it compile a loop the run never uses.
+def test_stand_in_inputs_have_the_types_of_a_run(lee_corpus, monkeypatch, mode):
+    # The second process compiles the loop for the stand-in's types, made from a one-word
+    # vocabulary without -hs or -negative: a type that depended on those would make it
+    # compile a loop the run never uses.
     monkeypatch.setenv(compile_ahead.ENVIRONMENT_SWITCH, "0")
     seen = {}
 
-    def capture(*arguments):
-        seen["types"] = [typeof(argument) for argument in arguments]
+    def capture(inputs):
+        seen["inputs"] = inputs
         raise Captured
 
     monkeypatch.setattr(loop, "load_loop", capture)
     options = TrainOptions(train=str(lee_corpus), size=12, iter=2, debug=0, **mode).validate()
     with pytest.raises(Captured):
         train_module._train(options, open(os.devnull, "w"))
-    assert [typeof(argument) for argument in train_module.stand_in_arguments(options)] == seen["types"]
+    stand_in = driver.stand_in_inputs(options)
+    assert stand_in.variant == seen["inputs"].variant
+    assert typeof(loop.thread_inputs(stand_in, 0)) == typeof(loop.thread_inputs(seen["inputs"], 0))
+
+
+def test_reading_numbas_cache_index_still_works():
+    # is_cached reads Numba internals; a Numba release that changes them must fail here, loudly.
+    dispatcher = loop.LOOPS["cbow_exact"]
+    signature = loop._signature(driver.stand_in_inputs(TrainOptions(train="x", threads=1, cbow=1)))
+    index = dispatcher._cache._cache_file._load_index()
+    key = dispatcher._cache._index_key(signature, dispatcher.targetctx.codegen())
+    assert isinstance(index, dict) and isinstance(key, tuple)
+
+
+def test_unreadable_cache_index_means_not_cached(monkeypatch):
+    # ... and should they change anyway, the run compiles the loop as usual.
+    inputs = driver.stand_in_inputs(TrainOptions(train="x", threads=2, cbow=0, fast=1))
+    dispatcher = loop.LOOPS[inputs.variant]
+    monkeypatch.setattr(dispatcher, "overloads", {})
+    monkeypatch.setattr(dispatcher, "_cache", object())
+    assert loop.is_cached(inputs) is False
 
 
 def test_leaving_early_stops_the_second_process():
@@ -56,14 +77,15 @@ def test_leaving_early_stops_the_second_process():
 FIRST_RUN = textwrap.dedent(
     """
     import sys
-    from pyw2v.train import run, stand_in_arguments
+    from pyw2v.train import run
     from pyw2v.options import TrainOptions
     from pyw2v.training import loop
+    from pyw2v.training.driver import stand_in_inputs
     options = TrainOptions(train=sys.argv[1], output=sys.argv[2], size=20, iter=1, threads=1, cbow=1, debug=0,
                            binary=1)
-    cached_before = loop.is_cached(*stand_in_arguments(options))
+    cached_before = loop.is_cached(stand_in_inputs(options))
     run(options)
-    dispatcher = loop.TRAIN_THREAD[type(stand_in_arguments(options)[0])]
+    dispatcher = loop.LOOPS[stand_in_inputs(options).variant]
     print(cached_before, sum(dispatcher.stats.cache_hits.values()), sum(dispatcher.stats.cache_misses.values()))
     """
 )

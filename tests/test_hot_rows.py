@@ -3,15 +3,13 @@ import numpy as np
 import pytest
 from numba import njit
 
-from pyw2v.training import loop
+from pyw2v.corpus.prepare import prepare_corpus
+from pyw2v.options import TrainOptions
+from pyw2v.training import driver, loop
 from pyw2v.training.hot_rows import (
     NO_OWN_ROWS, copy_hot_rows, hot_words_for, merge_hot_rows, merge_when_due, merge_words_for, own_rows, row_of,
 )
-from pyw2v.options import TrainOptions
-from pyw2v.corpus.prepare import prepare_corpus
-from pyw2v.train import kernel_inputs, new_model
-from pyw2v.training.state import Model, Settings
-from pyw2v.training.variants import SharedQueue
+from pyw2v.training.loop import Model, Settings
 
 
 @njit
@@ -117,16 +115,16 @@ def test_one_thread_training_through_its_copies_is_the_shared_training(lee_corpu
     vocab, corpus = prepare_corpus(options)
     results = []
     for hot_words in (0, 200):
-        model = new_model(options, vocab.size)
-        step, source, tree, tables, settings, loss, scratch, control = kernel_inputs(options, vocab, corpus)
-        assert settings.hot_words > 0 and len(model.syn0) == vocab.size + 4 * settings.hot_words
-        assert isinstance(source, SharedQueue)
-        settings = settings._replace(hot_words=hot_words)
+        model = driver.new_model(options, vocab.size)
+        inputs = driver.loop_inputs(options, vocab, corpus, model)
+        assert inputs.settings.hot_words > 0 and len(model.syn0) == vocab.size + 4 * inputs.settings.hot_words
+        assert inputs.source.shared_queue
+        inputs = inputs._replace(settings=inputs.settings._replace(hot_words=hot_words))
         for matrix in (model.syn0, model.syn1neg):  # the copies' layout for this many hot words
             copy_hot_rows(matrix, vocab.size, 2, hot_words)
         for t in range(2):  # thread 0 to its end, then thread 1
-            loop.run_thread(t, step, source, model, tree, tables, settings, loss, scratch, control)
-        assert control.words_done[1] == 0  # thread 1 found no item left
+            loop.run_thread(t, inputs)
+        assert inputs.control.words_done[1] == 0  # thread 1 found no item left
         results.append((model.syn0[: vocab.size].copy(), model.syn1neg[: vocab.size].copy()))
     (shared_syn0, shared_syn1neg), (own_syn0, own_syn1neg) = results
     # With no other thread merging, a merge hands the shared row the copy itself.

@@ -3,14 +3,18 @@ import numpy as np
 import pytest
 from numba import njit
 
-from pyw2v.training import loop
+from pyw2v.training import driver, loop
+from pyw2v.training.block_steps import cbow_block, skipgram_window
+from pyw2v.training.exact_steps import cbow_in_order, draw_negative, lcg_next
 from pyw2v.training.huffman import build_tree
 from pyw2v.training.hot_rows import NO_OWN_ROWS
+from pyw2v.training.loop import DONE, Job, Model, Settings, Tables
+from pyw2v.training.outputs import dot_in_order, exp_table, loss_table
 from pyw2v.training.sentence_plan import plan_sentence
-from pyw2v.training.simd import add_rows, dot_in_order, dot_simd, dots, scatter_rows
-from pyw2v.training.state import DONE, Job, Model, Settings, Tables, new_scratch, thread_scratch
-from pyw2v.training.tables import draw_negative, exp_table, lcg_next, unigram_table
-from pyw2v.training.variants import CbowBlock, CbowExact, NoLoss, SkipgramWindow
+from pyw2v.training.simd import add_rows, dot_simd, dots, scatter_rows
+from pyw2v.training.tables import unigram_table
+
+NO_LOSS = np.zeros(0)
 
 
 @njit
@@ -74,14 +78,30 @@ def test_three_row_passes_agree_with_numpy(n, size):
     assert (y[untouched] == before_y[untouched]).all()
 
 
+@njit
+def _cbow_exact(job, scratch, length, position, alpha, next_random):
+    return cbow_in_order(dot_in_order, 0, job, scratch, length, position, alpha, next_random)
+
+
+@njit
+def _cbow_block(job, scratch, length, position, alpha, next_random):
+    return cbow_block(dot_simd, 0, job, scratch, length, position, alpha, next_random)
+
+
+@njit
+def _skipgram_window(job, scratch, length, position, alpha, next_random):
+    return skipgram_window(dot_simd, 0, job, scratch, length, position, alpha, next_random)
+
+
 def _one_step(step, job, scratch, length, position, alpha, next_random):
-    """One position of ``step``'s variant, as its training loop runs it."""
-    return loop.STEPS[type(step)](step, 0, job, thread_scratch(scratch, 0), length, position, alpha, next_random)
+    """One position of ``step`` (one of the runners above), as its training loop runs it, on thread 0's scratch."""
+    thread_scratch = loop.Scratch(*(array[0] for array in scratch))
+    return step(job, thread_scratch, length, position, alpha, next_random)
 
 
 def _scratch(sen, window, negative, size, position=None, shrink=None, noise=None):
     """One thread's scratch with ``sen`` as its sentence and, at ``position``, the planned shrink and noise."""
-    scratch = new_scratch(1, window, negative, size)
+    scratch = driver.new_scratch(1, window, negative, size)
     scratch.sen[0, : len(sen)] = sen
     if position is not None:
         scratch.shrinks[0, position] = shrink
@@ -90,10 +110,10 @@ def _scratch(sen, window, negative, size, position=None, shrink=None, noise=None
 
 
 @njit
-def _draws(seed, starts, buckets, size, vocab_size, count):
+def _draws(seed, tables, vocab_size, count):
     out = np.empty(count, dtype=np.int64)
     for k in range(count):
-        out[k], seed = draw_negative(seed, starts, buckets, size, vocab_size)
+        out[k], seed = draw_negative(seed, tables, vocab_size)
     return out
 
 
@@ -112,10 +132,10 @@ def _toy_inputs(rng, window, hs, negative, alpha):
     vocab_size = 40
     counts = np.sort(rng.integers(1, 100, vocab_size))[::-1]
     unigram = unigram_table(counts, 10_000)
-    tables = Tables(exp_table(), unigram.starts, unigram.buckets, unigram.size, np.ones(vocab_size, np.float32))
+    tables = Tables(exp_table(), loss_table(), unigram.starts, unigram.buckets, unigram.size, np.ones(vocab_size, np.float32))
     settings = Settings(
         hs=hs, negative=negative, window=window, sample=0.0, vocab_size=vocab_size, train_words=1000,
-        iterations=1, num_threads=1, starting_alpha=np.float32(alpha), budget=1, hot_words=0,
+        iterations=1, num_threads=1, starting_alpha=np.float32(alpha), turn_words=1, hot_words=0,
         merge_words=0,
     )
     return build_tree(counts), unigram, tables, settings
@@ -132,7 +152,7 @@ def test_window_update_is_the_batched_gradient(hs, negative):
     syn1, syn1neg = rng.normal(scale=0.5, size=(2, vocab_size, size)).astype(np.float32)
     sen = np.array([5, 9, 12, 9, 30, 7], dtype=np.int32)
     position, shrink, alpha = 2, 1, np.float32(0.025)
-    draws = _draws(np.uint64(77), unigram.starts, unigram.buckets, unigram.size, vocab_size, max(negative, 1))
+    draws = _draws(np.uint64(77), tables, vocab_size, max(negative, 1))
     word = int(sen[position])
     context = [int(sen[c]) for c in range(position - 2, position + 3) if c != position and 0 <= c < len(sen)]
     x = syn0[context].astype(np.float64)
@@ -153,9 +173,9 @@ def test_window_update_is_the_batched_gradient(hs, negative):
 
     # At a position past 0 the block step trains with the shrink and noise planned for it.
     scratch = _scratch(sen, window, negative, size, position, shrink, draws[:negative])
-    job = Job(Model(syn0, syn1, syn1neg), tree, tables, settings, NoLoss())
+    job = Job(Model(syn0, syn1, syn1neg), tree, tables, settings, NO_LOSS)
     before = syn0.copy()
-    after = _one_step(SkipgramWindow(), job, scratch, len(sen), position, alpha, np.uint64(5))
+    after = _one_step(_skipgram_window, job, scratch, len(sen), position, alpha, np.uint64(5))
     assert after == 5  # nothing is drawn past a sentence's first position
     np.testing.assert_allclose(syn0, expected_syn0, rtol=0, atol=1e-6)
     np.testing.assert_allclose(syn1, expected_syn1, rtol=0, atol=1e-6)
@@ -174,7 +194,7 @@ def test_cbow_step_updates_outputs_from_the_old_rows(hs, negative):
     syn0, syn1, syn1neg = rng.normal(scale=0.5, size=(3, vocab_size, size)).astype(np.float32)
     sen = np.array([5, 9, 12, 9, 30, 7], dtype=np.int32)  # word 9 twice in the window
     position, shrink, alpha = 2, 0, np.float32(0.05)
-    draws = _draws(np.uint64(1), unigram.starts, unigram.buckets, unigram.size, vocab_size, negative)
+    draws = _draws(np.uint64(1), tables, vocab_size, negative)
     word = int(sen[position])
     context = [int(sen[c]) for c in range(position - 3, position + 4) if c != position and 0 <= c < len(sen)]
     hidden = syn0[context].astype(np.float64).mean(0, keepdims=True)
@@ -198,9 +218,9 @@ def test_cbow_step_updates_outputs_from_the_old_rows(hs, negative):
     np.add.at(expected_syn0, context, np.repeat(error, len(context), 0))
 
     scratch = _scratch(sen, window, negative, size, position, shrink, draws)
-    job = Job(Model(syn0, syn1, syn1neg), tree, tables, settings, NoLoss())
+    job = Job(Model(syn0, syn1, syn1neg), tree, tables, settings, NO_LOSS)
     before = syn0.copy()
-    _one_step(CbowBlock(), job, scratch, len(sen), position, alpha, np.uint64(5))
+    _one_step(_cbow_block, job, scratch, len(sen), position, alpha, np.uint64(5))
     assert scratch.hidden_rows[0, 0] == 0
     neu1, neu1e = scratch.neu1[0, :, :size], scratch.context_update[0, :1, :size]  # the block's hidden row and its error
     np.testing.assert_allclose(neu1[0], hidden[0], rtol=0, atol=1e-6)
@@ -227,15 +247,15 @@ def test_cbow_block_is_cs_cbow_step_up_to_rounding(hs, negative):
     # A noise word drawn twice is the one case where the two differ by more than rounding
     # (C's second update reads the first one's row): start where the first position's noise words are distinct.
     while True:
-        draws = _draws(np.uint64(lcg_next(seed)), unigram.starts, unigram.buckets, unigram.size, settings.vocab_size, 5)
+        draws = _draws(np.uint64(lcg_next(seed)), tables, settings.vocab_size, 5)
         if len(set(draws)) == 5:
             break
         seed = np.uint64(seed + np.uint64(1))
     results = []
-    for step in (CbowExact(), CbowBlock()):
+    for step in (_cbow_exact, _cbow_block):
         syn0, syn1, syn1neg = weights.copy()
         scratch = _scratch(sen, window, negative, size)
-        job = Job(Model(syn0, syn1, syn1neg), tree, tables, settings, NoLoss())
+        job = Job(Model(syn0, syn1, syn1neg), tree, tables, settings, NO_LOSS)
         _one_step(step, job, scratch, len(sen), 0, alpha, seed)
         results.append((Model(syn0, syn1, syn1neg), scratch))
     (exact, exact_scratch), (block, block_scratch) = results
@@ -249,7 +269,7 @@ def test_cbow_block_is_cs_cbow_step_up_to_rounding(hs, negative):
     assert np.abs(exact.syn0 - weights[0]).max() > 1e-3  # the update is far larger than the tolerance
 
 
-@pytest.mark.parametrize("step", [CbowExact(), CbowBlock()], ids=["exact", "block"])
+@pytest.mark.parametrize("step", [_cbow_exact, _cbow_block], ids=["exact", "block"])
 def test_cbow_steps_use_only_the_models_columns(step):
     # CBOW's hidden row is scratch.neu1, padded past the model's size (thread_rows): a step that
     # read its padding would also read and write past the end of output rows. Two spare rows after
@@ -265,7 +285,7 @@ def test_cbow_steps_use_only_the_models_columns(step):
         scratch = _scratch(sen, window, 5, size)
         scratch.neu1[0, :, size:] = padding
         model = Model(*(matrix[: settings.vocab_size] for matrix in buffers))
-        _one_step(step, Job(model, tree, tables, settings, NoLoss()), scratch, len(sen), 0, np.float32(0.05), np.uint64(1))
+        _one_step(step, Job(model, tree, tables, settings, NO_LOSS), scratch, len(sen), 0, np.float32(0.05), np.uint64(1))
         results.append(buffers)
     assert not np.array_equal(results[0], weights)  # the step trained
     assert np.array_equal(results[0], results[1])
@@ -290,7 +310,7 @@ def test_sentence_plan_is_cs_draws_in_cs_order(length):
         state = np.uint64(lcg_next(state))  # kept uint64: numba types a Python int as int64
         assert shrinks[p] == int(state) % window
         if length > 1:
-            expected = _draws(state, unigram.starts, unigram.buckets, unigram.size, settings.vocab_size, negative)
+            expected = _draws(state, tables, settings.vocab_size, negative)
             assert list(noise[p]) == list(expected)
             for _ in range(negative):
                 state = np.uint64(lcg_next(state))
@@ -301,23 +321,19 @@ def test_sentence_plan_is_cs_draws_in_cs_order(length):
 
 
 def _lee_inputs(lee_corpus, **settings):
-    """A one-thread model and the loop's arguments (step, source, model, tree, ..., control)."""
-    from pyw2v.options import TrainOptions
+    """A one-thread run's loop inputs on the lee corpus."""
     from pyw2v.corpus.prepare import prepare_corpus
-    from pyw2v.train import initial_syn0, kernel_inputs
+    from pyw2v.options import TrainOptions
 
     options = TrainOptions(train=str(lee_corpus), threads=1, size=16, iter=2, debug=0, **settings).validate()
     vocab, corpus = prepare_corpus(options)
-    syn0 = initial_syn0(vocab.size, 16)
-    model = Model(syn0, np.zeros((vocab.size, 16), np.float32), np.zeros((vocab.size, 16), np.float32))
-    step, source, tree, tables, settings, loss, scratch, control = kernel_inputs(options, vocab, corpus)
-    return [step, source, model, tree, tables, settings, loss, scratch, control]
+    return driver.loop_inputs(options, vocab, corpus, driver.new_model(options, vocab.size))
 
 
-def _run_threads(arguments):
+def _run_threads(inputs):
     """Each thread's loop once, one after another (thread 0 first)."""
-    for t in range(arguments[5].num_threads):
-        loop.run_thread(t, *arguments)
+    for t in range(inputs.settings.num_threads):
+        loop.run_thread(t, inputs)
 
 
 @pytest.mark.parametrize("cbow", [0, 1])
@@ -325,22 +341,22 @@ def test_pausing_and_resuming_changes_nothing(lee_corpus, cbow):
     whole = _lee_inputs(lee_corpus, cbow=cbow, hs=1)
     _run_threads(whole)
     paused = _lee_inputs(lee_corpus, cbow=cbow, hs=1)
-    paused[5] = paused[5]._replace(budget=777)
-    control = paused[-1]
+    paused = paused._replace(settings=paused.settings._replace(turn_words=777))
+    control = paused.control
     calls = 0
     while not control.cursors[:, DONE].all():
         _run_threads(paused)
         calls += 1
     assert calls > 50
-    for ours, theirs in zip(paused[2], whole[2]):
+    for ours, theirs in zip(paused.model, whole.model):
         np.testing.assert_array_equal(ours, theirs)
 
 
 def test_stop_flag_ends_the_run_at_once(lee_corpus):
-    arguments = _lee_inputs(lee_corpus)
-    model, control = arguments[2], arguments[-1]
+    inputs = _lee_inputs(lee_corpus)
+    model, control = inputs.model, inputs.control
     before = model.syn0.copy()
     control.stop[0] = 1
-    _run_threads(arguments)
+    _run_threads(inputs)
     assert not control.cursors[:, DONE].any()
     np.testing.assert_array_equal(model.syn0, before)

@@ -5,13 +5,12 @@ import numpy as np
 import pytest
 from numba import njit
 
-from pyw2v.training import loop, ranges
-from pyw2v.training.state import DONE, new_control
-from pyw2v.training.variants import FixedSlices, SharedQueue
 from pyw2v.corpus.encoding import StreamWriter, read_id
-from pyw2v.options import TrainOptions
 from pyw2v.corpus.prepare import encode_corpus, prepare_vocabulary
-from pyw2v.train import initial_syn0, kernel_inputs, new_model
+from pyw2v.options import TrainOptions
+from pyw2v.training import driver, loop
+from pyw2v.training.driver import initial_syn0
+from pyw2v.training.loop import DONE
 
 
 @njit
@@ -30,7 +29,7 @@ def test_parts_start_at_ids_and_cover_the_stream(parts):
     writer = StreamWriter(16)
     writer(words)
     ids, _ = writer.finish([])
-    offsets = ranges.part_offsets(ids, parts)
+    offsets = driver.part_offsets(ids, parts)
     assert len(offsets) == parts + 1 and offsets[0] == 0 and offsets[-1] == len(ids)
     assert np.all(np.diff(offsets) >= 0)
     assert all(o == 0 or ids[o - 1] < 128 for o in offsets)  # never inside an id
@@ -42,7 +41,7 @@ def test_parts_start_at_ids_and_cover_the_stream(parts):
 def test_items_visit_every_part_once_an_epoch_alternating_lanes(parts, lanes):
     per_lane = parts // lanes
     for epoch in range(2):
-        order = [ranges.item_part(epoch * parts + step, parts, lanes) for step in range(parts)]
+        order = [loop.item_part(epoch * parts + step, parts, lanes) for step in range(parts)]
         assert sorted(order) == list(range(parts))
         lane_of = [part // per_lane for part in order]
         assert all(lane_of[k] != lane_of[k + 1] for k in range(parts - 1)) or lanes == 1
@@ -53,7 +52,7 @@ def test_items_visit_every_part_once_an_epoch_alternating_lanes(parts, lanes):
 @njit(nogil=True)
 def _claim_all(counter, owner, t):
     while True:
-        item = ranges.fetch_add(counter, 0, 1)
+        item = loop.fetch_add(counter, 0, 1)
         if item >= len(owner):
             break
         owner[item] += t + 1
@@ -75,33 +74,32 @@ def test_fetch_add_hands_out_each_item_exactly_once():
     assert counter[0] == len(owner) + 2  # one failed claim per thread
 
 
-def _inputs(corpus_path, threads, iterations, **settings):
-    """The vocabulary, corpus, model and the loops' arguments but the source and control (taken from ``ranges``)."""
+def _inputs(corpus_path, threads, iterations):
+    """The vocabulary, the corpus, and a function that makes -fast's loop inputs with a source of one's choice."""
     options = TrainOptions(
-        train=str(corpus_path), threads=threads, iter=iterations, size=20, cbow=0, negative=5, debug=0, fast=1, **settings
+        train=str(corpus_path), threads=threads, iter=iterations, size=20, cbow=0, negative=5, debug=0, fast=1
     ).validate()
     vocab, first_pass = prepare_vocabulary(options, keep_tokens=True)
     corpus = encode_corpus(options, vocab, first_pass)
-    step, source, tree, tables, settings, loss, scratch, control = kernel_inputs(options, vocab, corpus)
-    assert isinstance(source, SharedQueue)  # -fast 1
 
-    def arguments(source, cursors):
-        control = new_control(threads, settings.starting_alpha, cursors)
-        return [step, source, new_model(options, vocab.size), tree, tables, settings, loss, scratch, control]
+    def inputs(shared_queue, part_bytes=driver.PART_BYTES):
+        fresh = driver.loop_inputs(options, vocab, corpus, driver.new_model(options, vocab.size))
+        source, cursors = driver.corpus_source(corpus, threads, shared_queue, part_bytes)
+        return fresh._replace(source=source, control=fresh.control._replace(cursors=cursors))
 
-    return vocab, corpus, arguments
+    return vocab, corpus, inputs
 
 
-def _run_serial(arguments):
+def _run_serial(inputs):
     """Each thread's loop to its end, one after another: thread 0 takes every item it can first."""
-    for t in range(arguments[5].num_threads):
-        loop.run_thread(t, *arguments)
+    for t in range(inputs.settings.num_threads):
+        loop.run_thread(t, inputs)
 
 
-def _run_parallel(arguments):
+def _run_parallel(inputs):
     """Each thread's loop in its own operating-system thread, as the driver runs them."""
-    count = arguments[5].num_threads
-    threads = [threading.Thread(target=loop.run_thread, args=(t, *arguments)) for t in range(count)]
+    count = inputs.settings.num_threads
+    threads = [threading.Thread(target=loop.run_thread, args=(t, inputs)) for t in range(count)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -118,27 +116,26 @@ def one_line_corpus(tmp_path_factory, lee_corpus):
 
 def test_one_part_one_thread_is_c_slice_loop(one_line_corpus):
     # No blank sentence in one line, no sentence cut at the end: with one part only the scheduler differs.
-    _, corpus, arguments = _inputs(one_line_corpus, 1, 1)
-    by_slice = arguments(*ranges.fixed_slices(corpus, 1))
-    assert isinstance(by_slice[1], FixedSlices)
+    _, corpus, inputs = _inputs(one_line_corpus, 1, 1)
+    by_slice = inputs(shared_queue=False)
+    assert not by_slice.source.shared_queue
     _run_serial(by_slice)
-    _, corpus, arguments = _inputs(one_line_corpus, 1, 1)
-    by_queue = arguments(*ranges.shared_queue(corpus.ids, 1, part_bytes=len(corpus.ids) + 1))
-    assert len(by_queue[1].offsets) == 2
+    by_queue = inputs(shared_queue=True, part_bytes=len(corpus.ids) + 1)
+    assert len(by_queue.source.offsets) == 2
     _run_serial(by_queue)
-    assert by_slice[-1].cursors[:, DONE].all() and by_queue[-1].cursors[:, DONE].all()
-    assert np.array_equal(by_queue[2].syn0, by_slice[2].syn0)
-    assert np.array_equal(by_queue[2].syn1neg, by_slice[2].syn1neg)
+    assert by_slice.control.cursors[:, DONE].all() and by_queue.control.cursors[:, DONE].all()
+    assert np.array_equal(by_queue.model.syn0, by_slice.model.syn0)
+    assert np.array_equal(by_queue.model.syn1neg, by_slice.model.syn1neg)
 
 
 @pytest.mark.parametrize("threads", [1, 2])
 def test_every_word_of_every_epoch_is_read_once(lee_corpus, threads):
-    vocab, corpus, arguments = _inputs(lee_corpus, threads, 3)
-    queue = arguments(*ranges.shared_queue(corpus.ids, threads, part_bytes=331))  # ~200 parts of the 65 KB stream
-    assert len(queue[1].offsets) - 1 >= 190
+    vocab, corpus, inputs = _inputs(lee_corpus, threads, 3)
+    queue = inputs(shared_queue=True, part_bytes=331)  # ~200 parts of the 65 KB stream
+    assert len(queue.source.offsets) - 1 >= 190
     run = _run_parallel if threads > 1 else _run_serial
     run(queue)
-    model, control = queue[2], queue[-1]
+    model, control = queue.model, queue.control
     assert control.words_done.sum() == 3 * vocab.train_words
     assert control.cursors[:, DONE].all()
     assert np.isfinite(model.syn0).all()
@@ -149,9 +146,9 @@ def test_every_word_of_every_epoch_is_read_once(lee_corpus, threads):
 
 
 def test_stop_flag_ends_the_queue_unfinished(lee_corpus):
-    vocab, corpus, arguments = _inputs(lee_corpus, 1, 1)
-    queue = arguments(*ranges.shared_queue(corpus.ids, 1))
-    model, control = queue[2], queue[-1]
+    vocab, corpus, inputs = _inputs(lee_corpus, 1, 1)
+    queue = inputs(shared_queue=True)
+    model, control = queue.model, queue.control
     control.stop[0] = 1
     _run_serial(queue)
     assert control.words_done.sum() == 0 and not control.cursors[:, DONE].any()

@@ -3,8 +3,10 @@ import numpy as np
 import pytest
 
 from pyw2v.training.huffman import build_tree
-from pyw2v.training.tables import EXP_INDEX_SCALE, draw_word, exp_table, full_unigram_table, keep_thresholds, unigram_table
-from pyw2v.train import initial_syn0
+from pyw2v.training.driver import initial_syn0
+from pyw2v.training.exact_steps import draw_word
+from pyw2v.training.outputs import EXP_INDEX_SCALE, exp_table
+from pyw2v.training.tables import full_unigram_table, keep_thresholds, unigram_table
 
 from numba import njit
 

@@ -5,8 +5,9 @@ import os
 import numpy as np
 import pytest
 
-from pyw2v.training.state import DONE
-from pyw2v.train import initial_syn0, train
+from pyw2v.train import train
+from pyw2v.training.driver import initial_syn0
+from pyw2v.training.loop import DONE
 
 # Pairs that stand side by side throughout the lee news corpus.
 RELATED = [
@@ -48,18 +49,18 @@ def test_slices_outnumbering_the_cores_advance_together(lee_corpus, monkeypatch)
     # core shares end together, at the same learning rate. One slice after
     # another, a core's first slice would end halfway, at half the rate, and
     # its last one at the end.
-    from pyw2v import train as train_module
+    from pyw2v.training import driver
 
     cores = len(os.sched_getaffinity(0))
     seen = {}
 
     def spy(*arguments):
-        inputs = kernel_inputs(*arguments)
-        seen["control"] = inputs[-1]
+        inputs = loop_inputs(*arguments)
+        seen["control"] = inputs.control
         return inputs
 
-    kernel_inputs = train_module.kernel_inputs
-    monkeypatch.setattr(train_module, "kernel_inputs", spy)
+    loop_inputs = driver.loop_inputs
+    monkeypatch.setattr(driver, "loop_inputs", spy)
     # 20 epochs: a thread recomputes its rate every 10,000 of its words, here 5 % of its share.
     model = train(str(lee_corpus), threads=cores + 2, cbow=0, size=16, iter=20, debug=0)
     control = seen["control"]

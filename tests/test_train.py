@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from pyw2v.train import initial_syn0, train
+from pyw2v.train import train
+from pyw2v.training.driver import initial_syn0
 
 
 @pytest.fixture(scope="module")
@@ -43,10 +44,9 @@ def test_progress_line_is_not_repeated_while_no_word_is_trained():
     from types import SimpleNamespace
 
     from pyw2v.progress import Progress
-    from pyw2v.training.variants import NoLoss
 
     out = io.StringIO()
-    progress = Progress(SimpleNamespace(debug=2, iter=1, starting_alpha=0.025), 1000, out, NoLoss())
+    progress = Progress(SimpleNamespace(debug=2, iter=1, starting_alpha=0.025, loss=0), 1000, out, None)
     state = SimpleNamespace(words_done=np.zeros(2, dtype=np.int64))
     for _ in range(5):
         progress.report(state)
@@ -65,10 +65,9 @@ def test_progress_past_the_end_leaves_no_time():
     from types import SimpleNamespace
 
     from pyw2v.progress import Progress
-    from pyw2v.training.variants import NoLoss
 
     out = io.StringIO()
-    progress = Progress(SimpleNamespace(debug=2, iter=1, starting_alpha=0.025), 1000, out, NoLoss())
+    progress = Progress(SimpleNamespace(debug=2, iter=1, starting_alpha=0.025, loss=0), 1000, out, None)
     progress.report(SimpleNamespace(words_done=np.array([520, 510], dtype=np.int64)))
     assert "Progress: 102.90%" in out.getvalue()
     assert out.getvalue().rstrip().endswith("ETA: 0:00:00")

@@ -90,10 +90,7 @@ def new_model(options, vocab_size):
 
 
 def thread_rows(threads, shape, dtype):
-    """Zeroed per-thread arrays of ``shape``, the last axis padded by 128 bytes against false sharing.
-
-    Kernels index these arrays with explicit sizes, never their shape.
-    """
+    """Zeroed per-thread arrays of ``shape``; the last axis padded by 128 bytes: no two threads share a cache line."""
     padded = shape[:-1] + (shape[-1] + 128 // np.dtype(dtype).itemsize,)
     return np.zeros((threads,) + padded, dtype=dtype)
 

@@ -1,51 +1,29 @@
-"""``-fast 1`` with several threads: each thread's own copy of the most frequent words' rows.
+"""``-fast 1`` with several threads: each thread trains its own copy of the most frequent words' rows.
 
-Hogwild (C's threads updating one model without locks) costs almost
-nothing for a rare word's row, which two threads seldom touch at once. It
-costs a great deal for the rows of the most frequent words. Noise words are
-drawn by ``count^0.75``: on wiki100m the 1024 most frequent words are 38 % of
-all noise draws, and 58 % of the context words that subsampling keeps.
-Every write to such a row by one thread evicts it from the other thread's
-cache, so each thread misses on rows it would otherwise always find there.
-
-So with ``-fast 1`` and several threads, the rows of the ``hot_words`` most
-frequent words (the vocabulary is sorted by count, so ids below
-``hot_words``) of ``syn0`` and ``syn1neg`` are trained in a copy per thread.
-The model's arrays carry them after the vocabulary's rows::
+With Hogwild, a row two threads write at once bounces between their
+caches. Rare words' rows seldom are; the most frequent words' rows (ids
+below ``hot_words``: the vocabulary is sorted by count) are at every word,
+as context and as noise. So each thread trains copies of those rows of
+``syn0`` and ``syn1neg``, kept after the vocabulary's rows::
 
     [0, V)                      the shared rows (the trained model)
     [V + t K, V + (t + 1) K)    thread t's working copy of rows [0, K)
     [V + (T + t) K, ...)        thread t's copy as it was at its last merge
 
-Every :data:`MERGE_WORDS` words (at the first learning-rate step past
-them) a thread merges: it adds what it has learnt since its last merge
-(working copy less the snapshot) to the shared rows, and restarts both
-copies from the result, which also holds what the other threads have merged
-meanwhile. This is the gradient Hogwild follows, with each thread seeing
-the others' steps on these rows some hundred thousand words late instead of
-at once; over millions of words that is negligible (README, *Speed*: two
-threads' analogy accuracy stays at one thread's). Two merges of one row at
-the same moment may lose one thread's change to it: Hogwild's own race, at
-a far lower rate (a merge takes a fraction of a millisecond every tenth of
-a second or so).
-A merge is exact where only one side moved (:func:`merge_hot_rows`), so a
-thread that trains alone learns exactly what it would on the shared rows.
-
-The measurements behind this design are in ``docs/performance.md``.
-
-Hierarchical softmax's ``syn1`` is not copied: its hottest rows are the
-nodes near the root of the tree, not the frequent words.
+Every ``merge_words`` words a thread adds what it learnt since its last
+merge (working copy less snapshot) to the shared rows and restarts both
+copies from the result: Hogwild's gradient, each thread seeing the others'
+steps on these rows some 100,000 words late. Two merges of one row at the
+same moment may lose one thread's change: Hogwild's own race, far rarer.
+A merge is exact where only one side moved, so a thread that trains alone
+learns exactly what it would on the shared rows (tests/test_hot_rows.py).
 """
 import numpy as np
 from numba import njit
 
-# The words whose rows each thread copies: 400 KB per matrix and thread at
-# size 100, so a thread's copies fit its core's 2 MB L2 cache.
+# 400 KB per matrix and thread at size 100: a thread's copies fit its core's L2 cache.
 HOT_WORDS = 1024
-# Words a thread reads between two merges of its copies. A merge reads the
-# shared rows the other thread's merge last wrote, so it waits on their
-# transfer between cores: merging at every 10,000-word learning-rate step
-# cost more than it gained.
+# A merge waits for the rows the other thread's merge wrote: merges must be rare (docs/performance.md).
 MERGE_WORDS = 100_000
 MERGES_PER_EPOCH = 64
 NO_OWN_ROWS = (np.int64(0), np.int64(0))
@@ -57,13 +35,8 @@ def hot_words_for(threads, fast, vocab_size):
 
 
 def merge_words_for(train_words, threads):
-    """Words a thread reads between merges: :data:`MERGE_WORDS`, or fewer on a small corpus.
-
-    Each thread merges at least :data:`MERGES_PER_EPOCH` times an epoch: on a
-    corpus of a few hundred thousand words, 100,000 words would let the
-    threads' copies drift apart for whole epochs, and adding two long drifts
-    overshoots (the related words of the lee corpus no longer stood out).
-    """
+    """Words a thread reads between merges: :data:`MERGE_WORDS`, or fewer on a small corpus."""
+    # At least MERGES_PER_EPOCH merges an epoch: copies that drift apart for an epoch overshoot when added.
     return max(1, min(MERGE_WORDS, train_words // (threads * MERGES_PER_EPOCH)))
 
 

@@ -290,11 +290,8 @@ LOOPS = {
 
 
 def thread_inputs(inputs, t):
-    """``inputs`` as the loops take them: thread ``t``'s views of the scratch arrays, and no variant name.
-
-    The name chooses the loop in Python; in the loop a string would be a
-    reference-counted object, which :func:`~pyw2v.borrow.borrowed` does not borrow.
-    """
+    """``inputs`` as the loops take them: thread ``t``'s views of the scratch arrays, and no variant name."""
+    # The name chooses the loop in Python; in it, a string would be counted (pyw2v.borrow borrows arrays only).
     return inputs._replace(variant=None, scratch=Scratch(*(array[t] for array in inputs.scratch)))
 
 
@@ -307,11 +304,7 @@ def _loop(inputs):
 
 
 def load_loop(inputs):
-    """Compile, or load from the cache, the loop for these inputs' types, in the calling thread.
-
-    The driver calls it before it starts the threads, so that they start
-    training together rather than one after another as each waits for the compiler.
-    """
+    """Compile, or load from the cache, the loop for these inputs, before the threads start together."""
     _loop(inputs).compile(_signature(inputs))
 
 

@@ -23,10 +23,8 @@ from .hot_rows import row_of
 from .simd import prefetch_row
 from .exact_steps import draw_negative, lcg_next
 
-# Positions between a prefetch and the step that uses it. A CBOW step takes
-# about a microsecond, a -fast skip-gram step a little more, so eight leave
-# ample time for a miss to memory, and the some 56 rows (22 KB) in flight
-# stay well inside the L2 cache.
+# Positions between a prefetch and the step that uses it: time for a miss to memory,
+# with the rows in flight (some 56, 22 KB) well inside the L2 cache.
 LOOKAHEAD = 8
 
 

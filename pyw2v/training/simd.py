@@ -16,12 +16,7 @@ F0 = np.float32(0.0)
 
 @njit(cache=True, fastmath=True)
 def dot_simd(left, left_row, right, right_row, size):
-    """Row dot product summed in SIMD lanes.
-
-    fastmath lets LLVM reassociate the sum; it is compiled apart from the
-    callers so that only this sum gets the licence, and LLVM still inlines
-    it (the flags travel with the instructions).
-    """
+    """Row dot product summed in SIMD lanes: fastmath, here only, lets LLVM reassociate the sum."""
     f = F0
     for c in range(size):
         f += left[left_row, c] * right[right_row, c]
@@ -46,9 +41,7 @@ def dots(x, x_row, y, rows, n, out, size):
     """``out[k] = x[x_row] . y[rows[k]]`` for ``k < n``, summed in SIMD lanes.
 
     Three rows per pass: each pass loads ``x[x_row]`` once for three sums, and
-    three independent sums hide each other's latency. A dot product of 100
-    floats alone costs some 26 cycles, mostly the final horizontal sum and the
-    loop around it; three at once cost about twice one.
+    three independent sums hide each other's latency.
     """
     k = 0
     while k + 3 <= n:
@@ -64,8 +57,7 @@ def add_rows(dst, dst_row, y, rows, coefs, n, size):
     """``dst[dst_row] += sum(coefs[k] * y[rows[k]] for k < n)``, three rows per pass.
 
     One pass adds three rows, so ``dst[dst_row]`` is loaded and stored a
-    third as often as with one axpy per row (half the time on 100 floats).
-    Rows are added in groups, so the float sums differ from C's one-by-one
+    third as often as with one axpy per row. Rows are added in groups, so the float sums differ from C's one-by-one
     order by rounding: only the non-exact paths use it.
     """
     k = 0
