@@ -151,20 +151,26 @@ def corpus_source(stream, threads, shared_queue, part_bytes=PART_BYTES):
     return source, cursors
 
 
-def loop_inputs(options, vocab, stream, model, turn_words=WHOLE_RUN):
+def vocabulary_tables(options, vocab):
+    """The Huffman tree (empty without ``-hs``) and the :class:`~pyw2v.training.loop.Tables` of ``vocab``."""
+    tree = build_tree(vocab.counts if options.hs else vocab.counts[:0])
+    unigram = unigram_table(vocab.counts) if options.negative > 0 else unused_unigram_table()
+    keep = keep_thresholds(vocab.counts, options.sample, vocab.train_words)
+    return tree, Tables(exp_table(), loss_table(), unigram.starts, unigram.buckets, unigram.size, keep)
+
+
+def loop_inputs(options, vocab, stream, model, turn_words=WHOLE_RUN, tree_and_tables=None):
     """The :class:`~pyw2v.training.loop.LoopInputs` of a run: its variant, source, tables, settings, fresh state.
 
     ``vocab`` has C's ``counts`` (and so ``size`` and ``train_words``);
     ``stream`` is the encoded corpus (ids, starts, first_words). Each
-    thread's random stream is seeded with its id, as in C.
+    thread's random stream is seeded with its id, as in C. The tables are
+    :func:`vocabulary_tables`' unless given.
     """
     threads = options.threads
     variant = choose_variant(options.cbow, threads, options.fast)
     source, cursors = corpus_source(stream, threads, variant.shared_queue)
-    tree = build_tree(vocab.counts if options.hs else vocab.counts[:0])
-    unigram = unigram_table(vocab.counts) if options.negative > 0 else unused_unigram_table()
-    keep = keep_thresholds(vocab.counts, options.sample, vocab.train_words)
-    tables = Tables(exp_table(), loss_table(), unigram.starts, unigram.buckets, unigram.size, keep)
+    tree, tables = tree_and_tables or vocabulary_tables(options, vocab)
     settings = Settings(
         hs=options.hs, negative=options.negative, window=options.window, sample=options.sample,
         vocab_size=vocab.size, train_words=vocab.train_words, iterations=options.iter, num_threads=threads,
