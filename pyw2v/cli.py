@@ -10,12 +10,11 @@ def _return_big_blocks_to_the_system():
 
     By default glibc raises this threshold (up to 32 MiB) each time a big
     block is freed, after which buffers of that size come from its heaps and
-    may stay resident when freed. The corpus passes allocate and free many
-    such buffers (per-chunk id arrays, the counting tables of the worker
-    threads), which then sat under the weights for the whole run: 30 MiB of
-    peak memory on wiki100m. A fixed threshold gives them back at once. Done
-    here, before Numba and NumPy load, because it is a choice for the whole
-    process, which the command owns and the library does not.
+    may stay resident when freed, under the weights, for the whole run. The
+    corpus passes allocate and free many such buffers. Done here, before
+    Numba and NumPy load (importing the package loads neither), because it is
+    a choice for the whole process, which the command owns and the library
+    does not.
     """
     try:
         ctypes.CDLL("libc.so.6").mallopt(M_MMAP_THRESHOLD, 128 * 1024)
