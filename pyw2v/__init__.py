@@ -24,7 +24,6 @@ class _CacheFirst:
             from . import jit_cache
 
             jit_cache.prepare()
-        return None
 
 
 sys.meta_path.insert(0, _CacheFirst)

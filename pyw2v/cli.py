@@ -24,9 +24,10 @@ def _return_big_blocks_to_the_system():
 
 _return_big_blocks_to_the_system()
 
-from .errors import run_command  # noqa: E402  (after the allocator is set)
-from .options import parse_arguments, usage_text  # noqa: E402
-from .train import run  # noqa: E402
+# After the allocator is set:
+from .errors import run_command
+from .options import parse_arguments, usage_text
+from .train import run
 
 
 def main(argv=None):

@@ -116,7 +116,7 @@ class OutputFile:
                 sys.stdout.flush()  # what the command printed comes first
                 self._stream = os.fdopen(os.dup(self._descriptor), "wb")
             else:
-                self._stream = open(self._target, "wb")
+                self._stream = open(self._target, "wb")  # noqa: SIM115 - closed by commit or discard
         return self._stream
 
     def write(self, data):

@@ -24,9 +24,10 @@ from .training.variants import CountLoss, NoLoss, SharedQueue, choose_variant
 from .training.hot_rows import copy_hot_rows, extra_rows, hot_words_for, merge_words_for
 from .training.huffman import build_tree, empty_tree
 from .model.kmeans import kmeans_classes
-from .options import TrainOptions, check_word_budget
+from .options import TrainOptions, check_words_to_train
 from .progress import Progress
-from .corpus.prepare import encode_corpus, prepare_vocabulary
+from .corpus.budget import corpus_budget, spill_directory
+from .corpus.prepare import CorpusSettings, prepare_corpus
 from .training.tables import exp_table, keep_thresholds, lcg_next, loss_table, unigram_table, unused_unigram_table
 from .model.text_format import format_text_rows
 from .model.vectors import write_vectors_to
@@ -112,20 +113,28 @@ def _train(options, out, fit=True):
         return _train_with(options, out, fit, ahead)
 
 
+def corpus_settings(options):
+    """What the corpus pass (:mod:`pyw2v.corpus.prepare`) reads of ``options``; a bad ``-tmpdir`` is refused now."""
+    if options.tmpdir:
+        spill_directory(options.tmpdir)
+    return CorpusSettings(
+        min_count=options.min_count, threads=options.threads, memory=corpus_budget(options.memory_budget),
+        tmpdir=options.tmpdir, debug=options.debug,
+    )
+
+
 def _train_with(options, out, fit, ahead):
-    debug = options.debug
-    vocab, first_pass = prepare_vocabulary(options, keep_tokens=fit)
-    if debug > 0:
+    settings = corpus_settings(options)
+    vocab, corpus = prepare_corpus(options.train, settings, options.read_vocab, encode=fit)
+    if options.debug > 0:
         print(f"Vocab size: {vocab.size}", file=out)
         print(f"Words in train file: {vocab.train_words}", file=out, flush=True)
     if options.save_vocab:
         save_vocab(options.save_vocab, vocab)
     if not fit:
         return None
-    corpus = encode_corpus(options, vocab, first_pass)  # frees the first pass's streams (and file, if any)
-    del first_pass
     with corpus:  # a corpus over the memory budget maps a temporary file, freed at the end
-        check_word_budget(options, vocab.train_words)
+        check_words_to_train(options, vocab.train_words)
         check_model_fits(options, vocab.size)
         model = new_model(options, vocab.size)
         losses = _train_epochs(options, vocab, corpus, model, out, ahead)

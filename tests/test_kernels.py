@@ -304,10 +304,10 @@ def _lee_inputs(lee_corpus, **settings):
     """A one-thread model and the loop's arguments (step, source, model, tree, ..., control)."""
     from pyw2v.options import TrainOptions
     from pyw2v.corpus.prepare import prepare_corpus
-    from pyw2v.train import initial_syn0, kernel_inputs
+    from pyw2v.train import corpus_settings, initial_syn0, kernel_inputs
 
     options = TrainOptions(train=str(lee_corpus), threads=1, size=16, iter=2, debug=0, **settings).validate()
-    vocab, corpus = prepare_corpus(options)
+    vocab, corpus = prepare_corpus(options.train, corpus_settings(options))
     syn0 = initial_syn0(vocab.size, 16)
     model = Model(syn0, np.zeros((vocab.size, 16), np.float32), np.zeros((vocab.size, 16), np.float32))
     step, source, tree, tables, settings, loss, scratch, control = kernel_inputs(options, vocab, corpus)

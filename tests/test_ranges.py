@@ -10,8 +10,8 @@ from pyw2v.training.state import DONE, new_control
 from pyw2v.training.variants import FixedSlices, SharedQueue
 from pyw2v.corpus.encoding import StreamWriter, read_id
 from pyw2v.options import TrainOptions
-from pyw2v.corpus.prepare import encode_corpus, prepare_vocabulary
-from pyw2v.train import initial_syn0, kernel_inputs, new_model
+from pyw2v.corpus.prepare import prepare_corpus
+from pyw2v.train import corpus_settings, initial_syn0, kernel_inputs, new_model
 
 
 @njit
@@ -80,8 +80,7 @@ def _inputs(corpus_path, threads, iterations, **settings):
     options = TrainOptions(
         train=str(corpus_path), threads=threads, iter=iterations, size=20, cbow=0, negative=5, debug=0, fast=1, **settings
     ).validate()
-    vocab, first_pass = prepare_vocabulary(options, keep_tokens=True)
-    corpus = encode_corpus(options, vocab, first_pass)
+    vocab, corpus = prepare_corpus(options.train, corpus_settings(options))
     step, source, tree, tables, settings, loss, scratch, control = kernel_inputs(options, vocab, corpus)
     assert isinstance(source, SharedQueue)  # -fast 1
 

@@ -9,6 +9,7 @@ from pyw2v.corpus import reader as corpus
 from pyw2v.corpus.reader import scan_corpus
 from pyw2v.options import TrainOptions
 from pyw2v.corpus.prepare import prepare_corpus
+from pyw2v.train import corpus_settings
 from pyw2v.corpus.wordtable import table_from_words, words_of
 
 from helpers import c_read_words
@@ -70,7 +71,7 @@ def test_compressed_corpus_encodes_like_plain(lee_corpus, tmp_path):
     encoded = []
     for path in (lee_corpus, packed):
         options = TrainOptions(train=str(path), threads=3, debug=0)
-        vocab, stream = prepare_corpus(options)
+        vocab, stream = prepare_corpus(options.train, corpus_settings(options))
         encoded.append((vocab.words, vocab.counts.tolist(), stream.ids, stream.starts, stream.first_words))
     plain, compressed = encoded
     assert plain[:2] == compressed[:2]
@@ -104,19 +105,19 @@ def test_one_pass_in_parts_equals_one_table_and_a_second_pass(tmp_path, monkeypa
         path = tmp_path / "mixed.txt.gz"
         cut = len(text) // 3 if packing == "gzip in two members" else len(text)
         path.write_bytes(gzip.compress(text[:cut]) + (gzip.compress(text[cut:]) if cut < len(text) else b""))
-    options = TrainOptions(train=str(path), threads=threads, min_count=2, debug=0)
-    whole_vocab, _ = prepare.prepare_vocabulary(options)  # a small file is counted in one piece
-    second_pass = prepare.encode_corpus(options, whole_vocab)
+    settings = corpus_settings(TrainOptions(threads=threads, min_count=2, debug=0))
+    whole_vocab, _ = prepare.prepare_vocabulary(path, settings)  # a small file is counted in one piece
+    second_pass = prepare.encode_corpus(whole_vocab, prepare._read_again(path, whole_vocab, settings), settings)
 
     monkeypatch.setattr(prepare, "MIN_RANGE_BYTES", 64)
     monkeypatch.setattr(segments, "SEGMENT_BYTES", 500)
-    vocab, first_pass = prepare.prepare_vocabulary(options, keep_tokens=True)
+    vocab, first_pass = prepare.prepare_vocabulary(path, settings, keep_tokens=True)
     expected_parts = 1 if threads == 1 else threads if packing == "plain" else len(text) // 500
     assert len(first_pass.streams) >= expected_parts > 0
     assert np.any(first_pass.new_ids < 0)  # some words really are dropped
     assert vocab.words == whole_vocab.words
     np.testing.assert_array_equal(vocab.counts, whole_vocab.counts)
-    one_pass = prepare.encode_corpus(options, vocab, first_pass)
+    one_pass = prepare.encode_corpus(vocab, first_pass, settings)
     np.testing.assert_array_equal(one_pass.ids, second_pass.ids)
     np.testing.assert_array_equal(one_pass.starts, second_pass.starts)
     np.testing.assert_array_equal(one_pass.first_words, second_pass.first_words)
@@ -134,15 +135,15 @@ def test_interrupting_one_range_cancels_the_others(tmp_path, monkeypatch):
     monkeypatch.setattr(prepare, "MIN_RANGE_BYTES", 64)
     seen = []
 
-    def count_part(options, offsets, keep_tokens, byte_range=None, cancel=None, tally=None, **_):
+    def count_part(train, offsets, spill, byte_range=None, cancel=None, tally=None, **_):
         if byte_range[1] == path.stat().st_size:  # the last range, while the others are being counted
             raise KeyboardInterrupt
         seen.append(cancel.wait(timeout=10))
-        return prepare.scan_corpus(options.train, prepare.new_table(), False, byte_range=byte_range, cancel=cancel), None
+        return prepare.scan_corpus(train, prepare.new_table(), False, byte_range=byte_range, cancel=cancel), None
 
     monkeypatch.setattr(prepare, "_count_part", count_part)
     with pytest.raises(KeyboardInterrupt):
-        prepare.prepare_vocabulary(TrainOptions(train=str(path), threads=3, debug=0))
+        prepare.prepare_vocabulary(path, corpus_settings(TrainOptions(threads=3, debug=0)))
     assert seen == [True, True]
 
 
@@ -176,7 +177,7 @@ def test_debug_2_count_line_is_cs_for_the_whole_file(tmp_path, monkeypatch, caps
     path.write_bytes(text)
     monkeypatch.setattr(prepare, "MIN_RANGE_BYTES", 64)
     monkeypatch.setattr(segments, "SEGMENT_BYTES", 100_000)
-    prepare.prepare_vocabulary(TrainOptions(train=str(path), threads=threads, debug=2))
+    prepare.prepare_vocabulary(path, corpus_settings(TrainOptions(threads=threads, debug=2)))
     shown = [int(k) for k in re.findall(r"(\d+)K\r", capsys.readouterr().out)]
     assert shown and shown[-1] == 300
     assert all(k % 100 == 0 for k in shown) and shown == sorted(set(shown))
