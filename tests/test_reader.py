@@ -181,3 +181,81 @@ def test_debug_2_count_line_is_cs_for_the_whole_file(tmp_path, monkeypatch, caps
     shown = [int(k) for k in re.findall(r"(\d+)K\r", capsys.readouterr().out)]
     assert shown and shown[-1] == 300
     assert all(k % 100 == 0 for k in shown) and shown == sorted(set(shown))
+
+
+def _feed(path, data):
+    """Write ``data`` to the FIFO ``path`` from another thread (opening a FIFO waits for its reader)."""
+    import threading
+
+    def write():
+        with open(path, "wb") as fifo:
+            fifo.write(data)
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    return writer
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+@pytest.mark.parametrize("read_vocab", [False, True])
+def test_a_fifo_encodes_like_the_file_it_carries(lee_corpus, tmp_path, threads, read_vocab):
+    # A pipe can be read once: C's slices (which need the size first) and -read-vocab's
+    # second pass are cut from the one read. It used to be read to its end and opened again.
+    import os
+
+    from pyw2v.corpus.vocab import save_vocab
+
+    settings = corpus_settings(TrainOptions(threads=threads, debug=0))
+    vocab_file = ""
+    if read_vocab:
+        vocab_file = str(tmp_path / "vocab.txt")
+        save_vocab(vocab_file, prepare_corpus(lee_corpus, settings, encode=False)[0])
+    expected_vocab, expected = prepare_corpus(lee_corpus, settings, vocab_file)
+    fifo = tmp_path / "corpus.fifo"
+    os.mkfifo(fifo)
+    writer = _feed(fifo, lee_corpus.read_bytes())
+    vocab, corpus = prepare_corpus(str(fifo), settings, vocab_file)
+    writer.join(timeout=60)
+    assert vocab.words == expected_vocab.words and vocab.counts.tolist() == expected_vocab.counts.tolist()
+    for ours, theirs in ((corpus.ids, expected.ids), (corpus.starts, expected.starts),
+                         (corpus.first_words, expected.first_words)):
+        np.testing.assert_array_equal(ours, theirs)
+    if threads > 1:
+        assert corpus.starts[-1] > 0
+    assert [name for name in os.listdir(tmp_path) if name not in ("corpus.fifo", "vocab.txt")] == []
+
+
+@pytest.mark.parametrize("how", ["fifo", "/dev/stdin", "process substitution"])
+def test_a_pipe_trains_like_the_file_with_any_thread_count(lee_corpus, tmp_path, how):
+    # With -threads 2 a FIFO hung and process substitution found no word; with -threads 1
+    # the vectors must be the file's, byte for byte.
+    import os
+    import subprocess
+    import sys
+
+    args = ["-size", "8", "-iter", "1", "-debug", "0", "-binary", "1", "-save-vocab", "vocab.txt"]
+    command = [sys.executable, "-m", "pyw2v.cli"]
+    subprocess.run(command + ["-train", str(lee_corpus), "-output", "file.bin", "-threads", "1"] + args,
+                   cwd=tmp_path, check=True, capture_output=True)
+    expected_vocab = (tmp_path / "vocab.txt").read_bytes()
+    for threads in ("1", "2"):
+        output = f"pipe{threads}.bin"
+        if how == "fifo":
+            os.mkfifo(tmp_path / "corpus.fifo")
+            writer = _feed(tmp_path / "corpus.fifo", lee_corpus.read_bytes())
+            run = dict(args=command + ["-train", "corpus.fifo"])
+        elif how == "/dev/stdin":
+            run = dict(args=command + ["-train", "/dev/stdin"], stdin=subprocess.PIPE, input=lee_corpus.read_bytes())
+            run.pop("stdin")
+        else:
+            line = " ".join(command) + f" -train <(cat {lee_corpus})"
+            run = dict(args=["bash", "-c", line + ' "$@"', "bash"])
+        run["args"] = run["args"] + ["-output", output, "-threads", threads] + args
+        result = subprocess.run(**run, cwd=tmp_path, capture_output=True, timeout=120, check=False)
+        assert result.returncode == 0, result.stderr
+        assert (tmp_path / "vocab.txt").read_bytes() == expected_vocab
+        if how == "fifo":
+            writer.join(timeout=60)
+            os.unlink(tmp_path / "corpus.fifo")
+    assert (tmp_path / "pipe1.bin").read_bytes() == (tmp_path / "file.bin").read_bytes()
+    assert (tmp_path / "pipe2.bin").stat().st_size == (tmp_path / "file.bin").stat().st_size
