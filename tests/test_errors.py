@@ -5,16 +5,15 @@ import subprocess
 import sys
 
 import pytest
+from helpers import start_long_training
 
 from pyw2v.cli import main
-
-from helpers import start_long_training
 
 
 def run_pyw2v(args, cwd):
     """The real command in a subprocess, to see its exact stderr and exit status."""
     result = subprocess.run(
-        [sys.executable, "-m", "pyw2v.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "pyw2v.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=300, check=False
     )
     return result.returncode, result.stdout, result.stderr
 
@@ -131,9 +130,9 @@ def test_a_text_of_newlines_trains_its_one_word(tmp_path, capsys):
     assert (tmp_path / "v.txt").read_bytes().startswith(b"1 8\n</s> ")
 
 
-def _run_with(args, cwd, stdout, **kwargs):
+def _run_with(args, cwd, stdout, check=False, **kwargs):
     return subprocess.run([sys.executable, "-m", "pyw2v.cli", *args], cwd=cwd, stdout=stdout,
-                          stderr=subprocess.PIPE, timeout=300, **kwargs)
+                          stderr=subprocess.PIPE, timeout=300, check=check, **kwargs)
 
 
 def test_a_closed_log_pipe_fails_the_run_as_cs_sigpipe_does(tmp_path):

@@ -11,18 +11,18 @@ import sys
 import threading
 
 import pytest
+from helpers import _default_signals, start_long_training
 
 from pyw2v.cli import main
 from pyw2v.tools import word2phrase
-
-from helpers import _default_signals, start_long_training
 
 CORPUS = b"a b c a b a\nb c a\n"
 SMALL = ["-size", "8", "-iter", "1", "-threads", "1", "-min-count", "1", "-debug", "0"]
 
 
 def run_pyw2v(args, cwd, **kwargs):
-    return subprocess.run([sys.executable, "-m", "pyw2v.cli", *map(str, args)], cwd=cwd, timeout=300, **kwargs)
+    return subprocess.run([sys.executable, "-m", "pyw2v.cli", *map(str, args)], cwd=cwd, timeout=300, check=False,
+                          **kwargs)
 
 
 def one_line(stderr):
@@ -45,7 +45,12 @@ def corpus(tmp_path):
 def read_fifo_in_background(path):
     """Start a reader of the FIFO ``path``; returns a function giving what it read."""
     received = []
-    reader = threading.Thread(target=lambda: received.append(open(path, "rb").read()), daemon=True)
+
+    def read():
+        with open(path, "rb") as fifo:
+            received.append(fifo.read())
+
+    reader = threading.Thread(target=read, daemon=True)
     reader.start()
 
     def result():
@@ -185,7 +190,7 @@ def small_disk(tmp_path):
     mount_point = tmp_path / "disk"
     mount_point.mkdir()
     mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount_point)],
-                             capture_output=True, text=True)
+                             capture_output=True, text=True, check=False)
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a small tmpfs to fill: {mounted.stderr.strip()}")
     yield mount_point
@@ -278,7 +283,7 @@ def test_a_signal_while_numba_compiles_stops_the_run_cleanly(tmp_path, signum, w
         pytest.skip("one core: no loop is compiled ahead in a second process")
     result = subprocess.run([sys.executable, "-c", SIGNAL_WHILE_COMPILING, str(int(signum)), when] + args,
                             cwd=tmp_path / "run", env=env, capture_output=True, text=True, timeout=600,
-                            preexec_fn=_default_signals)
+                            preexec_fn=_default_signals, check=False)
     expected = "pyw2v: interrupted" if signum == signal.SIGINT else f"pyw2v: stopped by {signal.Signals(signum).name}"
     assert result.returncode == 128 + signum, result.stderr
     assert one_line(result.stderr) == expected

@@ -4,15 +4,14 @@ import re
 
 import numpy as np
 import pytest
+from helpers import c_read_words
 
 from pyw2v.corpus import reader as corpus
-from pyw2v.corpus.reader import scan_corpus
-from pyw2v.options import TrainOptions
 from pyw2v.corpus.prepare import prepare_corpus
-from pyw2v.train import corpus_settings
+from pyw2v.corpus.reader import scan_corpus
 from pyw2v.corpus.wordtable import table_from_words, words_of
-
-from helpers import c_read_words
+from pyw2v.options import TrainOptions
+from pyw2v.train import corpus_settings
 
 TRICKY = (
     b"alpha beta\tgamma\r\ndelta  \n\n\xff\xfe caf\xc3\xa9 x\ry "
@@ -239,19 +238,16 @@ def test_a_pipe_trains_like_the_file_with_any_thread_count(lee_corpus, tmp_path,
                    cwd=tmp_path, check=True, capture_output=True)
     expected_vocab = (tmp_path / "vocab.txt").read_bytes()
     for threads in ("1", "2"):
-        output = f"pipe{threads}.bin"
+        rest, text = ["-output", f"pipe{threads}.bin", "-threads", threads, *args], None
         if how == "fifo":
             os.mkfifo(tmp_path / "corpus.fifo")
             writer = _feed(tmp_path / "corpus.fifo", lee_corpus.read_bytes())
-            run = dict(args=command + ["-train", "corpus.fifo"])
+            run = [*command, "-train", "corpus.fifo", *rest]
         elif how == "/dev/stdin":
-            run = dict(args=command + ["-train", "/dev/stdin"], stdin=subprocess.PIPE, input=lee_corpus.read_bytes())
-            run.pop("stdin")
+            run, text = [*command, "-train", "/dev/stdin", *rest], lee_corpus.read_bytes()
         else:
-            line = " ".join(command) + f" -train <(cat {lee_corpus})"
-            run = dict(args=["bash", "-c", line + ' "$@"', "bash"])
-        run["args"] = run["args"] + ["-output", output, "-threads", threads] + args
-        result = subprocess.run(**run, cwd=tmp_path, capture_output=True, timeout=120, check=False)
+            run = ["bash", "-c", " ".join(command) + f' -train <(cat {lee_corpus}) "$@"', "bash", *rest]
+        result = subprocess.run(run, input=text, cwd=tmp_path, capture_output=True, timeout=120, check=False)
         assert result.returncode == 0, result.stderr
         assert (tmp_path / "vocab.txt").read_bytes() == expected_vocab
         if how == "fifo":

@@ -175,7 +175,7 @@ def test_unknown_memory_available_keeps_the_corpus_in_memory(monkeypatch):
 def test_disk_path_trains_the_same_vectors_with_one_thread(lee_corpus, tmp_path):
     from pyw2v.train import train
 
-    settings = dict(size=20, iter=2, threads=1, debug=0, cbow=0, hs=1, negative=3, tmpdir=str(tmp_path))
+    settings = {"size": 20, "iter": 2, "threads": 1, "debug": 0, "cbow": 0, "hs": 1, "negative": 3, "tmpdir": str(tmp_path)}
     in_memory = train(str(lee_corpus), **settings)
     on_disk = train(str(lee_corpus), memory_budget=0, **settings)
     for ours, theirs in ((on_disk.syn0, in_memory.syn0), (on_disk.syn1, in_memory.syn1), (on_disk.syn1neg, in_memory.syn1neg)):
@@ -189,7 +189,9 @@ def test_disk_path_trains_with_threads_from_gzip(lee_corpus, tmp_path, fast):
     from pyw2v.train import train
 
     path = packed(lee_corpus, tmp_path, "gz", copies=1)
-    settings = dict(size=20, iter=3, threads=2, debug=0, cbow=1, negative=5, fast=fast, tmpdir=str(tmp_path))
+    settings = {
+        "size": 20, "iter": 3, "threads": 2, "debug": 0, "cbow": 1, "negative": 5, "fast": fast, "tmpdir": str(tmp_path),
+    }
     in_memory = train(str(path), **settings)
     on_disk = train(str(path), memory_budget=0, **settings)
     assert on_disk.vocab.words == in_memory.vocab.words

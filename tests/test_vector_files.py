@@ -1,8 +1,8 @@
 """The vector reader tells the layouts apart by reading, and reads what other writers write."""
 import numpy as np
 import pytest
-
 from conftest_tools import run_tool
+
 from pyw2v.errors import UserError
 from pyw2v.model.vectors import parse_vectors, read_vectors
 from pyw2v.tools import distance
