@@ -26,8 +26,6 @@ _return_big_blocks_to_the_system()
 
 # After the allocator is set:
 from .errors import run_command
-from .options import parse_arguments, usage_text
-from .train import run
 
 
 def main(argv=None):
@@ -35,6 +33,10 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
 
     def body():
+        # Imported here, so that a signal during the seconds Numba takes to load ends in one line too.
+        from .options import parse_arguments, usage_text
+        from .train import run
+
         if not argv:
             print(usage_text())
             return 0
