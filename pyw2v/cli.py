@@ -10,12 +10,11 @@ def _return_big_blocks_to_the_system():
 
     By default glibc raises this threshold (up to 32 MiB) each time a big
     block is freed, after which buffers of that size come from its heaps and
-    may stay resident when freed. The corpus passes allocate and free many
-    such buffers (per-chunk id arrays, the counting tables of the worker
-    threads), which then sat under the weights for the whole run: 30 MiB of
-    peak memory on wiki100m. A fixed threshold gives them back at once. Done
-    here, before Numba and NumPy load, because it is a choice for the whole
-    process, which the command owns and the library does not.
+    may stay resident when freed, under the weights, for the whole run. The
+    corpus passes allocate and free many such buffers. Done here, before
+    Numba and NumPy load (importing the package loads neither), because it is
+    a choice for the whole process, which the command owns and the library
+    does not.
     """
     try:
         ctypes.CDLL("libc.so.6").mallopt(M_MMAP_THRESHOLD, 128 * 1024)
@@ -25,9 +24,8 @@ def _return_big_blocks_to_the_system():
 
 _return_big_blocks_to_the_system()
 
-from .errors import run_command  # noqa: E402  (after the allocator is set)
-from .options import parse_arguments, usage_text  # noqa: E402
-from .train import run  # noqa: E402
+# After the allocator is set:
+from .errors import run_command
 
 
 def main(argv=None):
@@ -35,6 +33,10 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
 
     def body():
+        # Imported here, so that a signal during the seconds Numba takes to load ends in one line too.
+        from .options import parse_arguments, usage_text
+        from .train import run
+
         if not argv:
             print(usage_text())
             return 0

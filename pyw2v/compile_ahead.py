@@ -17,9 +17,11 @@ second process fails, or is killed, the driver compiles the loop itself.
 Numba writes a cache entry to a temporary file and renames it, so the two
 processes never see half an entry.
 """
+import ctypes
 import dataclasses
 import json
 import os
+import signal
 import subprocess
 import sys
 
@@ -28,6 +30,7 @@ from .training.driver import stand_in_inputs
 
 # Set to 0 to compile in the training process only (as on a single core).
 ENVIRONMENT_SWITCH = "PYW2V_COMPILE_AHEAD"
+PR_SET_PDEATHSIG = 1  # Linux's prctl option
 
 
 class LoopAhead:
@@ -67,10 +70,20 @@ def start(options):
         return NOTHING
     fields = json.dumps(dataclasses.asdict(options))
     process = subprocess.Popen(
-        [sys.executable, "-m", __name__, fields],
+        [sys.executable, "-m", __name__, fields, str(os.getpid())],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     return LoopAhead(process)
+
+
+def _end_with(parent):
+    """Have the system kill this process when ``parent`` ends, even by SIGKILL, which no handler sees."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        return  # not Linux: the parent's own cleanup is all there is
+    if os.getppid() != parent:  # it ended before the request was made
+        os._exit(1)
 
 
 def _compile(fields):
@@ -80,4 +93,5 @@ def _compile(fields):
 
 
 if __name__ == "__main__":
+    _end_with(int(sys.argv[2]))
     _compile(sys.argv[1])

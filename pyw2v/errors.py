@@ -4,11 +4,22 @@ Every command-line entry point runs through :func:`run_command`: an error the
 user can cause (bad option, missing file, empty corpus, unwritable output)
 raises :class:`UserError`, which ends as one line on stderr and exit status 1,
 never a traceback.
+
+Signals: SIGINT, SIGTERM and SIGHUP stop a command (unless it was started
+with them ignored, as ``nohup`` does). The handler raises at once, except
+while the main thread compiles a kernel: an exception raised inside Numba's
+compiler can surface in one of LLVM's callbacks, where it is lost or leaves
+the compiler's state broken. There the handler only notes the signal, and it
+is raised when the compilation ends (:func:`compile_started`,
+:func:`compile_ended`, called by :mod:`pyw2v.jit_cache`).
 """
+import codecs
 import contextlib
+import io
 import os
 import signal
 import sys
+import threading
 
 
 class UserError(Exception):
@@ -23,22 +34,54 @@ class Stopped(KeyboardInterrupt):
         self.signum = signum
 
 
-# Signals that end a command as Ctrl-C does, unless the command was started
-# with them ignored (``nohup`` ignores SIGHUP, and that choice is kept).
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+# The standard descriptors that were closed when the command started (``>&-``); they now hold /dev/null.
+CLOSED_AT_START = set()
 
 
-def _raise_stopped(signum, frame):
+class _Deferred:
+    compiling = 0  # nesting depth of the main thread's compilations
+    pending = None  # a stop signal received meanwhile
+
+
+def _raise_stop(signum):
+    if signum == signal.SIGINT:
+        raise KeyboardInterrupt
     raise Stopped(signum)
 
 
+def _on_stop_signal(signum, frame):
+    if _Deferred.compiling:
+        _Deferred.pending = _Deferred.pending or signum
+        return
+    _raise_stop(signum)
+
+
+def compile_started():
+    """The calling thread starts compiling (or loading) a kernel."""
+    if threading.current_thread() is threading.main_thread():
+        _Deferred.compiling += 1
+
+
+def compile_ended():
+    """The calling thread's compilation ended; a stop signal received meanwhile is raised now."""
+    if threading.current_thread() is not threading.main_thread() or not _Deferred.compiling:
+        return
+    _Deferred.compiling -= 1
+    signum = _Deferred.pending
+    if signum is not None and not _Deferred.compiling:
+        _Deferred.pending = None
+        _raise_stop(signum)
+
+
 @contextlib.contextmanager
-def _stop_signals_as_interrupts():
+def _stop_signals_handled():
     saved = {}
     for signum in STOP_SIGNALS:
+        default = signal.default_int_handler if signum == signal.SIGINT else signal.SIG_DFL
         try:
-            if signal.getsignal(signum) == signal.SIG_DFL:
-                saved[signum] = signal.signal(signum, _raise_stopped)
+            if signal.getsignal(signum) == default:
+                saved[signum] = signal.signal(signum, _on_stop_signal)
         except ValueError:  # not the main thread: signals stay as they are
             pass
     try:
@@ -46,35 +89,90 @@ def _stop_signals_as_interrupts():
     finally:
         for signum, handler in saved.items():
             signal.signal(signum, handler)
+        _Deferred.pending = None
+
+
+def _as_bytes(error):
+    """Encoding error handler: the characters that do not encode are written as the bytes they were read from.
+
+    Command-line arguments (file names) are decoded with the file system's
+    encoding; encoding them back gives the bytes C would print.
+    """
+    if isinstance(error, UnicodeEncodeError):
+        return os.fsencode(error.object[error.start : error.end]), error.end
+    raise error
+
+
+codecs.register_error("pyw2v.bytes", _as_bytes)
+
+
+def _usable_standard_streams():
+    """Give a closed standard descriptor /dev/null, and print any file name, whatever the streams' encoding.
+
+    A descriptor closed at start (``>&-``) would otherwise be taken by the
+    next file opened, and Python leaves its stream None.
+    """
+    for fd, name in ((0, "stdin"), (1, "stdout"), (2, "stderr")):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+            CLOSED_AT_START.add(fd)
+            if getattr(sys, name) is None:
+                setattr(sys, name, open(fd, "r" if fd == 0 else "w", closefd=False))  # noqa: SIM115 - for the process
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            with contextlib.suppress(Exception):
+                stream.reconfigure(errors="pyw2v.bytes")
+
+
+def _say(line):
+    """Print the command's last line on stderr; a closed stderr cannot make it a traceback."""
+    with contextlib.suppress(OSError, ValueError):
+        print(line, file=sys.stderr, flush=True)
+
+
+def _silence_stdout():
+    """Point the stdout descriptor at /dev/null, so that flushing what is buffered at exit cannot fail."""
+    with contextlib.suppress(OSError, ValueError):
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
 
 
 def run_command(prog, body):
     """Run ``body()`` and turn user errors into one stderr line and exit 1.
 
-    Ctrl-C exits with 130; SIGTERM and SIGHUP are taken like Ctrl-C and
-    exit with 128 + the signal's number, as a shell reports a killed command.
-    An ``OSError`` no code turned into a :class:`UserError` still ends in
-    one line (the system's message names the file).
+    Ctrl-C exits with 130; SIGTERM and SIGHUP exit with 128 + the signal's
+    number, as a shell reports a killed command. A stdout whose reader went
+    away (``| head``) ends the command as C's SIGPIPE does, with status 141
+    (and here one line saying so): the run stops, and its outputs are not
+    written. An ``OSError`` no code turned into a :class:`UserError` still
+    ends in one line (the system's message names the file).
     """
     try:
-        with _stop_signals_as_interrupts():
+        _usable_standard_streams()
+        with _stop_signals_handled():
             status = body()
+            sys.stdout.flush()  # a closed pipe is found here, not at exit
     except UserError as exc:
-        print(f"{prog}: {_one_line(exc)}", file=sys.stderr)
+        _say(f"{prog}: {_one_line(exc)}")
         return 1
     except Stopped as exc:
-        print(f"{prog}: stopped by {signal.Signals(exc.signum).name}", file=sys.stderr)
+        _say(f"{prog}: stopped by {signal.Signals(exc.signum).name}")
         return 128 + exc.signum
     except KeyboardInterrupt:
-        print(f"{prog}: interrupted", file=sys.stderr)
+        _say(f"{prog}: interrupted")
         return 130
     except BrokenPipeError:
-        # The reader went away (e.g. `| head`); nothing more to say.
-        with contextlib.suppress(Exception):
-            sys.stdout = open(os.devnull, "w")
-        return 0
+        _silence_stdout()
+        _say(f"{prog}: standard output closed by its reader (broken pipe)")
+        return 128 + signal.SIGPIPE
     except OSError as exc:
-        print(f"{prog}: {_one_line(exc)}", file=sys.stderr)
+        _say(f"{prog}: {_one_line(exc)}")
         return 1
     return status or 0
 
@@ -102,10 +200,3 @@ def open_input(path, mode="rb"):
         return smart_open(path, mode)
     except (OSError, ValueError) as exc:
         raise UserError(f"cannot read {path}: {exc}") from None
-
-
-def AtomicOutput(path, mode="wb"):  # noqa: N802 (the class's old name)
-    """An output file: see :class:`pyw2v.output_files.OutputFile` (binary mode only)."""
-    from .output_files import OutputFile
-
-    return OutputFile(path)

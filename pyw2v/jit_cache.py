@@ -17,14 +17,27 @@ recompiles the functions of the edited module and of the modules that
 import it, and nothing else. Two processes started together just after an
 edit may both recompile; one may also find a file gone that it was about to
 load, and Numba then compiles that function.
+
+:func:`prepare` also makes two faults of the cache cost time, never a run:
+with no writable place for it (a read-only install and home, no
+``NUMBA_CACHE_DIR``), kernels are compiled in memory, and one line says so;
+an entry that cannot be read (an empty ``.nbi`` or ``.nbc`` left by a crash
+or a full disk) is a miss, and the compiled kernel replaces it. It is called
+before the first module that defines a kernel is imported (``pyw2v/__init__``).
 """
 import ast
+import functools
 import hashlib
 import os
+import sys
 import tempfile
 from pathlib import Path
 
-from numba.core.caching import FunctionCache
+from numba.core import event
+from numba.core.caching import FunctionCache, IndexDataCacheFile
+from numba.core.dispatcher import Dispatcher
+
+from . import errors
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 STAMP_SUFFIX = ".pyw2v-sources.sha256"
@@ -87,7 +100,7 @@ def cache_dir_for(source_file):
     """
     code = compile("def stand_in():\n    pass\n", str(source_file), "exec")
     namespace = {}
-    exec(code, namespace)
+    exec(code, namespace)  # noqa: S102 - our own two-line source
     return Path(FunctionCache(namespace["stand_in"]).cache_path)
 
 
@@ -130,3 +143,56 @@ def refresh(package_dir=PACKAGE_DIR):
             clear_if_stale(cache_dir_for(path), path.stem, digest)
         except (OSError, RuntimeError):
             continue
+
+
+def prepare(package_dir=PACKAGE_DIR):
+    """Once per process, before any kernel is defined: the faults above handled, signals deferred, :func:`refresh`."""
+    if getattr(Dispatcher.enable_caching, "pyw2v_prepared", False):
+        return
+    Dispatcher.enable_caching = _cache_or_compile_in_memory(Dispatcher.enable_caching)
+    IndexDataCacheFile._load_index = _unreadable_as_missing(IndexDataCacheFile._load_index, dict)
+    IndexDataCacheFile.load = _unreadable_as_missing(IndexDataCacheFile.load, lambda: None)
+    event.register("numba:compiler_lock", _Compiling())
+    refresh(package_dir)
+
+
+def _cache_or_compile_in_memory(enable_caching):
+    said = []
+
+    @functools.wraps(enable_caching)
+    def cache_or_compile_in_memory(dispatcher):
+        try:
+            enable_caching(dispatcher)
+        except RuntimeError as exc:
+            if "no locator available" not in str(exc):
+                raise
+            if not said:  # the dispatcher keeps its NullCache: compiled in memory
+                said.append(True)
+                print(
+                    "pyw2v: no writable directory for the kernel cache (set NUMBA_CACHE_DIR): "
+                    "kernels are compiled in memory, which takes longer", file=sys.stderr, flush=True,
+                )
+
+    cache_or_compile_in_memory.pyw2v_prepared = True
+    return cache_or_compile_in_memory
+
+
+def _unreadable_as_missing(read, missing):
+    @functools.wraps(read)
+    def read_or_missing(self, *args):
+        try:
+            return read(self, *args)
+        except Exception:  # noqa: BLE001 - any entry that does not load is compiled again and replaced
+            return missing()
+
+    return read_or_missing
+
+
+class _Compiling(event.Listener):
+    """Tells :mod:`pyw2v.errors` when a thread holds Numba's compiler lock, so that a signal waits for its end."""
+
+    def on_start(self, event):
+        errors.compile_started()
+
+    def on_end(self, event):
+        errors.compile_ended()

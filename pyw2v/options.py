@@ -7,7 +7,7 @@ before any work is done. Every number is range-checked: integers within
 C's ``int`` (C reads them with ``atoi``; see :data:`INT_RANGES`), ``-sample``
 and ``-alpha`` finite (and ``-alpha`` within float32). What depends on the
 corpus (``-iter`` times its words, the model's memory) is checked once the
-vocabulary is known (:func:`check_word_budget`, :mod:`pyw2v.memory`).
+vocabulary is known (:func:`check_words_to_train`, :mod:`pyw2v.memory`).
 """
 import math
 import re
@@ -110,7 +110,7 @@ def check_float(flag, value, low, high):
         raise UserError(f"{flag} must be at most {high:g}, not {value:g}")
 
 
-def check_word_budget(options, train_words):
+def check_words_to_train(options, train_words):
     """Refuse an ``-iter`` whose words to train (``iter * train_words``) overflow the kernels' counters."""
     if options.iter * train_words >= MAX_WORDS_TRAINED:
         raise UserError(
@@ -144,8 +144,8 @@ OPTION_HELP = [
     (
         "sample",
         "float",
-        "Set threshold for occurrence of words. Those that appear with higher frequency in the training data\n"
-        "\t\twill be randomly down-sampled; default is 1e-3, useful range is (0, 1e-5)",
+        ("Set threshold for occurrence of words. Those that appear with higher frequency in the training data\n"
+        "\t\twill be randomly down-sampled; default is 1e-3, useful range is (0, 1e-5)"),
     ),
     ("hs", "int", "Use Hierarchical Softmax; default is 0 (not used)"),
     ("negative", "int", "Number of negative examples; default is 5, common values are 3 - 10 (0 = not used)"),
@@ -166,22 +166,22 @@ OPTION_HELP = [
     (
         "fast",
         "int",
-        "pyw2v only: 1 for speed, with three effects: skip-gram trains each window at once\n"
+        ("pyw2v only: 1 for speed, with three effects: skip-gram trains each window at once\n"
         "\t\t(pWord2Vec style: one set of negative samples per window, batched updates); the threads\n"
         "\t\ttake the epochs' parts from a shared queue instead of C's fixed slices; with several\n"
-        "\t\tthreads each trains its own copies of the most frequent words' rows. Default is 0 (C's way)",
+        "\t\tthreads each trains its own copies of the most frequent words' rows. Default is 0 (C's way)"),
     ),
     (
         "loss",
         "int",
-        "pyw2v only: 1 adds the mean loss of the recent words to the progress line and prints\n"
-        "\t\teach epoch's mean loss per word trained; default is 0 (off, C's output)",
+        ("pyw2v only: 1 adds the mean loss of the recent words to the progress line and prints\n"
+        "\t\teach epoch's mean loss per word trained; default is 0 (off, C's output)"),
     ),
     (
         "memory-budget",
         "float",
-        "pyw2v only: MiB of memory the encoded corpus may take; a larger one is kept in a temporary file\n"
-        "\t\tand read through a memory map; default is a quarter of the memory available (0 = always a file)",
+        ("pyw2v only: MiB of memory the encoded corpus may take; a larger one is kept in a temporary file\n"
+        "\t\tand read through a memory map; default is a quarter of the memory available (0 = always a file)"),
     ),
     ("tmpdir", "dir", "pyw2v only: where that temporary file goes; default is $TMPDIR, else /tmp"),
 ]

@@ -26,7 +26,7 @@ import stat
 import sys
 import tempfile
 
-from .errors import UserError
+from .errors import CLOSED_AT_START, UserError
 
 _MAX_LINKS = 40  # as the kernel's ELOOP limit
 
@@ -71,6 +71,8 @@ class OutputFile:
         self._descriptor, target = _final_target(path)
         self._target = target
         if self._descriptor is not None:
+            if self._descriptor in CLOSED_AT_START:  # it holds /dev/null in its place (pyw2v.errors)
+                raise UserError(f"cannot write {path}: Bad file descriptor")
             try:
                 os.fstat(self._descriptor)
             except OSError as exc:
@@ -114,7 +116,7 @@ class OutputFile:
                 sys.stdout.flush()  # what the command printed comes first
                 self._stream = os.fdopen(os.dup(self._descriptor), "wb")
             else:
-                self._stream = open(self._target, "wb")
+                self._stream = open(self._target, "wb")  # noqa: SIM115 - closed by commit or discard
         return self._stream
 
     def write(self, data):

@@ -11,13 +11,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import compile_ahead
-from .corpus.prepare import encode_corpus, prepare_vocabulary
+from .corpus.budget import corpus_budget, spill_directory
+from .corpus.prepare import CorpusSettings, prepare_corpus
 from .corpus.vocab import Vocabulary, save_vocab
 from .memory import check_model_fits
 from .model.kmeans import kmeans_classes
 from .model.text_format import format_text_rows
 from .model.vectors import write_vectors_to
-from .options import TrainOptions, check_word_budget
+from .options import TrainOptions, check_words_to_train
 from .output_files import OutputFile, refuse_outputs_over_inputs
 from .training.driver import train_epochs
 
@@ -96,20 +97,28 @@ def _train(options, out, fit=True):
         return _train_with(options, out, fit, ahead)
 
 
+def corpus_settings(options):
+    """What the corpus pass (:mod:`pyw2v.corpus.prepare`) reads of ``options``; a bad ``-tmpdir`` is refused now."""
+    if options.tmpdir:
+        spill_directory(options.tmpdir)
+    return CorpusSettings(
+        min_count=options.min_count, threads=options.threads, memory=corpus_budget(options.memory_budget),
+        tmpdir=options.tmpdir, debug=options.debug,
+    )
+
+
 def _train_with(options, out, fit, ahead):
-    debug = options.debug
-    vocab, first_pass = prepare_vocabulary(options, keep_tokens=fit)
-    if debug > 0:
+    settings = corpus_settings(options)
+    vocab, corpus = prepare_corpus(options.train, settings, options.read_vocab, encode=fit)
+    if options.debug > 0:
         print(f"Vocab size: {vocab.size}", file=out)
         print(f"Words in train file: {vocab.train_words}", file=out, flush=True)
     if options.save_vocab:
         save_vocab(options.save_vocab, vocab)
     if not fit:
         return None
-    corpus = encode_corpus(options, vocab, first_pass)  # frees the first pass's streams (and file, if any)
-    del first_pass
     with corpus:  # a corpus over the memory budget maps a temporary file, freed at the end
-        check_word_budget(options, vocab.train_words)
+        check_words_to_train(options, vocab.train_words)
         check_model_fits(options, vocab.size)
         if options.output:
             _load_output_kernel(options)

@@ -5,16 +5,15 @@ import subprocess
 import sys
 
 import pytest
+from helpers import start_long_training
 
 from pyw2v.cli import main
-
-from helpers import start_long_training
 
 
 def run_pyw2v(args, cwd):
     """The real command in a subprocess, to see its exact stderr and exit status."""
     result = subprocess.run(
-        [sys.executable, "-m", "pyw2v.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "pyw2v.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=300, check=False
     )
     return result.returncode, result.stdout, result.stderr
 
@@ -121,3 +120,55 @@ def test_ctrl_c_during_training_stops_promptly_and_leaves_nothing(lee_corpus, tm
     assert process.returncode == 130
     assert stderr.strip() == "pyw2v: interrupted"
     assert os.listdir(tmp_path) == []
+
+
+def test_a_text_of_newlines_trains_its_one_word(tmp_path, capsys):
+    # C's vocabulary always holds </s>, counted once a newline: C writes a one-word file.
+    (tmp_path / "newlines.txt").write_bytes(b"\n" * 1000)
+    status = main(["-train", str(tmp_path / "newlines.txt"), "-output", str(tmp_path / "v.txt")] + SMALL)
+    assert status == 0, capsys.readouterr().err
+    assert (tmp_path / "v.txt").read_bytes().startswith(b"1 8\n</s> ")
+
+
+def _run_with(args, cwd, stdout, check=False, **kwargs):
+    return subprocess.run([sys.executable, "-m", "pyw2v.cli", *args], cwd=cwd, stdout=stdout,
+                          stderr=subprocess.PIPE, timeout=300, check=check, **kwargs)
+
+
+def test_a_closed_log_pipe_fails_the_run_as_cs_sigpipe_does(tmp_path):
+    # `pyw2v ... | head -1` with the reader gone before the first line: never status 0 without the vectors.
+    (tmp_path / "tiny.txt").write_bytes(b"a b c a b a\nb c a\n")
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        result = _run_with(["-train", "tiny.txt", "-output", "v.txt"] + SMALL[:-1] + ["2"], tmp_path, write_end)
+    finally:
+        os.close(write_end)
+    assert result.returncode == 141
+    assert_one_line_failure(result.returncode, result.stderr.decode(), "broken pipe")
+    assert os.listdir(tmp_path) == ["tiny.txt"]
+
+
+def test_a_file_name_that_is_not_utf8_prints_as_its_bytes(tmp_path):
+    name = b"caf\xe9.txt"
+    with open(os.path.join(os.fsencode(tmp_path), name), "wb") as corpus:
+        corpus.write(b"a b c a b a\nb c a\n")
+    env = dict(os.environ, PYTHONIOENCODING="utf-8")
+    result = _run_with(["-train", os.fsdecode(name), "-output", "v.txt"] + SMALL, tmp_path, subprocess.PIPE, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == b"Starting training using file caf\xe9.txt\n"
+    missing = _run_with(["-train", "missing\udce9.txt", "-output", "v.txt"], tmp_path, subprocess.PIPE, env=env)
+    assert missing.returncode == 1
+    assert missing.stderr == b"pyw2v: cannot read missing\xe9.txt: no such file\n"
+
+
+def test_stdout_closed_at_start_trains_the_same_vectors(tmp_path):
+    (tmp_path / "tiny.txt").write_bytes(b"a b c a b a\nb c a\n" * 50)
+    args = ["-train", "tiny.txt"] + SMALL[:-1] + ["2", "-binary", "1"]
+    _run_with(args + ["-output", "open.bin"], tmp_path, subprocess.DEVNULL, check=True)
+    closed = _run_with(args + ["-output", "closed.bin"], tmp_path, None, preexec_fn=lambda: os.close(1))
+    assert closed.returncode == 0 and closed.stderr == b""
+    assert (tmp_path / "closed.bin").read_bytes() == (tmp_path / "open.bin").read_bytes()
+    # Vectors asked of the closed stdout itself cannot be written: one line, not a silent success.
+    to_stdout = _run_with(args + ["-output", "/dev/stdout"], tmp_path, None, preexec_fn=lambda: os.close(1))
+    assert_one_line_failure(to_stdout.returncode, to_stdout.stderr.decode(), "cannot write /dev/stdout")

@@ -4,6 +4,7 @@ import pytest
 from numba import njit
 
 from pyw2v.corpus.prepare import prepare_corpus
+from pyw2v.train import corpus_settings
 from pyw2v.options import TrainOptions
 from pyw2v.training import driver, loop
 from pyw2v.training.hot_rows import (
@@ -112,7 +113,7 @@ def test_one_thread_training_through_its_copies_is_the_shared_training(lee_corpu
     # every 10k words, it must learn what it learns on the shared rows. A wrong
     # row for any of the context, centre or noise words would differ at once.
     options = TrainOptions(train=str(lee_corpus), threads=2, iter=2, size=16, cbow=cbow, fast=1, debug=0).validate()
-    vocab, corpus = prepare_corpus(options)
+    vocab, corpus = prepare_corpus(options.train, corpus_settings(options))
     results = []
     for hot_words in (0, 200):
         model = driver.new_model(options, vocab.size)

@@ -1,8 +1,11 @@
 """pyw2v.jit_cache: Numba's cache stays in step with every source file of the package."""
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import numpy as np
 
 from pyw2v import jit_cache
 
@@ -106,6 +109,7 @@ def test_a_modules_digest_follows_what_it_imports_and_nothing_else(tmp_path):
 
 
 def test_the_package_cache_is_stamped_with_its_sources():
+    jit_cache.prepare()  # done by the first import of a module that defines kernels
     digests = jit_cache.dependency_digests()
     loop = jit_cache.PACKAGE_DIR / "training" / "loop.py"
     stamp = jit_cache.cache_dir_for(loop) / ("loop" + jit_cache.STAMP_SUFFIX)
@@ -113,3 +117,87 @@ def test_the_package_cache_is_stamped_with_its_sources():
     # The loop's stamp covers the steps it compiles in place.
     blocks = jit_cache.PACKAGE_DIR / "training" / "blocks.py"
     assert digests[loop] != digests[blocks]
+
+
+TINY = b"a b c a b a\nb c a\n"
+PACKAGE = Path(jit_cache.__file__).parent
+
+
+def _installed_copy(root):
+    """A copy of the package in ``root``, and an environment that imports it, with no cache location set."""
+    shutil.copytree(PACKAGE, root / "pyw2v", ignore=shutil.ignore_patterns("__pycache__"))
+    env = dict(os.environ, PYTHONPATH=str(root), PYTHONDONTWRITEBYTECODE="1")
+    for name in ("NUMBA_CACHE_DIR", "XDG_CACHE_HOME"):
+        env.pop(name, None)
+    return env
+
+
+def _command(module, args, cwd, env, stdin=b""):
+    """``main(args)`` of ``module``, as its console script runs it."""
+    code = f"import sys; from {module} import main; sys.exit(main(sys.argv[1:]))"
+    return subprocess.run([sys.executable, "-c", code, *args], cwd=cwd, env=env, input=stdin,
+                          capture_output=True, timeout=600, check=False)
+
+
+def _tree(root):
+    return sorted(str(path.relative_to(root)) for path in root.rglob("*"))
+
+
+def test_importing_the_package_writes_nothing(tmp_path):
+    env = _installed_copy(tmp_path / "site")
+    env["NUMBA_CACHE_DIR"] = str(tmp_path / "cache")
+    (tmp_path / "cache").mkdir()
+    before = _tree(tmp_path)
+    loaded = subprocess.run([sys.executable, "-c", "import sys, pyw2v; print(pyw2v.__file__, 'numba' in sys.modules)"],
+                            cwd=tmp_path, env=env, capture_output=True, text=True, check=True)
+    assert loaded.stdout.split() == [str(tmp_path / "site" / "pyw2v" / "__init__.py"), "False"]
+    assert _tree(tmp_path) == before
+
+
+def test_no_writable_cache_location_compiles_in_memory(tmp_path):
+    # A read-only install and home, NUMBA_CACHE_DIR unset (docker run --read-only). As root,
+    # permissions do not stop a write, so every place Numba would try is taken by a file.
+    site = tmp_path / "site"
+    env = _installed_copy(site)
+    for directory in [site / "pyw2v", *(path for path in (site / "pyw2v").rglob("*") if path.is_dir())]:
+        (directory / "__pycache__").write_bytes(b"")
+    (tmp_path / "home").write_bytes(b"")
+    env["HOME"] = str(tmp_path / "home")
+    for path in [site, *site.rglob("*")]:
+        path.chmod(path.stat().st_mode & ~0o222)
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "tiny.txt").write_bytes(TINY)
+    from pyw2v.model.vectors import write_vectors
+
+    write_vectors(work / "v.bin", [b"</s>", b"a", b"b"], np.eye(3, dtype=np.float32), True)
+    runs = [
+        _command("pyw2v.cli", [], work, env),
+        _command("pyw2v.cli", ["-train", "tiny.txt", "-save-vocab", "vocab.txt", "-min-count", "1"], work, env),
+        _command("pyw2v.tools.distance", ["v.bin"], work, env, b"a\nEXIT\n"),
+    ]
+    for result in runs:
+        assert result.returncode == 0, result.stderr
+        assert len(result.stderr.splitlines()) <= 1 and b"Traceback" not in result.stderr, result.stderr
+    assert b"compiled in memory" in runs[1].stderr
+    assert (work / "vocab.txt").read_bytes() == b"</s> 2\na 4\nb 3\nc 2\n"
+    assert b"a\t\t" not in runs[2].stdout and b"b\t\t" in runs[2].stdout
+
+
+def test_unreadable_cache_entries_are_compiled_again_and_replaced(tmp_path):
+    # Empty .nbi and .nbc files, as a crash or a full disk after Numba's rename leaves them.
+    env = _installed_copy(tmp_path / "site")
+    env["NUMBA_CACHE_DIR"] = str(tmp_path / "cache")
+    (tmp_path / "tiny.txt").write_bytes(TINY)
+    args = ["-train", "tiny.txt", "-save-vocab", "vocab.txt", "-min-count", "1", "-threads", "1"]
+    assert _command("pyw2v.cli", args, tmp_path, env).returncode == 0
+    expected = (tmp_path / "vocab.txt").read_bytes()
+    entries = [path for path in (tmp_path / "cache").rglob("*") if path.suffix in (".nbi", ".nbc")]
+    assert any(path.suffix == ".nbi" for path in entries) and any(path.suffix == ".nbc" for path in entries)
+    for path in entries:
+        path.write_bytes(b"")
+    (tmp_path / "vocab.txt").unlink()
+    result = _command("pyw2v.cli", args, tmp_path, env)
+    assert result.returncode == 0 and result.stderr == b"", result.stderr
+    assert (tmp_path / "vocab.txt").read_bytes() == expected
+    assert all(path.stat().st_size > 0 for path in entries)  # replaced, not left to fail again

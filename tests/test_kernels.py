@@ -323,10 +323,11 @@ def test_sentence_plan_is_cs_draws_in_cs_order(length):
 def _lee_inputs(lee_corpus, **settings):
     """A one-thread run's loop inputs on the lee corpus."""
     from pyw2v.corpus.prepare import prepare_corpus
+    from pyw2v.train import corpus_settings
     from pyw2v.options import TrainOptions
 
     options = TrainOptions(train=str(lee_corpus), threads=1, size=16, iter=2, debug=0, **settings).validate()
-    vocab, corpus = prepare_corpus(options)
+    vocab, corpus = prepare_corpus(options.train, corpus_settings(options))
     return driver.loop_inputs(options, vocab, corpus, driver.new_model(options, vocab.size))
 
 

@@ -11,18 +11,18 @@ import sys
 import threading
 
 import pytest
+from helpers import _default_signals, start_long_training
 
 from pyw2v.cli import main
 from pyw2v.tools import word2phrase
-
-from helpers import start_long_training
 
 CORPUS = b"a b c a b a\nb c a\n"
 SMALL = ["-size", "8", "-iter", "1", "-threads", "1", "-min-count", "1", "-debug", "0"]
 
 
 def run_pyw2v(args, cwd, **kwargs):
-    return subprocess.run([sys.executable, "-m", "pyw2v.cli", *map(str, args)], cwd=cwd, timeout=300, **kwargs)
+    return subprocess.run([sys.executable, "-m", "pyw2v.cli", *map(str, args)], cwd=cwd, timeout=300, check=False,
+                          **kwargs)
 
 
 def one_line(stderr):
@@ -45,7 +45,12 @@ def corpus(tmp_path):
 def read_fifo_in_background(path):
     """Start a reader of the FIFO ``path``; returns a function giving what it read."""
     received = []
-    reader = threading.Thread(target=lambda: received.append(open(path, "rb").read()), daemon=True)
+
+    def read():
+        with open(path, "rb") as fifo:
+            received.append(fifo.read())
+
+    reader = threading.Thread(target=read, daemon=True)
     reader.start()
 
     def result():
@@ -185,7 +190,7 @@ def small_disk(tmp_path):
     mount_point = tmp_path / "disk"
     mount_point.mkdir()
     mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount_point)],
-                             capture_output=True, text=True)
+                             capture_output=True, text=True, check=False)
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a small tmpfs to fill: {mounted.stderr.strip()}")
     yield mount_point
@@ -223,6 +228,98 @@ def test_sigterm_and_sighup_stop_training_like_ctrl_c(lee_corpus, tmp_path, sign
     assert process.returncode == 128 + signum
     assert one_line(stderr) == f"pyw2v: stopped by {signal.Signals(signum).name}"
     assert os.listdir(tmp_path) == []
+
+
+# Sends the signal from inside LLVM's callback for an object Numba compiled (the first, or the
+# first once the compile-ahead process runs), then runs pyw2v.
+SIGNAL_WHILE_COMPILING = """
+import os, sys
+from numba.core.codegen import JITCodeLibrary
+
+compiled = JITCodeLibrary._object_compiled_hook.__func__
+
+def has_child():
+    with open(f"/proc/{os.getpid()}/task/{os.getpid()}/children") as children:
+        return bool(children.read().split())
+
+def signal_inside(cls, ll_module, buf):
+    if not signal_inside.sent and (sys.argv[2] == "first" or has_child()):
+        signal_inside.sent = True
+        os.kill(os.getpid(), int(sys.argv[1]))
+        sum(range(1000))  # bytecode, so that the handler runs here, inside the callback
+    return compiled(cls, ll_module, buf)
+
+signal_inside.sent = False
+JITCodeLibrary._object_compiled_hook = classmethod(signal_inside)
+from pyw2v.cli import main
+sys.exit(main(sys.argv[3:]))
+"""
+
+
+def processes_marked(marker):
+    """The processes whose environment holds ``marker`` (a run's, and any child it left behind)."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as environ:
+                if marker.encode() in environ.read():
+                    found.append(int(pid))
+        except OSError:
+            continue
+    return found
+
+
+@pytest.mark.parametrize("signum, when", [(signal.SIGINT, "first"), (signal.SIGTERM, "first"), (signal.SIGTERM, "child")])
+def test_a_signal_while_numba_compiles_stops_the_run_cleanly(tmp_path, signum, when):
+    # Raised inside LLVM's callback, the signal was lost (the run went on and
+    # exited 0) or broke the compiler ("no compiled object yet"). On an empty
+    # cache, with the loop compiled ahead in a second process.
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "tiny.txt").write_bytes(CORPUS * 20)
+    marker = f"PYW2V_TEST_RUN={tmp_path.name}"
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"), PYW2V_TEST_RUN=tmp_path.name)
+    args = ["-train", "tiny.txt", "-output", "v.bin", "-threads", "2", "-size", "8", "-iter", "1", "-min-count", "1"]
+    if when == "child" and len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("one core: no loop is compiled ahead in a second process")
+    result = subprocess.run([sys.executable, "-c", SIGNAL_WHILE_COMPILING, str(int(signum)), when] + args,
+                            cwd=tmp_path / "run", env=env, capture_output=True, text=True, timeout=600,
+                            preexec_fn=_default_signals, check=False)
+    expected = "pyw2v: interrupted" if signum == signal.SIGINT else f"pyw2v: stopped by {signal.Signals(signum).name}"
+    assert result.returncode == 128 + signum, result.stderr
+    assert one_line(result.stderr) == expected
+    assert os.listdir(tmp_path / "run") == ["tiny.txt"]
+    assert processes_marked(marker) == []  # the compile-ahead process is gone too
+
+
+def test_the_loop_compiled_ahead_ends_with_a_killed_run(tmp_path):
+    # SIGKILL reaches no handler: the system must end the compile-ahead process with its run.
+    import time
+
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("one core: no loop is compiled ahead in a second process")
+    (tmp_path / "tiny.txt").write_bytes(CORPUS * 20)
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"), PYW2V_TEST_RUN=tmp_path.name)
+    process = subprocess.Popen([sys.executable, "-m", "pyw2v.cli", "-train", "tiny.txt", "-output", "v.bin"] + SMALL,
+                               cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        children = f"/proc/{process.pid}/task/{process.pid}/children"
+        deadline = time.monotonic() + 120
+        while process.poll() is None and time.monotonic() < deadline:
+            with open(children) as listed:
+                if listed.read().split():
+                    break
+            time.sleep(0.01)
+        else:
+            pytest.skip("the run ended, or never compiled ahead")
+        time.sleep(0.5)  # the child is past its start
+        process.kill()
+        process.wait()
+        deadline = time.monotonic() + 10
+        while processes_marked(f"PYW2V_TEST_RUN={tmp_path.name}") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert processes_marked(f"PYW2V_TEST_RUN={tmp_path.name}") == []
+    finally:
+        process.kill()
 
 
 def test_an_ignored_sighup_stays_ignored(monkeypatch):

@@ -6,7 +6,8 @@ import pytest
 from numba import njit
 
 from pyw2v.corpus.encoding import StreamWriter, read_id
-from pyw2v.corpus.prepare import encode_corpus, prepare_vocabulary
+from pyw2v.corpus.prepare import prepare_corpus
+from pyw2v.train import corpus_settings
 from pyw2v.options import TrainOptions
 from pyw2v.training import driver, loop
 from pyw2v.training.driver import initial_syn0
@@ -79,8 +80,7 @@ def _inputs(corpus_path, threads, iterations):
     options = TrainOptions(
         train=str(corpus_path), threads=threads, iter=iterations, size=20, cbow=0, negative=5, debug=0, fast=1
     ).validate()
-    vocab, first_pass = prepare_vocabulary(options, keep_tokens=True)
-    corpus = encode_corpus(options, vocab, first_pass)
+    vocab, corpus = prepare_corpus(options.train, corpus_settings(options))
 
     def inputs(shared_queue, part_bytes=driver.PART_BYTES):
         fresh = driver.loop_inputs(options, vocab, corpus, driver.new_model(options, vocab.size))

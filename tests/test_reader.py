@@ -4,14 +4,14 @@ import re
 
 import numpy as np
 import pytest
+from helpers import c_read_words
 
 from pyw2v.corpus import reader as corpus
-from pyw2v.corpus.reader import scan_corpus
-from pyw2v.options import TrainOptions
 from pyw2v.corpus.prepare import prepare_corpus
+from pyw2v.corpus.reader import scan_corpus
 from pyw2v.corpus.wordtable import table_from_words, words_of
-
-from helpers import c_read_words
+from pyw2v.options import TrainOptions
+from pyw2v.train import corpus_settings
 
 TRICKY = (
     b"alpha beta\tgamma\r\ndelta  \n\n\xff\xfe caf\xc3\xa9 x\ry "
@@ -70,7 +70,7 @@ def test_compressed_corpus_encodes_like_plain(lee_corpus, tmp_path):
     encoded = []
     for path in (lee_corpus, packed):
         options = TrainOptions(train=str(path), threads=3, debug=0)
-        vocab, stream = prepare_corpus(options)
+        vocab, stream = prepare_corpus(options.train, corpus_settings(options))
         encoded.append((vocab.words, vocab.counts.tolist(), stream.ids, stream.starts, stream.first_words))
     plain, compressed = encoded
     assert plain[:2] == compressed[:2]
@@ -104,19 +104,19 @@ def test_one_pass_in_parts_equals_one_table_and_a_second_pass(tmp_path, monkeypa
         path = tmp_path / "mixed.txt.gz"
         cut = len(text) // 3 if packing == "gzip in two members" else len(text)
         path.write_bytes(gzip.compress(text[:cut]) + (gzip.compress(text[cut:]) if cut < len(text) else b""))
-    options = TrainOptions(train=str(path), threads=threads, min_count=2, debug=0)
-    whole_vocab, _ = prepare.prepare_vocabulary(options)  # a small file is counted in one piece
-    second_pass = prepare.encode_corpus(options, whole_vocab)
+    settings = corpus_settings(TrainOptions(threads=threads, min_count=2, debug=0))
+    whole_vocab, _ = prepare.prepare_vocabulary(path, settings)  # a small file is counted in one piece
+    second_pass = prepare.encode_corpus(whole_vocab, prepare._read_again(path, whole_vocab, settings), settings)
 
     monkeypatch.setattr(prepare, "MIN_RANGE_BYTES", 64)
     monkeypatch.setattr(segments, "SEGMENT_BYTES", 500)
-    vocab, first_pass = prepare.prepare_vocabulary(options, keep_tokens=True)
+    vocab, first_pass = prepare.prepare_vocabulary(path, settings, keep_tokens=True)
     expected_parts = 1 if threads == 1 else threads if packing == "plain" else len(text) // 500
     assert len(first_pass.streams) >= expected_parts > 0
     assert np.any(first_pass.new_ids < 0)  # some words really are dropped
     assert vocab.words == whole_vocab.words
     np.testing.assert_array_equal(vocab.counts, whole_vocab.counts)
-    one_pass = prepare.encode_corpus(options, vocab, first_pass)
+    one_pass = prepare.encode_corpus(vocab, first_pass, settings)
     np.testing.assert_array_equal(one_pass.ids, second_pass.ids)
     np.testing.assert_array_equal(one_pass.starts, second_pass.starts)
     np.testing.assert_array_equal(one_pass.first_words, second_pass.first_words)
@@ -134,15 +134,15 @@ def test_interrupting_one_range_cancels_the_others(tmp_path, monkeypatch):
     monkeypatch.setattr(prepare, "MIN_RANGE_BYTES", 64)
     seen = []
 
-    def count_part(options, offsets, keep_tokens, byte_range=None, cancel=None, tally=None, **_):
+    def count_part(train, offsets, spill, byte_range=None, cancel=None, tally=None, **_):
         if byte_range[1] == path.stat().st_size:  # the last range, while the others are being counted
             raise KeyboardInterrupt
         seen.append(cancel.wait(timeout=10))
-        return prepare.scan_corpus(options.train, prepare.new_table(), False, byte_range=byte_range, cancel=cancel), None
+        return prepare.scan_corpus(train, prepare.new_table(), False, byte_range=byte_range, cancel=cancel), None
 
     monkeypatch.setattr(prepare, "_count_part", count_part)
     with pytest.raises(KeyboardInterrupt):
-        prepare.prepare_vocabulary(TrainOptions(train=str(path), threads=3, debug=0))
+        prepare.prepare_vocabulary(path, corpus_settings(TrainOptions(threads=3, debug=0)))
     assert seen == [True, True]
 
 
@@ -176,7 +176,82 @@ def test_debug_2_count_line_is_cs_for_the_whole_file(tmp_path, monkeypatch, caps
     path.write_bytes(text)
     monkeypatch.setattr(prepare, "MIN_RANGE_BYTES", 64)
     monkeypatch.setattr(segments, "SEGMENT_BYTES", 100_000)
-    prepare.prepare_vocabulary(TrainOptions(train=str(path), threads=threads, debug=2))
+    prepare.prepare_vocabulary(path, corpus_settings(TrainOptions(threads=threads, debug=2)))
     shown = [int(k) for k in re.findall(r"(\d+)K\r", capsys.readouterr().out)]
     assert shown and shown[-1] == 300
     assert all(k % 100 == 0 for k in shown) and shown == sorted(set(shown))
+
+
+def _feed(path, data):
+    """Write ``data`` to the FIFO ``path`` from another thread (opening a FIFO waits for its reader)."""
+    import threading
+
+    def write():
+        with open(path, "wb") as fifo:
+            fifo.write(data)
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    return writer
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+@pytest.mark.parametrize("read_vocab", [False, True])
+def test_a_fifo_encodes_like_the_file_it_carries(lee_corpus, tmp_path, threads, read_vocab):
+    # A pipe can be read once: C's slices (which need the size first) and -read-vocab's
+    # second pass are cut from the one read. It used to be read to its end and opened again.
+    import os
+
+    from pyw2v.corpus.vocab import save_vocab
+
+    settings = corpus_settings(TrainOptions(threads=threads, debug=0))
+    vocab_file = ""
+    if read_vocab:
+        vocab_file = str(tmp_path / "vocab.txt")
+        save_vocab(vocab_file, prepare_corpus(lee_corpus, settings, encode=False)[0])
+    expected_vocab, expected = prepare_corpus(lee_corpus, settings, vocab_file)
+    fifo = tmp_path / "corpus.fifo"
+    os.mkfifo(fifo)
+    writer = _feed(fifo, lee_corpus.read_bytes())
+    vocab, corpus = prepare_corpus(str(fifo), settings, vocab_file)
+    writer.join(timeout=60)
+    assert vocab.words == expected_vocab.words and vocab.counts.tolist() == expected_vocab.counts.tolist()
+    for ours, theirs in ((corpus.ids, expected.ids), (corpus.starts, expected.starts),
+                         (corpus.first_words, expected.first_words)):
+        np.testing.assert_array_equal(ours, theirs)
+    if threads > 1:
+        assert corpus.starts[-1] > 0
+    assert [name for name in os.listdir(tmp_path) if name not in ("corpus.fifo", "vocab.txt")] == []
+
+
+@pytest.mark.parametrize("how", ["fifo", "/dev/stdin", "process substitution"])
+def test_a_pipe_trains_like_the_file_with_any_thread_count(lee_corpus, tmp_path, how):
+    # With -threads 2 a FIFO hung and process substitution found no word; with -threads 1
+    # the vectors must be the file's, byte for byte.
+    import os
+    import subprocess
+    import sys
+
+    args = ["-size", "8", "-iter", "1", "-debug", "0", "-binary", "1", "-save-vocab", "vocab.txt"]
+    command = [sys.executable, "-m", "pyw2v.cli"]
+    subprocess.run(command + ["-train", str(lee_corpus), "-output", "file.bin", "-threads", "1"] + args,
+                   cwd=tmp_path, check=True, capture_output=True)
+    expected_vocab = (tmp_path / "vocab.txt").read_bytes()
+    for threads in ("1", "2"):
+        rest, text = ["-output", f"pipe{threads}.bin", "-threads", threads, *args], None
+        if how == "fifo":
+            os.mkfifo(tmp_path / "corpus.fifo")
+            writer = _feed(tmp_path / "corpus.fifo", lee_corpus.read_bytes())
+            run = [*command, "-train", "corpus.fifo", *rest]
+        elif how == "/dev/stdin":
+            run, text = [*command, "-train", "/dev/stdin", *rest], lee_corpus.read_bytes()
+        else:
+            run = ["bash", "-c", " ".join(command) + f' -train <(cat {lee_corpus}) "$@"', "bash", *rest]
+        result = subprocess.run(run, input=text, cwd=tmp_path, capture_output=True, timeout=120, check=False)
+        assert result.returncode == 0, result.stderr
+        assert (tmp_path / "vocab.txt").read_bytes() == expected_vocab
+        if how == "fifo":
+            writer.join(timeout=60)
+            os.unlink(tmp_path / "corpus.fifo")
+    assert (tmp_path / "pipe1.bin").read_bytes() == (tmp_path / "file.bin").read_bytes()
+    assert (tmp_path / "pipe2.bin").stat().st_size == (tmp_path / "file.bin").stat().st_size

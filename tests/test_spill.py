@@ -17,6 +17,7 @@ from pyw2v.cli import main
 from pyw2v.corpus import budget, prepare, reader, segments, spill
 from pyw2v.errors import UserError
 from pyw2v.options import TrainOptions, parse_arguments
+from pyw2v.train import corpus_settings
 
 
 @pytest.fixture
@@ -41,9 +42,12 @@ def encode(path, tmp_path, threads, memory_budget, **settings):
     options = TrainOptions(
         train=str(path), threads=threads, debug=0, memory_budget=memory_budget, tmpdir=str(tmp_path), **settings
     )
-    vocab, first_pass = prepare.prepare_vocabulary(options, keep_tokens=not options.read_vocab)
-    spilled = first_pass is not None and first_pass.spill.spilling
-    return prepare.encode_corpus(options, vocab, first_pass), spilled
+    settings = corpus_settings(options)
+    vocab, first_pass = prepare.prepare_vocabulary(options.train, settings, options.read_vocab, keep_tokens=True)
+    if first_pass is None:
+        first_pass = prepare._read_again(options.train, vocab, settings)
+    spilled = first_pass.spill.spilling
+    return prepare.encode_corpus(vocab, first_pass, settings), spilled
 
 
 def files_open_in(directory):
@@ -150,28 +154,28 @@ class _Usage:
 def test_options(tmp_path, lee_corpus):
     options = parse_arguments(["-train", "x", "-memory-budget", "12.5", "-tmpdir", str(tmp_path)])
     assert options.memory_budget == 12.5 and options.tmpdir == str(tmp_path)
-    assert budget.corpus_budget(options) == int(12.5 * 2**20)
+    assert corpus_settings(options).memory == int(12.5 * 2**20)
     assert TrainOptions().memory_budget is None and TrainOptions().tmpdir == ""
     for bad, message in ((["-memory-budget", "-1"], "must not be negative"), (["-memory-budget", "nan"], "needs a number"), (["-tmpdir", str(tmp_path / "nowhere")], "no such directory")):
         with pytest.raises(UserError, match=message):
-            prepare.prepare_vocabulary(parse_arguments(["-train", str(lee_corpus)] + bad))
+            corpus_settings(parse_arguments(["-train", str(lee_corpus)] + bad))
 
 
 def test_default_budget_is_a_quarter_of_the_memory_available(monkeypatch):
     monkeypatch.setattr(budget, "available_memory", lambda: 1000 << 20)
-    assert budget.corpus_budget(TrainOptions()) == 250 << 20
-    assert budget.corpus_budget(TrainOptions(memory_budget=0)) == 0
+    assert budget.corpus_budget() == 250 << 20
+    assert budget.corpus_budget(0) == 0
 
 
 def test_unknown_memory_available_keeps_the_corpus_in_memory(monkeypatch):
     monkeypatch.setattr(budget, "available_memory", lambda: None)
-    assert budget.corpus_budget(TrainOptions()) == budget.UNBOUNDED > 1 << 50
+    assert budget.corpus_budget() == budget.UNBOUNDED > 1 << 50
 
 
 def test_disk_path_trains_the_same_vectors_with_one_thread(lee_corpus, tmp_path):
     from pyw2v.train import train
 
-    settings = dict(size=20, iter=2, threads=1, debug=0, cbow=0, hs=1, negative=3, tmpdir=str(tmp_path))
+    settings = {"size": 20, "iter": 2, "threads": 1, "debug": 0, "cbow": 0, "hs": 1, "negative": 3, "tmpdir": str(tmp_path)}
     in_memory = train(str(lee_corpus), **settings)
     on_disk = train(str(lee_corpus), memory_budget=0, **settings)
     for ours, theirs in ((on_disk.syn0, in_memory.syn0), (on_disk.syn1, in_memory.syn1), (on_disk.syn1neg, in_memory.syn1neg)):
@@ -185,7 +189,9 @@ def test_disk_path_trains_with_threads_from_gzip(lee_corpus, tmp_path, fast):
     from pyw2v.train import train
 
     path = packed(lee_corpus, tmp_path, "gz", copies=1)
-    settings = dict(size=20, iter=3, threads=2, debug=0, cbow=1, negative=5, fast=fast, tmpdir=str(tmp_path))
+    settings = {
+        "size": 20, "iter": 3, "threads": 2, "debug": 0, "cbow": 1, "negative": 5, "fast": fast, "tmpdir": str(tmp_path),
+    }
     in_memory = train(str(path), **settings)
     on_disk = train(str(path), memory_budget=0, **settings)
     assert on_disk.vocab.words == in_memory.vocab.words

@@ -1,8 +1,8 @@
 """The vector reader tells the layouts apart by reading, and reads what other writers write."""
 import numpy as np
 import pytest
-
 from conftest_tools import run_tool
+
 from pyw2v.errors import UserError
 from pyw2v.model.vectors import parse_vectors, read_vectors
 from pyw2v.tools import distance
@@ -78,3 +78,10 @@ def test_truncated_binary_still_says_so():
     row = b"w " + np.ones(50, dtype="<f4").tobytes() + b"\n"
     with pytest.raises(UserError, match="truncated: 2 of 4 vectors present"):
         parse_vectors(b"4 50\n" + row * 2 + row[:30])
+
+
+def test_truncated_text_counts_its_own_rows():
+    """A text file with fewer rows than its header: the count is the text rows', not a binary misreading's
+    (read as binary, this one has three rows, the last of them with a word's letters among its values)."""
+    with pytest.raises(UserError, match="truncated: 2 of 5 vectors present"):
+        parse_vectors(b"5 3\napple 0.100000 0.200000 0.300000 \nbob 0.400000 0.500000 0.600000 \n")

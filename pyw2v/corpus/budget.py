@@ -22,25 +22,19 @@ from ..memory import MIB, available_memory
 UNBOUNDED = 1 << 62  # the budget when the memory available is unknown: more than any corpus
 
 
-def check_budget_options(options):
-    """Refuse a negative (or NaN) ``-memory-budget`` and a ``-tmpdir`` that cannot be written."""
-    if options.memory_budget is not None and not options.memory_budget >= 0:
-        raise UserError(f"-memory-budget must not be negative, not {options.memory_budget:g}")
-    if options.tmpdir:
-        spill_directory(options)
-
-
-def corpus_budget(options):
-    """Bytes of encoded corpus that may be held in memory at once."""
-    if options.memory_budget is not None:
-        return int(options.memory_budget * MIB)
+def corpus_budget(megabytes=None):
+    """Bytes of encoded corpus that may be held in memory at once, for ``-memory-budget megabytes`` (None: not given)."""
+    if megabytes is not None:
+        if not megabytes >= 0:  # NaN too
+            raise UserError(f"-memory-budget must not be negative, not {megabytes:g}")
+        return int(megabytes * MIB)
     available = available_memory()
     return UNBOUNDED if available is None else available // 4
 
 
-def spill_directory(options):
-    """Where the temporary file goes: ``-tmpdir``, else ``TMPDIR`` (or the system's default)."""
-    directory = options.tmpdir or tempfile.gettempdir()
+def spill_directory(tmpdir=""):
+    """Where the temporary files go: ``tmpdir`` (``-tmpdir``), else ``TMPDIR`` (or the system's default)."""
+    directory = tmpdir or tempfile.gettempdir()
     if not os.path.isdir(directory):
         raise UserError(f"-tmpdir {directory}: no such directory")
     if not os.access(directory, os.W_OK | os.X_OK):

@@ -14,6 +14,7 @@ Either stream is held in memory while it fits the memory budget
 (:mod:`pyw2v.corpus.budget`), and written to a temporary file beyond it
 (:mod:`pyw2v.corpus.spill`); the final one is then read through a memory map.
 """
+import contextlib
 import os
 import threading
 from collections import deque
@@ -21,17 +22,29 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from functools import partial
 from itertools import chain
+from typing import NamedTuple
 
 import numpy as np
 
-from .reader import REDUCE_THRESHOLD, corpus_size, is_plain_file, range_cuts, scan_bytes, scan_corpus, show_word_count
-from .budget import check_budget_options, corpus_budget, spill_directory
-from .encoding import StreamWriter, transcode, varint_lengths
-from ..errors import UserError
+from ..errors import UserError, open_input
 from ..memory import MIB
+from .budget import spill_directory
+from .encoding import transcode, varint_lengths
+from .reader import (
+    CHUNK_BYTES,
+    REDUCE_THRESHOLD,
+    corpus_size,
+    is_plain_file,
+    range_cuts,
+    read_input,
+    scan_bytes,
+    scan_corpus,
+    show_word_count,
+)
 from .segments import size_hint, stream_segments
-from .spill import CountingSpill, FileSink, MemorySink, pieces
-from .vocab import Vocabulary, read_vocab, sort_order
+from .spill import CountingSpill, FileSink, MemorySink, SpillFile, pieces
+from .vocab import Vocabulary, sort_order
+from .vocab import read_vocab as read_vocab_file
 from .wordtable import find_or_add, merge_tables, new_table, table_from_words, words_of
 
 # Compressed input of unknown size: where the first pass's stream starts.
@@ -89,51 +102,104 @@ class FirstPass:
             self.spill.close()
 
 
-def prepare_corpus(options):
-    """The vocabulary and the corpus as a varint id stream split into C's thread slices."""
-    vocab, first_pass = prepare_vocabulary(options, keep_tokens=True)
-    return vocab, encode_corpus(options, vocab, first_pass)
+class CorpusSettings(NamedTuple):
+    """What the corpus pass reads of a run's options (built by :func:`pyw2v.train.corpus_settings`)."""
+
+    min_count: int
+    threads: int  # C's threads, whose slices the stream is cut into; also the counting pass's workers
+    memory: int  # bytes of encoded corpus that may be held in memory (pyw2v.corpus.budget)
+    tmpdir: str  # -tmpdir, or "" for the system's temporary directory
+    debug: int
 
 
-def prepare_vocabulary(options, keep_tokens=False):
-    """C's vocabulary: counted from the text or read with ``-read-vocab``.
+def prepare_corpus(train, settings, read_vocab="", encode=True):
+    """The vocabulary, and the corpus as a varint id stream split into C's thread slices (None without ``encode``).
+
+    ``read_vocab``: a vocabulary file to read (C's ``-read-vocab``) instead
+    of counting the text. A text that cannot be read twice (a pipe, a FIFO,
+    a device) is read once, into a temporary file, when it has to be.
+    """
+    with _readable_twice(train, settings, spooled=encode and (settings.threads > 1 or bool(read_vocab))) as text:
+        vocab, first_pass = prepare_vocabulary(text, settings, read_vocab, keep_tokens=encode)
+        _require_words(vocab, read_vocab or train, settings.min_count)
+        if not encode:
+            return vocab, None
+        if first_pass is None:  # -read-vocab, or ReduceVocab renumbered the ids kept: the text again
+            if _read_once(text):
+                raise UserError(
+                    f"{train}: over {REDUCE_THRESHOLD} distinct words, read from a pipe with -threads 1: "
+                    "the text must be read twice; give it as a file, or -threads 2 or more"
+                )
+            first_pass = _read_again(text, vocab, settings)
+        return vocab, encode_corpus(vocab, first_pass, settings)
+
+
+@contextlib.contextmanager
+def _readable_twice(train, settings, spooled):
+    """``train``, or with ``spooled`` and a text that can be read only once, a temporary copy of it.
+
+    Several threads need the text's size before it is counted, and
+    ``-read-vocab`` reads it after the vocabulary; a pipe gives its bytes
+    once. Its copy is the decompressed text, so it is plain.
+    """
+    if not spooled or not _read_once(train):
+        yield train
+        return
+    copy = SpillFile(spill_directory(settings.tmpdir), f"the text read from {train}")
+    try:
+        with open_input(train) as stream:
+            while True:
+                data = read_input(stream, train, CHUNK_BYTES)
+                if not data:
+                    break
+                copy.append(np.frombuffer(data, dtype=np.uint8))
+        copy.file.flush()
+        yield f"/proc/self/fd/{copy.file.fileno()}"
+    finally:
+        copy.close()
+
+
+def _read_once(path):
+    """Whether ``path`` names a local pipe, FIFO or device: its bytes can be read once."""
+    return "://" not in str(path) and os.path.exists(path) and not os.path.isfile(path) and not os.path.isdir(path)
+
+
+def prepare_vocabulary(train, settings, read_vocab="", keep_tokens=False):
+    """C's vocabulary: counted from the text or read with ``read_vocab``.
 
     With ``keep_tokens``, also the counting pass's tokens (a :class:`FirstPass`,
     or None when they cannot serve) for :func:`encode_corpus`.
     """
-    check_budget_options(options)  # before any work
-    if options.read_vocab:
-        vocab, first_pass = read_vocab(options.read_vocab, options.min_count), None
-    else:
-        vocab, first_pass = _count_vocabulary(options, keep_tokens)
-    _require_words(vocab, options)
-    return vocab, first_pass
+    if read_vocab:
+        return read_vocab_file(read_vocab, settings.min_count), None
+    return _count_vocabulary(train, settings, keep_tokens)
 
 
-def _count_vocabulary(options, keep_tokens):
+def _count_vocabulary(train, settings, keep_tokens):
     """The first pass: C's LearnVocabFromTrainFile and SortVocab.
 
     With ``keep_tokens``, the tokens are kept in memory up to half the
-    budget, and beyond it in a temporary file (:mod:`pyw2v.corpus.spill`).
+    memory limit, and beyond it in a temporary file (:mod:`pyw2v.corpus.spill`).
     """
     size, offsets, spill = 0, [], None
+    threads = settings.threads
     if keep_tokens:
-        size = size_hint(options.train) if options.threads > 1 else 0
+        size = size_hint(train) if threads > 1 else 0
         if size is None:  # neither a plain nor a local gzip file: read it through once
-            size = corpus_size(options.train)
-        offsets = _slice_offsets(options, size)
-        spill = _counting_spill(options)
+            size = corpus_size(train)
+        offsets = _slice_offsets(size, threads)
+        spill = _counting_spill(train, settings)
     try:
-        table, parts, table_ids = _count_parts(options, offsets, spill)
+        table, parts, table_ids = _count_parts(train, settings, offsets, spill)
         read = parts[-1][0].end
-        if keep_tokens and options.threads > 1 and read != size:
+        if keep_tokens and threads > 1 and read != size:
             # A gzip trailer's size was not the whole's (several members, or 4 GiB
             # and more): the slices start elsewhere, so count again knowing it.
             spill.close()
-            spill, parts = _counting_spill(options), None
-            table, parts, table_ids = _count_parts(options, _slice_offsets(options, read), spill)
+            spill, parts = _counting_spill(train, settings), None
+            table, parts, table_ids = _count_parts(train, settings, _slice_offsets(read, threads), spill)
         counts = table.counts[: table.meta[0]]
-        order = sort_order(counts, options.min_count)
+        order = sort_order(counts, settings.min_count)
         vocab = Vocabulary(words_of(table, order), counts[order].copy())
         if not keep_tokens or parts[0][0].reduced:  # ReduceVocab renumbered the ids kept so far
             if spill is not None:
@@ -145,6 +211,29 @@ def _count_vocabulary(options, keep_tokens):
     except BaseException:
         if spill is not None:
             spill.close()
+        raise
+
+
+def _read_again(train, vocab, settings):
+    """The text's tokens with the words of ``vocab`` only, as a :class:`FirstPass` whose ids map to C's.
+
+    C's second pass (ReadWordIndex, skipping unknown words), for when the
+    counting pass kept no tokens that can serve.
+    """
+    threads = settings.threads
+    table, vocab_id = table_from_words(vocab.words)
+    widths = varint_lengths(vocab.size)
+    # -read-vocab's counts need not be this text's: the text holds at most a token a byte.
+    most_tokens = os.path.getsize(train) if is_plain_file(train) else GUESSED_STREAM_BYTES
+    expected = min(int((vocab.counts * widths).sum()), most_tokens * int(widths.max(initial=1)))
+    spill = CountingSpill(settings.memory // 2, spill_directory(settings.tmpdir), expected, "the encoded corpus")
+    try:
+        writer = spill.writer(expected)
+        offsets = _slice_offsets(corpus_size(train) if threads > 1 else 0, threads)
+        scan = scan_corpus(train, table, True, offsets, 0, on_ids=writer)
+        return _first_pass(table, [(scan, writer)], [None], vocab_id.astype(np.int32), spill)
+    except BaseException:
+        spill.close()
         raise
 
 
@@ -167,18 +256,18 @@ def _first_pass(table, parts, table_ids, new_ids, spill):
     )
 
 
-def _counting_spill(options):
-    """The counting pass's share of the budget: half, the other half being for the final stream.
+def _counting_spill(train, settings):
+    """The counting pass's share of the memory limit: half, the other half being for the final stream.
 
     The free space asked for before the file is made is a guess: about 2
     bytes a token, at about 5 bytes of text a token.
     """
-    size = size_hint(options.train)
+    size = size_hint(train)
     expected = size * 2 // 5 if size else 0
-    return CountingSpill(corpus_budget(options) // 2, spill_directory(options), expected)
+    return CountingSpill(settings.memory // 2, spill_directory(settings.tmpdir), expected)
 
 
-def _count_parts(options, offsets, spill):
+def _count_parts(train, settings, offsets, spill):
     """Count the corpus; returns C's table, each part's ``(scan, stream writer)`` and table ids.
 
     The writers keep the tokens within ``spill``'s budget (none without ``spill``).
@@ -191,10 +280,10 @@ def _count_parts(options, offsets, spill):
     pass ReduceVocab's limit, where C would have pruned it mid-pass, the
     file is counted again in one piece.
     """
-    jobs = _part_jobs(options, offsets, spill)
+    jobs = _part_jobs(train, settings.threads, offsets, spill)
     if jobs is not None:
-        parts, table_ids = [], [None]
-        for scan, writer in _side_by_side(options, jobs):
+        parts, table_ids, table = [], [None], None
+        for scan, writer in _side_by_side(settings, jobs):
             if parts:
                 table, ids = merge_tables(table, scan.table)
                 table_ids.append(ids)
@@ -206,24 +295,23 @@ def _count_parts(options, offsets, spill):
     parts = None
     if spill is not None:
         spill.reset()  # the parts' streams are dropped
-    scan, writer = _count_part(options, offsets, spill, debug=options.debug)
+    scan, writer = _count_part(train, offsets, spill, debug=settings.debug)
     return scan.table, [(scan, writer)], [None]
 
 
-def _part_jobs(options, offsets, spill):
+def _part_jobs(train, threads, offsets, spill):
     """The parts counted side by side, as calls taking ``(cancel, tally)``; None to count in one piece."""
-    if options.threads < 2:
+    if threads < 2:
         return None
-    if not is_plain_file(options.train):
-        segments = stream_segments(options.train)
-        return (partial(_count_part, options, offsets, spill, data=data, start=start) for start, data in segments)
-    if os.path.getsize(options.train) < options.threads * MIN_RANGE_BYTES:
+    if not is_plain_file(train):
+        segments = stream_segments(train)
+        return (partial(_count_part, train, offsets, spill, data=data, start=start) for start, data in segments)
+    if os.path.getsize(train) < threads * MIN_RANGE_BYTES:
         return None
-    ranges = range_cuts(options.train, options.threads)
-    return [partial(_count_part, options, offsets, spill, byte_range=r) for r in ranges]
+    return [partial(_count_part, train, offsets, spill, byte_range=r) for r in range_cuts(train, threads)]
 
 
-def _side_by_side(options, jobs):
+def _side_by_side(settings, jobs):
     """Run ``jobs`` on one worker per thread; yields their results in order.
 
     The jobs are made as they are needed (making a segment's reads it), with
@@ -233,13 +321,13 @@ def _side_by_side(options, jobs):
     cancel = threading.Event()
     pending = deque()  # (future, tally) of the parts not yet taken, in order
     counted = shown = 0  # tokens in the parts taken; the last count line printed
-    with ThreadPoolExecutor(options.threads) as workers:
+    with ThreadPoolExecutor(settings.threads) as workers:
         try:
             for job in chain(jobs, [None]):
                 if job is not None:
                     tally = np.zeros(1, dtype=np.int64)
                     pending.append((workers.submit(job, cancel=cancel, tally=tally), tally))
-                held = options.threads if job is not None else 0
+                held = settings.threads if job is not None else 0
                 while True:
                     while pending and pending[0][0].done():
                         future, tally = pending.popleft()
@@ -249,23 +337,23 @@ def _side_by_side(options, jobs):
                         break
                     futures = [future for future, _ in pending]
                     done, _ = wait(futures, timeout=COUNT_LINE_SECONDS, return_when=FIRST_COMPLETED)
-                    if options.debug > 1:
+                    if settings.debug > 1:
                         shown = show_word_count(counted + int(sum(tally[0] for _, tally in pending)), shown)
                     for future in done:
                         if future.exception() is not None:
                             future.result()  # a part failed: raise its error now, not after the others end
-            if options.debug > 1:
+            if settings.debug > 1:
                 show_word_count(counted, shown)
         except BaseException:
             cancel.set()  # an error or Ctrl-C: the other parts stop at their next chunk, not at their end
             raise
 
 
-def _count_part(options, offsets, spill, byte_range=None, data=None, start=0, cancel=None, debug=0, tally=None):
-    """Count one part into a fresh table; returns the scan and its stream writer.
+def _count_part(train, offsets, spill, byte_range=None, data=None, start=0, cancel=None, debug=0, tally=None):
+    """Count one part of the text ``train`` into a fresh table; returns the scan and its stream writer.
 
     The part is a plain file's ``byte_range``, or ``data``, the bytes of the
-    corpus from ``start`` on; without either, the whole input.
+    text from ``start`` on; without either, the whole text.
     """
     if byte_range is not None:
         start, end = byte_range
@@ -276,19 +364,16 @@ def _count_part(options, offsets, spill, byte_range=None, data=None, start=0, ca
     table = table_from_words([b"</s>"])[0] if start == 0 else new_table()
     writer = None
     if spill is not None:
-        plain = is_plain_file(options.train)
-        writer = spill.writer(end - start if end is not None else os.path.getsize(options.train) if plain else GUESSED_STREAM_BYTES)
+        plain = is_plain_file(train)
+        writer = spill.writer(end - start if end is not None else os.path.getsize(train) if plain else GUESSED_STREAM_BYTES)
     if data is not None:
         return scan_bytes(data, start, table, False, inside, writer, cancel, tally), writer
-    scan = scan_corpus(options.train, table, False, inside, debug, writer, byte_range, cancel, tally)
+    scan = scan_corpus(train, table, False, inside, debug, writer, byte_range, cancel, tally)
     return scan, writer
 
 
-def _slice_offsets(options, size=None):
-    """Where C's threads start reading: ``size / threads * t``, the size read from the input if not given."""
-    threads = options.threads
-    if size is None:
-        size = corpus_size(options.train) if threads > 1 else 0
+def _slice_offsets(size, threads):
+    """Where C's threads start reading a text of ``size`` bytes: ``size / threads * t``."""
     return [size // threads * t for t in range(threads)]
 
 
@@ -304,78 +389,46 @@ def _first_words(table, probes, table_ids):
     return first_words
 
 
-def _require_words(vocab, options):
-    if vocab.size < 2 or vocab.train_words == 0:
-        source = options.read_vocab or options.train
-        raise UserError(f"{source}: no word occurs at least {options.min_count} times (-min-count); nothing to train")
+def _require_words(vocab, source, min_count):
+    # C's vocabulary always holds </s>: a text of newlines alone trains that one word.
+    if vocab.size == 0 or vocab.size == 1 and vocab.counts[0] == 0:
+        raise UserError(f"{source}: no word occurs at least {min_count} times (-min-count); nothing to train")
 
 
-def encode_corpus(options, vocab, first_pass=None):
-    """Final ids, and where each thread's slice starts (C's fseek offsets).
+def encode_corpus(vocab, first_pass, settings):
+    """Final ids, and where each thread's slice starts (C's fseek offsets), from ``first_pass`` (then closed).
 
-    From ``first_pass`` when there is one (which is then closed), else by a
-    second pass over the text. The stream is made in memory if it fits the
-    budget with what the first pass holds, else in a temporary file
-    (:mod:`pyw2v.corpus.spill`).
+    The stream is made in memory if it fits the memory limit with what the
+    first pass holds, else in a temporary file (:mod:`pyw2v.corpus.spill`).
     """
     widths = varint_lengths(vocab.size)
     expected_bytes = int((vocab.counts * widths).sum())
-    budget = corpus_budget(options)
-    if first_pass is not None:
-        try:
-            sink = _sink(options, expected_bytes, budget - first_pass.held, int(widths[-1]))
-            try:
-                starts = _transcode_parts(first_pass, sink)
-                assert sink.written == expected_bytes
-                ids, storage = sink.finish()
-            except BaseException:
-                sink.close()
-                raise
-        finally:
-            first_pass.close()
-        return EncodedCorpus(ids, starts, first_pass.first_words, storage)
-    offsets = _slice_offsets(options)
-    table, vocab_id = table_from_words(vocab.words)
-    vocab_id = vocab_id.astype(np.int32)
-    # -read-vocab's counts need not be this text's (nor fit in memory): the text holds at most a token a byte.
-    most_tokens = os.path.getsize(options.train) if is_plain_file(options.train) else GUESSED_STREAM_BYTES
-    expected_bytes = min(expected_bytes, most_tokens * int(widths.max(initial=1)))
-    if expected_bytes <= budget:
-        writer, spill = StreamWriter(expected_bytes), None
-    else:
-        _announce(options, expected_bytes, budget)
-        spill = CountingSpill(0, spill_directory(options), expected_bytes, "the encoded corpus")
-        writer = spill.writer(expected_bytes)
     try:
-        scan = scan_corpus(options.train, table, True, offsets, 0, on_ids=lambda ids: writer(vocab_id[ids]))
-        if spill is None:
-            ids, starts = writer.finish(scan.probes.token_index)
-        else:
-            _, starts = writer.finish_blocks(scan.probes.token_index)
-            # The writer's blocks, back to back: the file is its alone.
-            ids = spill.file.array() if spill.file is not None else np.zeros(0, dtype=np.uint8)
-    except BaseException:
-        if spill is not None:
-            spill.close()
-        raise
-    return EncodedCorpus(ids, starts, _first_words(table, scan.probes, vocab_id), spill)
+        sink = _sink(settings, expected_bytes, settings.memory - first_pass.held, int(widths[-1]))
+        try:
+            starts = _transcode_parts(first_pass, sink)
+            assert sink.written == expected_bytes
+            ids, storage = sink.finish()
+        except BaseException:
+            sink.close()
+            raise
+    finally:
+        first_pass.close()
+    return EncodedCorpus(ids, starts, first_pass.first_words, storage)
 
 
-def _sink(options, expected_bytes, room, widest):
+def _sink(settings, expected_bytes, room, widest):
     """Where the final stream is made: in memory if it fits ``room``, else in a file."""
     if expected_bytes <= room:
         return MemorySink(expected_bytes)
-    _announce(options, expected_bytes, room)
-    return FileSink(expected_bytes, spill_directory(options), widest)
-
-
-def _announce(options, expected_bytes, room):
-    if options.debug > 0:
+    directory = spill_directory(settings.tmpdir)
+    if settings.debug > 0:
         print(
             f"Encoded corpus: {expected_bytes / MIB:.1f} MiB, over the memory budget "
-            f"({max(room, 0) / MIB:.1f} MiB left): read from a temporary file in {spill_directory(options)}",
+            f"({max(room, 0) / MIB:.1f} MiB left): read from a temporary file in {directory}",
             flush=True,
         )
+    return FileSink(expected_bytes, directory, widest)
 
 
 def _transcode_parts(first_pass, sink):

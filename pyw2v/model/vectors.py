@@ -87,17 +87,21 @@ def parse_vectors(data, name="<vectors>", finite=True):
                         f"more than its {body} bytes can hold")
     try:
         words, matrix = _parse_text(data, body_start, count, size, name)
-    except UserError:
+    except UserError as text_error:
         binary = _parse_binary(data, body_start, count, size)
         if binary.complete:
             words, matrix = binary.words, binary.matrix
-        elif binary.rows and not binary.could_be_text:
+        elif binary.rows and not binary.could_be_text and not isinstance(text_error, _TextTruncated):
             raise UserError(f"{name} is truncated: {binary.rows} of {count} vectors present") from None
         else:
             raise
     if finite:
         _require_finite(words, matrix, name)
     return words, matrix
+
+
+class _TextTruncated(UserError):
+    """Every row read as text, and they ended before the header's count: a text file, cut short."""
 
 
 class _BinaryReading:
@@ -144,7 +148,7 @@ def _parse_text(data, pos, count, size, name):
     number = 1
     while len(words) < count:
         if pos >= end:
-            raise UserError(f"{name} is truncated: {len(words)} of {count} vectors present")
+            raise _TextTruncated(f"{name} is truncated: {len(words)} of {count} vectors present")
         newline = data.find(b"\n", pos)
         newline = end if newline < 0 else newline
         line, pos = data[pos:newline], newline + 1

@@ -16,8 +16,9 @@ import sys
 import click
 import numpy as np
 
-from ..errors import AtomicOutput, UserError
+from ..errors import UserError
 from ..model.vectors import read_vectors
+from ..output_files import OutputFile
 from .command import run_click_command
 
 DEFAULT_TOP = 100
@@ -157,7 +158,7 @@ def cli(vectors, output, requested, top):
     """
     image_format = _output_format(output)
     _load_matplotlib()  # before the vectors are read: a missing extra is said at once
-    with AtomicOutput(output) as out:
+    with OutputFile(output) as out:
         words, matrix = read_vectors(vectors)
         rows = choose_rows(words, [os.fsencode(word) for word in requested], top)
         chosen = matrix[rows].astype(np.float64)
