@@ -123,4 +123,4 @@ def _train_with(options, out, fit, ahead):
         if options.output:
             _load_output_kernel(options)
         model, losses = train_epochs(options, vocab, corpus, out, ahead)
-    return TrainResult(vocab, model.syn0[: vocab.size], model.syn1, model.syn1neg[: vocab.size], losses)
+    return TrainResult(vocab, model.syn0[: vocab.size], model.syn1[: vocab.size], model.syn1neg[: vocab.size], losses)

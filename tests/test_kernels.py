@@ -4,8 +4,8 @@ import pytest
 from numba import njit
 
 from pyw2v.training import driver, loop
-from pyw2v.training.block_steps import cbow_block, skipgram_window
-from pyw2v.training.exact_steps import cbow_in_order, draw_negative, lcg_next
+from pyw2v.training.block_steps import cbow_block, skipgram_pairs, skipgram_window
+from pyw2v.training.exact_steps import cbow_in_order, draw_negative, lcg_next, skipgram_in_order
 from pyw2v.training.huffman import build_tree
 from pyw2v.training.hot_rows import NO_OWN_ROWS
 from pyw2v.training.loop import DONE, Job, Model, Settings, Tables
@@ -80,17 +80,27 @@ def test_three_row_passes_agree_with_numpy(n, size):
 
 @njit
 def _cbow_exact(job, scratch, length, position, alpha, next_random):
-    return cbow_in_order(dot_in_order, 0, job, scratch, length, position, alpha, next_random)
+    return cbow_in_order(0, job, scratch, length, position, alpha, next_random)
 
 
 @njit
 def _cbow_block(job, scratch, length, position, alpha, next_random):
-    return cbow_block(dot_simd, 0, job, scratch, length, position, alpha, next_random)
+    return cbow_block(0, job, scratch, length, position, alpha, next_random)
+
+
+@njit
+def _skipgram_exact(job, scratch, length, position, alpha, next_random):
+    return skipgram_in_order(0, job, scratch, length, position, alpha, next_random)
+
+
+@njit
+def _skipgram_pairs(job, scratch, length, position, alpha, next_random):
+    return skipgram_pairs(0, job, scratch, length, position, alpha, next_random)
 
 
 @njit
 def _skipgram_window(job, scratch, length, position, alpha, next_random):
-    return skipgram_window(dot_simd, 0, job, scratch, length, position, alpha, next_random)
+    return skipgram_window(0, job, scratch, length, position, alpha, next_random)
 
 
 def _one_step(step, job, scratch, length, position, alpha, next_random):
@@ -135,7 +145,7 @@ def _toy_inputs(rng, window, hs, negative, alpha):
     tables = Tables(exp_table(), loss_table(), unigram.starts, unigram.buckets, unigram.size, np.ones(vocab_size, np.float32))
     settings = Settings(
         hs=hs, negative=negative, window=window, sample=0.0, vocab_size=vocab_size, train_words=1000,
-        iterations=1, num_threads=1, starting_alpha=np.float32(alpha), turn_words=1, hot_words=0,
+        iterations=1, num_threads=1, starting_alpha=np.float32(alpha), turn_words=1, hot_words=0, hot_nodes=0,
         merge_words=0,
     )
     return build_tree(counts), unigram, tables, settings
@@ -265,6 +275,40 @@ def test_cbow_block_is_cs_cbow_step_up_to_rounding(hs, negative):
         assert np.array_equal(exact_scratch.negatives[0, :negative], noise)
         assert list(noise) == list(draws)
     for ours, theirs in zip(block, exact):
+        np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-5)
+    assert np.abs(exact.syn0 - weights[0]).max() > 1e-3  # the update is far larger than the tolerance
+
+
+@pytest.mark.parametrize("hs, negative", [(0, 5), (1, 0), (1, 5)])
+def test_skipgram_pairs_are_cs_skipgram_step_up_to_rounding(hs, negative):
+    # skipgram_pairs trains each (context, centre) pair as a block of one hidden row: C's draws at
+    # C's points (the shrink, then every pair's noise words), C's values summed in another order.
+    # A noise word drawn twice for one pair is the one case that differs by more than rounding:
+    # start where each pair's noise words are distinct. The centre word's path runs through the
+    # root for every pair, so a stale output row would show as a difference far above rounding.
+    rng = np.random.default_rng(31)
+    size, window = 16, 3
+    tree, unigram, tables, settings = _toy_inputs(rng, window, hs=hs, negative=negative, alpha=0.025)
+    weights = rng.normal(scale=0.5, size=(3, settings.vocab_size, size)).astype(np.float32)
+    sen = np.array([5, 9, 12, 9, 30, 7], dtype=np.int32)
+    alpha, seed = np.float32(0.025), np.uint64(1)
+    while True:
+        draws = _draws(np.uint64(lcg_next(seed)), tables, settings.vocab_size, 30)
+        if all(len(set(draws[k : k + 5])) == 5 for k in range(0, 30, 5)):
+            break
+        seed = np.uint64(seed + np.uint64(1))
+    results = []
+    for step in (_skipgram_exact, _skipgram_pairs):
+        syn0, syn1, syn1neg = weights.copy()
+        scratch = _scratch(sen, window, negative, size)
+        job = Job(Model(syn0, syn1, syn1neg), tree, tables, settings, NO_LOSS)
+        after = _one_step(step, job, scratch, len(sen), 2, alpha, seed)
+        results.append((Model(syn0, syn1, syn1neg), scratch, after))
+    (exact, exact_scratch, exact_after), (pairs, pairs_scratch, pairs_after) = results
+    assert exact_after == pairs_after  # the same draws
+    assert np.array_equal(exact_scratch.context, pairs_scratch.context)
+    assert np.array_equal(exact_scratch.negatives, pairs_scratch.negatives)
+    for ours, theirs in zip(pairs, exact):
         np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-5)
     assert np.abs(exact.syn0 - weights[0]).max() > 1e-3  # the update is far larger than the tolerance
 

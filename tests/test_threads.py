@@ -1,5 +1,6 @@
-"""Multi-threaded training learns sane vectors: four slices (C's split and seeds), and two ``-fast`` threads
-each with its own copies of the hot rows (pyw2v.training.hot_rows)."""
+"""Multi-threaded training learns sane vectors: four slices (C's split and seeds), two ``-fast`` threads
+each with its own copies of the hot rows, and two slices with hierarchical softmax, each with its own
+copies of the top nodes (pyw2v.training.hot_rows)."""
 import os
 
 import numpy as np
@@ -18,7 +19,11 @@ MARGIN = 0.08  # related pairs beat random pairs' mean cosine by at least this
 TOP_FRACTION = 0.05  # and each partner is among the 5% nearest words
 
 
-@pytest.fixture(scope="module", params=[dict(threads=4), dict(threads=2, fast=1)], ids=["c-slices", "fast-hot-rows"])
+@pytest.fixture(
+    scope="module",
+    params=[dict(threads=4), dict(threads=2, fast=1), dict(threads=2, hs=1, negative=0)],
+    ids=["c-slices", "fast-hot-rows", "c-slices-hs-node-copies"],
+)
 def threaded_model(lee_corpus, request):
     return train(str(lee_corpus), cbow=0, size=50, iter=20, debug=0, **request.param)
 
