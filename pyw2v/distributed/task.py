@@ -1,0 +1,158 @@
+"""What a worker does in one round: encode its shard's slice, train it on one thread, return the deltas.
+
+:func:`train_slice` is a pure function of (the weights at the round's start,
+the slice, its seed, the round's learning rate): Dask may run it on any
+worker, or twice after a worker died, and the result is the same bytes.
+:func:`train_ids` is the only place that calls into :mod:`pyw2v.training`.
+"""
+import os
+from collections import namedtuple
+from types import SimpleNamespace
+
+import numpy as np
+
+from ..errors import UserError
+from ..training import loop
+from ..training.huffman import build_tree
+from ..training.ranges import fixed_slices
+from ..training.state import Model, Settings, Tables, new_control, new_scratch, thread_rows
+from ..training.tables import exp_table, keep_thresholds, loss_table, unigram_table, unused_unigram_table
+from ..training.variants import CbowBlock, CountLoss, NoLoss, SkipgramPairs, SkipgramWindow
+from .shards import encode_pieces, vocabulary_index
+
+# The loop's own decay over this many words is below float32's resolution: a round keeps its one rate.
+NO_DECAY_WORDS = 2**61
+
+# What every task of a run shares, scattered to the workers once. options: a dict of
+# TrainOptions' training fields; words/counts: the vocabulary in C's order.
+RunData = namedtuple("RunData", "token options words counts")
+# Deltas: per matrix of the Model, (rows int32, values float32 [len(rows), size]): the rows the slice changed.
+SliceResult = namedtuple("SliceResult", "deltas words loss")
+
+_PREPARED = {}  # token -> (tree, tables, index): built once per worker and run
+
+
+def _prepared(run):
+    if run.token not in _PREPARED:
+        _PREPARED.clear()  # one run at a time per worker; a finished run's tables go
+        o = run.options
+        counts = run.counts
+        train_words = int(counts.sum())
+        unigram = unigram_table(counts) if o["negative"] > 0 else unused_unigram_table()
+        tables = Tables(exp_table(), unigram.starts, unigram.buckets, unigram.size,
+                        keep_thresholds(counts, o["sample"], train_words))
+        tree = build_tree(counts) if o["hs"] else build_tree(counts[:0])
+        _PREPARED[run.token] = (tree, tables, vocabulary_index(run.words))
+    return _PREPARED[run.token]
+
+
+def train_slice(weights, run, shard, round_, pieces, seed, alpha):
+    """Train shard ``shard``'s round slice ``pieces`` from ``weights``; returns a :class:`SliceResult`."""
+    tree, tables, index = _prepared(run)
+    ids = _encoded(run, shard, round_, pieces, index)
+    model = Model(*(matrix.copy() for matrix in weights))
+    words, loss = train_ids(ids, model, tree, tables, run.options, len(run.counts), alpha, seed)
+    return SliceResult(tuple(row_deltas(new, old) for new, old in zip(model, weights)), words, loss)
+
+
+def row_deltas(new, old):
+    """The rows where ``new`` differs from ``old``, and ``new - old`` on them."""
+    if len(old) == 0:
+        return np.zeros(0, dtype=np.int32), old[:0]
+    rows = np.flatnonzero((new != old).any(axis=1)).astype(np.int32)
+    return rows, new[rows] - old[rows]
+
+
+def train_ids(ids, model, tree, tables, o, vocab_size, alpha, seed):
+    """The single-machine loop on one thread over the id stream ``ids``, at the constant rate ``alpha``.
+
+    ``Settings.train_words`` is :data:`NO_DECAY_WORDS`, so the loop neither
+    decays the rate nor ends the slice early; the subsampling thresholds in
+    ``tables`` use the corpus's real word count. The step is the one C's
+    several threads use (or ``-fast``'s). Returns (words read, (loss, words trained)).
+    """
+    if o["fast"]:
+        step = CbowBlock() if o["cbow"] else SkipgramWindow()
+    else:
+        step = CbowBlock() if o["cbow"] else SkipgramPairs()
+    starts = np.zeros(1, dtype=np.int64)
+    source, cursors = fixed_slices(SimpleNamespace(ids=ids, starts=starts, first_words=starts - 1), 1)
+    settings = Settings(
+        hs=o["hs"], negative=o["negative"], window=o["window"], sample=o["sample"], vocab_size=vocab_size,
+        train_words=NO_DECAY_WORDS, iterations=1, num_threads=1, starting_alpha=np.float32(alpha),
+        budget=NO_DECAY_WORDS, hot_words=0, merge_words=1,
+    )
+    loss = CountLoss(thread_rows(1, (1, 2), np.float64), loss_table()) if o["loss"] else NoLoss()
+    scratch = new_scratch(1, o["window"], o["negative"], o["size"])
+    control = new_control(1, settings.starting_alpha, cursors)
+    control.rng[0] = np.uint64(seed)
+    loop.run_thread(0, step, source, model, tree, tables, settings, loss, scratch, control)
+    sums = (float(loss.sums[0, 0, 0]), float(loss.sums[0, 0, 1])) if o["loss"] else (0.0, 0.0)
+    return int(control.words_done[0]), sums
+
+
+def initial_model(options, vocab_size):
+    """C's initial weights for a run on the cluster (one thread's: no per-thread hot rows)."""
+    from dataclasses import replace
+
+    from ..train import new_model
+
+    return new_model(replace(options, threads=1, fast=0), vocab_size)
+
+
+def _encoded(run, shard, round_, pieces, index):
+    """The slice's id stream, cached in the worker's local directory (the same every epoch)."""
+    directory = _cache_directory(run.token)
+    path = os.path.join(directory, f"{shard}-{round_}.ids") if directory else None
+    if path and os.path.exists(path):
+        return np.fromfile(path, dtype=np.uint8)
+    try:
+        ids = encode_pieces(pieces, index)
+    except (OSError, UserError) as error:
+        raise UserError(f"worker {_worker_address()}: {error}") from None
+    if path:
+        partial = f"{path}.{os.getpid()}.part"
+        ids.tofile(partial)
+        os.replace(partial, path)
+    return ids
+
+
+def _cache_directory(token):
+    try:
+        from distributed import get_worker
+
+        base = get_worker().local_directory
+    except (ImportError, ValueError):
+        return None
+    directory = os.path.join(base, f"pyw2v-{token}")
+    os.makedirs(directory, exist_ok=True)
+    return directory
+
+
+def _worker_address():
+    try:
+        from distributed import get_worker
+
+        return get_worker().address
+    except (ImportError, ValueError):
+        return "local"
+
+
+def count_slice(shard, pieces):
+    """The shard's vocabulary counts (a task); an unreadable corpus names the worker."""
+    from .shards import count_pieces
+
+    try:
+        return count_pieces(pieces)
+    except (OSError, UserError) as error:
+        raise UserError(f"worker {_worker_address()}: {error}") from None
+
+
+def forget_run(token):
+    """Drop a finished run's tables and cached slices on this worker (run on every worker at the end)."""
+    import shutil
+
+    _PREPARED.pop(token, None)
+    directory = _cache_directory(token)
+    if directory:
+        shutil.rmtree(directory, ignore_errors=True)
