@@ -198,10 +198,13 @@ class _Run:
             pass
 
     def _print_traffic(self, rounds):
+        """-debug 3: the bytes a round moves, and the workers' peak memory."""
         deltas = [d for d, _ in self.traffic]
+        peaks = self.client.run(_peak_rss)
         print(
             f"Rounds per epoch: {rounds}  shards: {self.options.shards}  weights: {self.weights_bytes / 1e6:.1f} MB  "
-            f"deltas per round: {np.mean(deltas) / 1e6:.1f} MB  per epoch: {np.sum(deltas) / self.options.iter / 1e6:.1f} MB",
+            f"deltas per round: {np.mean(deltas) / 1e6:.1f} MB  per epoch: {np.sum(deltas) / self.options.iter / 1e6:.1f} MB  "
+            f"worker peak RSS: {max(peaks.values()) / 1024:.0f} MiB",
             file=self.out, flush=True,
         )
 
@@ -221,6 +224,12 @@ def _is_lost(error):
 
 def _scheduler_name(options):
     return options.scheduler or "the local cluster"
+
+
+def _peak_rss():
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
 
 
 def _end_of_sentence_first(words, counts):
