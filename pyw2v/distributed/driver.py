@@ -113,10 +113,12 @@ class _Run:
                 for attempt in range(ROUND_ATTEMPTS):
                     try:
                         weights, weights_here, stats = self._round(
-                            weights, run, slices, vocab, epoch, round_, rounds, progress, loss
+                            weights, run, slices, vocab, epoch, round_, rounds, progress, f"{attempt}"
                         )
                         break
                     except _Lost:
+                        if client.status != "running":
+                            raise UserError(self._lost_scheduler()) from None
                         if attempt + 1 == ROUND_ATTEMPTS:
                             raise UserError("the Dask cluster lost this round's work three times; giving up") from None
                         weights = client.scatter([weights_here])[0]
@@ -130,9 +132,10 @@ class _Run:
             self._print_traffic(rounds)
         return _trimmed(weights_here, vocab.size), losses
 
-    def _round(self, weights, run, slices, vocab, epoch, round_, rounds, progress, loss):
+    def _round(self, weights, run, slices, vocab, epoch, round_, rounds, progress, attempt):
         """One round: the shards' slice tasks from ``weights``, their merge, and its copy on the client."""
-        options, client, token = self.options, self.client, self.token
+        options, client = self.options, self.client
+        token = f"{self.token}-{attempt}"  # a round run again gets keys of its own
         alpha = plan.round_alpha(options, vocab.train_words, epoch, round_, rounds)
         tasks = []
         for s, shard_slices in enumerate(slices):
@@ -148,14 +151,16 @@ class _Run:
         done_words = self.control.words_done[0]
 
         def tick():
-            finished = sum(s.result()[0] for s in stats if s.status == "finished")
+            finished = sum(s.result()[0] for s in stats if s.status == "finished") if options.debug > 1 else 0
             self.control.words_done[0] = done_words + finished
             progress.report(self.control)
 
         self._wait(list(stats) + [merged], tick)
         self.control.words_done[0] = done_words
-        weights_here = merged.result()
-        return merged, weights_here, [s.result() for s in stats]
+        try:
+            return merged, merged.result(), [s.result() for s in stats]
+        except Exception as error:
+            raise _Lost() if _is_lost(error) else error
 
     def _result(self, future):
         self._wait([future])
@@ -184,12 +189,18 @@ class _Run:
             if self.client.status != "running":
                 lost_since = lost_since or time.monotonic()
                 if time.monotonic() - lost_since > LOST_SECONDS:
-                    raise UserError(f"lost the Dask scheduler ({_scheduler_name(self.options)}): training stopped")
+                    raise UserError(self._lost_scheduler())
             else:
                 lost_since = None
             if tick is not None and time.monotonic() - last_tick >= PROGRESS_SECONDS:
                 last_tick = time.monotonic()
-                tick()
+                try:
+                    tick()
+                except Exception as error:
+                    raise _Lost() if _is_lost(error) else error
+
+    def _lost_scheduler(self):
+        return f"lost the Dask scheduler ({_scheduler_name(self.options)}): training stopped"
 
     def forget(self):
         try:
