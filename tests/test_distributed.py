@@ -104,15 +104,33 @@ class Cluster:
             kill_tree(process)
 
 
+S3_ENV = dict(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1")
+
+
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
+def cluster(tmp_path_factory, corpus):
+    """Two workers, which with this process see moto's S3 server (a process: in-process mocks stay in-process)."""
+    import boto3
+
+    port = closed_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    saved = dict(os.environ)
+    os.environ.update(S3_ENV, AWS_ENDPOINT_URL_S3=endpoint)  # inherited by the workers started below
+    moto = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     c = Cluster(tmp_path_factory.mktemp("dask"))
     try:
         c.add_worker()
         c.add_worker()
+        s3 = boto3.client("s3", endpoint_url=endpoint)
+        s3.create_bucket(Bucket="corpus")
+        s3.upload_file(str(corpus), "corpus", "lee2.txt")
         yield c
     finally:
         c.close()
+        kill_tree(moto)
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 @pytest.fixture(scope="module")
@@ -137,14 +155,14 @@ def test_same_bytes_on_a_cluster_started_with_the_dask_command(reference, corpus
     assert (tmp_path / "vec.bin").read_bytes() == (reference / "vec.bin").read_bytes()
 
 
-def test_same_vectors_through_the_api_with_a_client(reference, corpus, cluster):
+def test_same_vectors_through_the_api_from_an_s3_corpus(reference, cluster):
     from distributed import Client
 
     from pyw2v.model.vectors import read_vectors
     from pyw2v.train import train
 
     with Client(cluster.address, timeout=30) as client:
-        result = train(str(corpus), client=client, debug=0, cbow=0, negative=5, size=20, iter=3)
+        result = train("s3://corpus/lee2.txt", client=client, debug=0, cbow=0, negative=5, size=20, iter=3)
         assert client.status == "running"  # a client given is left open
     words, vectors = read_vectors(reference / "vec.bin")[:2]
     assert result.vocab.words == list(words)

@@ -25,8 +25,8 @@ from ..training.state import CURSOR_FIELDS, EPOCH
 from ..training.variants import CountLoss
 from . import rounds as plan
 from .cluster import connect, dashboard
-from .shards import cut_rounds, cut_shards, list_files, merge_counts
-from .task import RunData, count_slice, forget_run, initial_model, train_slice
+from .shards import cut_rounds, cut_shards, merge_counts
+from .task import RunData, count_slice, list_corpus, forget_run, initial_model, train_slice
 
 POLL_SECONDS = 0.1
 PROGRESS_SECONDS = 0.5
@@ -77,7 +77,7 @@ class _Run:
 
     def vocabulary(self):
         options = self.options
-        files = self._result(self.client.submit(list_files, options.train, key=f"pyw2v-files-{self.token}"))
+        files = self._result(self.client.submit(list_corpus, options.train, key=f"pyw2v-files-{self.token}"))
         self.total_bytes = sum(size or 0 for _, size, _ in files)
         self.shards = cut_shards(files, options.shards)
         if options.read_vocab:

@@ -18,7 +18,7 @@ from ..training.ranges import fixed_slices
 from ..training.state import Model, Settings, Tables, new_control, new_scratch, thread_rows
 from ..training.tables import exp_table, keep_thresholds, loss_table, unigram_table, unused_unigram_table
 from ..training.variants import CbowBlock, CountLoss, NoLoss, SkipgramPairs, SkipgramWindow
-from .shards import encode_pieces, vocabulary_index
+from .shards import count_pieces, encode_pieces, list_files, vocabulary_index
 
 # The loop's own decay over this many words is below float32's resolution: a round keeps its one rate.
 NO_DECAY_WORDS = 2**61
@@ -106,10 +106,7 @@ def _encoded(run, shard, round_, pieces, index):
     path = os.path.join(directory, f"{shard}-{round_}.ids") if directory else None
     if path and os.path.exists(path):
         return np.fromfile(path, dtype=np.uint8)
-    try:
-        ids = encode_pieces(pieces, index)
-    except (OSError, UserError) as error:
-        raise UserError(f"worker {_worker_address()}: {error}") from None
+    ids = _naming_the_worker(encode_pieces, pieces, index)
     if path:
         partial = f"{path}.{os.getpid()}.part"
         ids.tofile(partial)
@@ -138,12 +135,19 @@ def _worker_address():
         return "local"
 
 
+def list_corpus(train):
+    """The corpus files as a worker sees them (a task); an unreadable corpus names the worker."""
+    return _naming_the_worker(list_files, train)
+
+
 def count_slice(shard, pieces):
     """The shard's vocabulary counts (a task); an unreadable corpus names the worker."""
-    from .shards import count_pieces
+    return _naming_the_worker(count_pieces, pieces)
 
+
+def _naming_the_worker(function, *arguments):
     try:
-        return count_pieces(pieces)
+        return function(*arguments)
     except (OSError, UserError) as error:
         raise UserError(f"worker {_worker_address()}: {error}") from None
 
