@@ -169,15 +169,15 @@ def test_same_vectors_through_the_api_from_an_s3_corpus(reference, cluster):
     np.testing.assert_array_equal(result.syn0, vectors)  # binary vectors are the float32s themselves
 
 
-def _progress_started(process, seconds=120):
-    """Read the run's stdout until its progress line shows some words trained; returns what was read."""
+def _progress_started(process, seconds=180):
+    """Read the run's stdout until its progress line appears (the slices are training); returns what was read."""
     seen = b""
     deadline = time.monotonic() + seconds
     os.set_blocking(process.stdout.fileno(), False)
     while time.monotonic() < deadline:
-        chunk = process.stdout.read() or b""
-        seen += chunk
-        if b"Progress: " in seen and b"Progress: 0.00%" not in seen.rsplit(b"\r", 1)[-1]:
+        seen += process.stdout.read() or b""
+        if b"Progress: " in seen:
+            time.sleep(0.5)
             return seen
         if process.poll() is not None:
             break
@@ -289,3 +289,28 @@ def test_scheduler_killed_mid_training_is_one_line_within_60_s(cluster, corpus, 
         kill_tree(process)
     done = subprocess.CompletedProcess(process.args, status, "", stderr)
     one_line_failure(done, tmp_path, "scheduler")
+
+
+def test_without_dask_the_line_gives_the_install_command(corpus, tmp_path):
+    code = (
+        "import sys; sys.modules['distributed'] = None; from pyw2v.cli import main; "
+        f"sys.exit(main(['-train', {str(corpus)!r}, '-output', 'vec.bin', '-workers', '2']))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    one_line_failure(done, tmp_path, 'pip install -e ".[distributed]"')
+
+
+def test_a_single_process_run_imports_no_dask(lee_corpus, tmp_path):
+    code = (
+        "import sys; from pyw2v.train import train; "
+        f"train({str(lee_corpus)!r}, iter=1, size=5, threads=1, debug=0); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_scheduler_and_workers_together_are_refused(corpus, tmp_path):
+    done = run(["-train", str(corpus), "-workers", "2", "-scheduler", "tcp://127.0.0.1:1"], tmp_path)
+    one_line_failure(done, tmp_path, "-scheduler", "-workers")

@@ -84,8 +84,12 @@ def check_workers(client):
 
 
 def dashboard(client):
-    """The address of Dask's dashboard, or None."""
-    return client.dashboard_link if getattr(client, "dashboard_link", None) else None
+    """The address of Dask's dashboard, or None when the scheduler runs none."""
+    try:
+        has_one = "dashboard" in client.scheduler_info().get("services", {})
+    except Exception:  # noqa: BLE001 - no dashboard to show is no reason to stop
+        return None
+    return client.dashboard_link if has_one else None
 
 
 def _first_line(error):
