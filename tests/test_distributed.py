@@ -32,7 +32,7 @@ def corpus(lee_corpus, tmp_path_factory):
 
 
 def run(args, cwd, **kw):
-    return subprocess.run([PYW2V, *args], cwd=cwd, capture_output=True, text=True, timeout=240, **kw)
+    return subprocess.run([PYW2V, *args], cwd=cwd, capture_output=True, text=True, timeout=400, **kw)
 
 
 def kill_tree(process):
@@ -135,9 +135,9 @@ def cluster(tmp_path_factory, corpus):
 
 @pytest.fixture(scope="module")
 def reference(corpus, tmp_path_factory):
-    """An undisturbed ``-workers 2`` run, and the single-process vocabulary."""
+    """An undisturbed ``-workers 4`` run, and the single-process vocabulary."""
     out = tmp_path_factory.mktemp("reference")
-    done = run(["-train", str(corpus), "-output", "vec.bin", "-save-vocab", "vocab.txt", "-workers", "2", *OPTIONS], out)
+    done = run(["-train", str(corpus), "-output", "vec.bin", "-save-vocab", "vocab.txt", "-workers", "4", *OPTIONS], out)
     assert done.returncode == 0, done.stderr
     single = run(["-train", str(corpus), "-save-vocab", "single.txt", "-debug", "0"], out)
     assert single.returncode == 0, single.stderr
@@ -169,7 +169,7 @@ def test_same_vectors_through_the_api_from_an_s3_corpus(reference, cluster):
     np.testing.assert_array_equal(result.syn0, vectors)  # binary vectors are the float32s themselves
 
 
-def _progress_started(process, seconds=180):
+def _progress_started(process, seconds=400):
     """Read the run's stdout until its progress line appears (the slices are training); returns what was read."""
     seen = b""
     deadline = time.monotonic() + seconds
@@ -196,7 +196,7 @@ def test_a_worker_killed_mid_training_changes_nothing(reference, corpus, cluster
         worker = psutil.Process(cluster.workers[0].pid).children(recursive=True)
         assert worker, "no worker process found"
         worker[-1].send_signal(signal.SIGKILL)
-        assert process.wait(timeout=240) == 0, process.stderr.read()
+        assert process.wait(timeout=400) == 0, process.stderr.read()
     finally:
         kill_tree(process)
     assert (tmp_path / "vec.bin").read_bytes() == (reference / "vec.bin").read_bytes()
