@@ -43,6 +43,14 @@ class TrainOptions:
     loss: int = 0
     memory_budget: float = None  # MiB; None: a quarter of the memory available (pyw2v.corpus.budget)
     tmpdir: str = ""
+    scheduler: str = ""  # a running Dask cluster's scheduler (pyw2v.distributed)
+    workers: int = None  # a local Dask cluster of this many worker processes
+    shards: int = 8  # logical shards of the corpus on a cluster, whatever the workers
+
+    @property
+    def distributed(self):
+        """Whether the run trains on a Dask cluster (``-scheduler`` or ``-workers``)."""
+        return bool(self.scheduler) or self.workers is not None
 
     @property
     def starting_alpha(self):
@@ -55,10 +63,14 @@ class TrainOptions:
         if not self.train:
             raise UserError("no training file: give -train <file>")
         for name, (low, high) in INT_RANGES.items():
+            if name == "workers" and self.workers is None:
+                continue
             check_int(f"-{name.replace('_', '-')}", getattr(self, name), low, high)
         check_float("-sample", self.sample, 0.0, FLOAT_MAX)
         if self.alpha is not None:
             check_float("-alpha", self.alpha, 0.0, FLOAT32_MAX)
+        if self.scheduler and self.workers is not None:
+            raise UserError("give -scheduler (a running cluster) or -workers (a local one), not both")
         if self.hs == 0 and self.negative == 0:
             raise UserError("nothing to train: give -hs 1 or -negative N with N > 0")
         return self
@@ -72,6 +84,9 @@ FLOAT32_MAX = float(np.finfo(np.float32).max)  # the kernels' learning rate is a
 MAX_THREADS = 65536
 # Sums of word counts the kernels keep (iter x words, the words trained so far) stay below this.
 MAX_WORDS_TRAINED = 2**62
+# A local cluster's processes, and a corpus's logical shards (one task each per round).
+MAX_WORKERS = 1024
+MAX_SHARDS = 4096
 
 INT_RANGES = {
     "size": (1, C_INT_MAX),
@@ -87,6 +102,8 @@ INT_RANGES = {
     "fast": (0, 1),
     "loss": (0, 1),
     "debug": (-C_INT_MAX - 1, C_INT_MAX),
+    "workers": (1, MAX_WORKERS),
+    "shards": (1, MAX_SHARDS),
 }
 
 
@@ -184,6 +201,23 @@ OPTION_HELP = [
         "\t\tand read through a memory map; default is a quarter of the memory available (0 = always a file)"),
     ),
     ("tmpdir", "dir", "pyw2v only: where that temporary file goes; default is $TMPDIR, else /tmp"),
+    (
+        "scheduler",
+        "address",
+        "pyw2v only: train on the running Dask cluster of this scheduler (tcp://host:8786); -threads is ignored",
+    ),
+    (
+        "workers",
+        "int",
+        "pyw2v only: train on a Dask cluster of <int> worker processes of one thread each, on this machine\n"
+        "\t\t(127.0.0.1 only), started and stopped by pyw2v; the reproducible multi-core mode",
+    ),
+    (
+        "shards",
+        "int",
+        "pyw2v only: on a cluster, the corpus is trained as <int> logical shards, whatever the workers;\n"
+        "\t\tthe output depends on it, not on the workers; default is 8",
+    ),
 ]
 
 _TYPES = {field.name: field.type for field in fields(TrainOptions)}

@@ -29,6 +29,8 @@ from .training.loop import DONE, EPOCH
 class Progress:
     """The progress line and the loss lines of one run (see the module's docstring)."""
 
+    speed_label = "Words/thread/sec"
+
     def __init__(self, options, train_words, out, loss):
         self.enabled = options.debug > 1
         self.total = options.iter * train_words + 1
@@ -52,8 +54,8 @@ class Progress:
         cpu = time.process_time() - self.cpu_start + 1e-6
         wall = time.perf_counter() - self.wall_start
         eta = wall * (1 - fraction) / fraction if fraction > 0 else 0.0
-        line = "\rAlpha: %f  Progress: %.2f%%  Words/thread/sec: %.2fk  ETA: %s  " % (
-            alpha, fraction * 100, done / cpu / 1000, _clock(eta),
+        line = "\rAlpha: %f  Progress: %.2f%%  %s: %.2fk  ETA: %s  " % (
+            alpha, fraction * 100, self.speed_label, self.speed(done, wall, cpu), _clock(eta),
         )
         if self.sums is not None:
             sums = self.sums.sum(axis=(0, 1))
@@ -67,6 +69,10 @@ class Progress:
         self.last_line = line
         self.out.write(line)
         self.out.flush()
+
+    def speed(self, done, wall, cpu):
+        """The thousands of words a second shown after :attr:`speed_label` (C's: per CPU second)."""
+        return done / cpu / 1000
 
     def finish(self, control):
         """The last progress line, and the loss lines of the epochs not printed yet.

@@ -41,8 +41,9 @@ def train(train_file, out=None, **settings):
     Returns a :class:`TrainResult`. ``out`` receives what C prints to stdout
     (default: ``sys.stdout``); pass ``debug=0`` for silence.
     """
+    client = settings.pop("client", None)
     options = TrainOptions(train=train_file, **settings).validate()
-    return _train(options, out or sys.stdout)
+    return _train(options, out or sys.stdout, client=client)
 
 
 def run(options, out=None):
@@ -86,13 +87,17 @@ def _load_output_kernel(options):
         format_text_rows([b"</s>"], stand_in)
 
 
-def _train(options, out, fit=True):
+def _train(options, out, fit=True, client=None):
     """C's TrainModel up to the output; without ``fit`` it stops after saving the vocabulary.
 
     A fitting run first has its training loop compiled by another process,
     if the cache lacks it, while this one reads the corpus (:mod:`pyw2v.compile_ahead`).
     """
     print(f"Starting training using file {options.train}", file=out, flush=True)
+    if options.distributed or client is not None:
+        from .distributed.driver import train_distributed
+
+        return train_distributed(options, out, fit, client)
     with compile_ahead.start(options) if fit else compile_ahead.NOTHING as ahead:
         return _train_with(options, out, fit, ahead)
 

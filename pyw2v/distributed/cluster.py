@@ -1,0 +1,112 @@
+"""The Dask cluster of a run: started on this machine (``-workers``) or joined (``-scheduler``), and checked.
+
+A local cluster has ``workers`` processes of one thread each, and all it
+opens (scheduler, workers, nannies, dashboard) listens on 127.0.0.1 only.
+It is closed on every exit, Ctrl-C and SIGTERM included. Before any work
+every worker is asked for its pyw2v version, which must be this one.
+"""
+import contextlib
+import logging
+
+from ..errors import UserError
+
+INSTALL = 'pip install -e ".[distributed]"'
+CONNECT_SECONDS = 10
+HOST = "127.0.0.1"
+
+# Sent by value (its module cannot be imported on a worker), so that it runs where pyw2v is missing.
+_PROBE_SOURCE = """
+def probe():
+    try:
+        import pyw2v
+    except Exception as error:
+        return "missing: %s" % (error,)
+    return getattr(pyw2v, "__version__", "unknown")
+"""
+
+
+def import_distributed():
+    """The ``distributed`` module, or one line that says how to install it."""
+    try:
+        import distributed
+    except ImportError:
+        raise UserError(f"-scheduler and -workers need Dask: {INSTALL}") from None
+    return distributed
+
+
+@contextlib.contextmanager
+def connect(options, client=None):
+    """A checked :class:`distributed.Client` for ``options`` (or ``client``, left open at the end)."""
+    if client is not None:
+        check_workers(client)
+        yield client
+        return
+    distributed = import_distributed()
+    with _quiet_logs():
+        if options.scheduler:
+            stack = contextlib.ExitStack()
+            try:
+                client = stack.enter_context(distributed.Client(options.scheduler, timeout=CONNECT_SECONDS))
+            except (OSError, TimeoutError, ValueError) as error:
+                raise UserError(f"cannot reach the Dask scheduler at {options.scheduler}: {_first_line(error)}") from None
+        else:
+            stack = contextlib.ExitStack()
+            cluster = stack.enter_context(distributed.LocalCluster(
+                n_workers=options.workers, threads_per_worker=1, processes=True, host=HOST,
+                dashboard_address=f"{HOST}:0", worker_dashboard_address=f"{HOST}:0", scheduler_port=0,
+                silence_logs=logging.CRITICAL,
+            ))
+            client = stack.enter_context(distributed.Client(cluster))
+        with stack:
+            if not client.scheduler_info().get("workers"):
+                client.wait_for_workers(1, timeout=CONNECT_SECONDS * 3)
+            check_workers(client)
+            yield client
+
+
+def check_workers(client):
+    """Refuse workers that lack pyw2v or have another version (one line naming the mismatch)."""
+    from .. import __version__
+
+    namespace = {"__name__": "pyw2v_probe"}
+    exec(compile(_PROBE_SOURCE, "<pyw2v probe>", "exec"), namespace)  # noqa: S102 - our own constant source
+    try:
+        versions = client.run(namespace["probe"])
+    except Exception as error:  # noqa: BLE001 - any failure to reach the workers is the user's cluster
+        raise UserError(f"cannot ask the Dask workers for their pyw2v: {_first_line(error)}") from None
+    if not versions:
+        raise UserError("the Dask cluster has no workers")
+    for address, version in sorted(versions.items()):
+        if version.startswith("missing"):
+            raise UserError(f"worker {address} cannot import pyw2v ({version[9:]}): install pyw2v {__version__} there")
+        if version != __version__:
+            raise UserError(f"worker {address} has pyw2v {version}, this is pyw2v {__version__}: install the same version")
+
+
+def dashboard(client):
+    """The address of Dask's dashboard, or None when the scheduler runs none."""
+    try:
+        has_one = "dashboard" in client.scheduler_info().get("services", {})
+    except Exception:  # noqa: BLE001 - no dashboard to show is no reason to stop
+        return None
+    return client.dashboard_link if has_one else None
+
+
+def _first_line(error):
+    text = str(error) or type(error).__name__
+    return text.strip().splitlines()[0] if text.strip() else type(error).__name__
+
+
+@contextlib.contextmanager
+def _quiet_logs():
+    """Dask's own log lines (worker start/stop, lost connections) would bury pyw2v's one line."""
+    names = ["distributed", "distributed.client", "distributed.scheduler", "distributed.nanny", "distributed.worker",
+             "distributed.core", "distributed.comm", "distributed.batched", "tornado", "bokeh"]
+    saved = {name: logging.getLogger(name).level for name in names}
+    for name in names:
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for name, level in saved.items():
+            logging.getLogger(name).setLevel(level)

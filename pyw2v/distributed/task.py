@@ -1,0 +1,146 @@
+"""What a worker does in one round: encode its shard's slice, train it on one thread, return the deltas.
+
+:func:`train_slice` is a pure function of (the weights at the round's start,
+the slice, its seed, the round's learning rate): Dask may run it on any
+worker, or twice after a worker died, and the result is the same bytes.
+:func:`train_ids` is the only place that calls into :mod:`pyw2v.training`.
+"""
+import os
+from collections import namedtuple
+from types import SimpleNamespace
+
+import numpy as np
+
+from ..errors import UserError
+from ..options import TrainOptions
+from ..training import driver, loop
+from ..training.loop import Model
+from .shards import count_pieces, encode_pieces, list_files, vocabulary_index
+
+# The loop's own decay over this many words is below float32's resolution: a round keeps its one rate.
+NO_DECAY_WORDS = 2**61
+
+# What every task of a run shares, scattered to the workers once. options: a dict of
+# TrainOptions' training fields; words/counts: the vocabulary in C's order.
+RunData = namedtuple("RunData", "token options words counts")
+# Deltas: per matrix of the Model, (rows int32, values float32 [len(rows), size]): the rows the slice changed.
+SliceResult = namedtuple("SliceResult", "deltas words loss")
+
+_PREPARED = {}  # token -> (tree, tables, index): built once per worker and run
+
+
+def _prepared(run):
+    if run.token not in _PREPARED:
+        _PREPARED.clear()  # one run at a time per worker; a finished run's tables go
+        vocab = SimpleNamespace(counts=run.counts, size=len(run.counts), train_words=int(run.counts.sum()))
+        tree_and_tables = driver.vocabulary_tables(TrainOptions(**run.options), vocab)
+        _PREPARED[run.token] = (tree_and_tables, vocab, vocabulary_index(run.words))
+    return _PREPARED[run.token]
+
+
+def train_slice(weights, run, shard, round_, pieces, seed, alpha):
+    """Train shard ``shard``'s round slice ``pieces`` from ``weights``; returns a :class:`SliceResult`."""
+    tree_and_tables, vocab, index = _prepared(run)
+    ids = _encoded(run, shard, round_, pieces, index)
+    model = Model(*(matrix.copy() for matrix in weights))
+    words, loss = train_ids(ids, model, tree_and_tables, vocab, run.options, alpha, seed)
+    return SliceResult(tuple(row_deltas(new, old) for new, old in zip(model, weights)), words, loss)
+
+
+def row_deltas(new, old):
+    """The rows where ``new`` differs from ``old``, and ``new - old`` on them."""
+    if len(old) == 0:
+        return np.zeros(0, dtype=np.int32), old[:0]
+    rows = np.flatnonzero((new != old).any(axis=1)).astype(np.int32)
+    return rows, new[rows] - old[rows]
+
+
+def train_ids(ids, model, tree_and_tables, vocab, fields, alpha, seed):
+    """The single-machine loop on one thread over the id stream ``ids``, at the constant rate ``alpha``.
+
+    ``Settings.train_words`` is :data:`NO_DECAY_WORDS`, so the loop neither
+    decays the rate nor ends the slice early; the subsampling thresholds
+    use the corpus's real word count. The step is the one C's several
+    threads use (or ``-fast``'s). Returns (words read, (loss, words trained)).
+    """
+    options = TrainOptions(**fields, threads=1, iter=1)
+    starts = np.zeros(1, dtype=np.int64)
+    stream = SimpleNamespace(ids=ids, starts=starts, first_words=starts - 1)
+    inputs = driver.loop_inputs(options, vocab, stream, model, NO_DECAY_WORDS, tree_and_tables)
+    several_threads = driver.choose_variant(options.cbow, 2, options.fast).loop
+    settings = inputs.settings._replace(train_words=NO_DECAY_WORDS, starting_alpha=np.float32(alpha))
+    inputs = inputs._replace(variant=several_threads, settings=settings)
+    inputs.control.rng[0] = np.uint64(seed)
+    inputs.control.alpha[0] = settings.starting_alpha
+    loop.run_thread(0, inputs)
+    sums = (float(inputs.loss[0, 0, 0]), float(inputs.loss[0, 0, 1])) if options.loss else (0.0, 0.0)
+    return int(inputs.control.words_done[0]), sums
+
+
+def initial_model(options, vocab_size):
+    """C's initial weights for a run on the cluster (one thread's: no per-thread hot rows)."""
+    from dataclasses import replace
+
+    return driver.new_model(replace(options, threads=1, fast=0), vocab_size)
+
+
+def _encoded(run, shard, round_, pieces, index):
+    """The slice's id stream, cached in the worker's local directory (the same every epoch)."""
+    directory = _cache_directory(run.token)
+    path = os.path.join(directory, f"{shard}-{round_}.ids") if directory else None
+    if path and os.path.exists(path):
+        return np.fromfile(path, dtype=np.uint8)
+    ids = _naming_the_worker(encode_pieces, pieces, index)
+    if path:
+        partial = f"{path}.{os.getpid()}.part"
+        ids.tofile(partial)
+        os.replace(partial, path)
+    return ids
+
+
+def _cache_directory(token):
+    try:
+        from distributed import get_worker
+
+        base = get_worker().local_directory
+    except (ImportError, ValueError):
+        return None
+    directory = os.path.join(base, f"pyw2v-{token}")
+    os.makedirs(directory, exist_ok=True)
+    return directory
+
+
+def _worker_address():
+    try:
+        from distributed import get_worker
+
+        return get_worker().address
+    except (ImportError, ValueError):
+        return "local"
+
+
+def list_corpus(train):
+    """The corpus files as a worker sees them (a task); an unreadable corpus names the worker."""
+    return _naming_the_worker(list_files, train)
+
+
+def count_slice(shard, pieces):
+    """The shard's vocabulary counts (a task); an unreadable corpus names the worker."""
+    return _naming_the_worker(count_pieces, pieces)
+
+
+def _naming_the_worker(function, *arguments):
+    try:
+        return function(*arguments)
+    except (OSError, UserError) as error:
+        raise UserError(f"worker {_worker_address()}: {error}") from None
+
+
+def forget_run(token):
+    """Drop a finished run's tables and cached slices on this worker (run on every worker at the end)."""
+    import shutil
+
+    _PREPARED.pop(token, None)
+    directory = _cache_directory(token)
+    if directory:
+        shutil.rmtree(directory, ignore_errors=True)

@@ -1,0 +1,316 @@
+"""Training on Dask clusters of real processes: reproducible output, faults, security and bad input.
+
+Every cluster here is started by the test (``pyw2v -workers``, or ``dask
+scheduler`` / ``dask worker`` as a user starts them) and every process it
+starts is killed at the end. The corpus is the lee corpus twice over, so
+that a run lasts long enough to be disturbed.
+"""
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import psutil
+import pytest
+
+BIN = Path(sys.executable).parent
+PYW2V = str(BIN / "pyw2v")
+DASK = str(BIN / "dask")
+OPTIONS = ["-cbow", "0", "-negative", "5", "-size", "20", "-iter", "3", "-binary", "1", "-debug", "2"]
+
+
+@pytest.fixture(scope="module")
+def corpus(lee_corpus, tmp_path_factory):
+    path = tmp_path_factory.mktemp("corpus") / "lee2.txt"
+    path.write_bytes(lee_corpus.read_bytes() * 2)
+    return path
+
+
+def run(args, cwd, **kw):
+    return subprocess.run([PYW2V, *args], cwd=cwd, capture_output=True, text=True, timeout=400, **kw)
+
+
+def kill_tree(process):
+    """SIGKILL ``process`` and every process under it."""
+    try:
+        parent = psutil.Process(process.pid)
+        family = parent.children(recursive=True) + [parent]
+    except psutil.NoSuchProcess:
+        return
+    for p in family:
+        try:
+            p.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(family, timeout=10)
+
+
+def closed_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]  # closed once the socket is: nothing listens there
+
+
+class Cluster:
+    """``dask scheduler`` and ``dask worker`` processes, as a user starts them, on 127.0.0.1."""
+
+    def __init__(self, directory):
+        self.directory = directory
+        self.processes = []
+        scheduler_file = directory / "scheduler.json"
+        self.scheduler = self._start(
+            [DASK, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+             "--scheduler-file", str(scheduler_file)]
+        )
+        deadline = time.monotonic() + 60
+        while not scheduler_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        self.address = json.loads(scheduler_file.read_text())["address"]
+
+    def _start(self, command):
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=self.directory)
+        self.processes.append(process)
+        return process
+
+    def add_worker(self, *extra):
+        worker = self._start(
+            [DASK, "worker", self.address, "--nthreads", "1", "--host", "127.0.0.1", "--no-dashboard",
+             "--local-directory", str(self.directory), *extra]
+        )
+        self.wait_for_workers(len([p for p in self.processes if p is not self.scheduler and p.poll() is None]))
+        return worker
+
+    def wait_for_workers(self, count):
+        from distributed import Client
+
+        with Client(self.address, timeout=30) as client:
+            client.wait_for_workers(count, timeout=60)
+
+    @property
+    def workers(self):
+        return [p for p in self.processes if p is not self.scheduler]
+
+    def remove(self, worker):
+        kill_tree(worker)
+        self.processes.remove(worker)
+
+    def close(self):
+        for process in self.processes:
+            kill_tree(process)
+
+
+S3_ENV = dict(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1")
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory, corpus):
+    """Two workers, which with this process see moto's S3 server (a process: in-process mocks stay in-process)."""
+    import boto3
+
+    port = closed_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    saved = dict(os.environ)
+    os.environ.update(S3_ENV, AWS_ENDPOINT_URL_S3=endpoint)  # inherited by the workers started below
+    moto = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    c = Cluster(tmp_path_factory.mktemp("dask"))
+    try:
+        c.add_worker()
+        c.add_worker()
+        s3 = boto3.client("s3", endpoint_url=endpoint)
+        s3.create_bucket(Bucket="corpus")
+        s3.upload_file(str(corpus), "corpus", "lee2.txt")
+        yield c
+    finally:
+        c.close()
+        kill_tree(moto)
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+@pytest.fixture(scope="module")
+def reference(corpus, tmp_path_factory):
+    """An undisturbed ``-workers 4`` run, and the single-process vocabulary."""
+    out = tmp_path_factory.mktemp("reference")
+    done = run(["-train", str(corpus), "-output", "vec.bin", "-save-vocab", "vocab.txt", "-workers", "4", *OPTIONS], out)
+    assert done.returncode == 0, done.stderr
+    single = run(["-train", str(corpus), "-save-vocab", "single.txt", "-debug", "0"], out)
+    assert single.returncode == 0, single.stderr
+    assert "Dask dashboard: http://127.0.0.1:" in done.stdout
+    return out
+
+
+def test_save_vocab_is_the_single_process_file(reference):
+    assert (reference / "vocab.txt").read_bytes() == (reference / "single.txt").read_bytes()
+
+
+def test_same_bytes_on_a_cluster_started_with_the_dask_command(reference, corpus, cluster, tmp_path):
+    done = run(["-train", str(corpus), "-output", "vec.bin", "-scheduler", cluster.address, *OPTIONS], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "vec.bin").read_bytes() == (reference / "vec.bin").read_bytes()
+
+
+def test_same_vectors_through_the_api_from_an_s3_corpus(reference, cluster):
+    from distributed import Client
+
+    from pyw2v.model.vectors import read_vectors
+    from pyw2v.train import train
+
+    with Client(cluster.address, timeout=30) as client:
+        result = train("s3://corpus/lee2.txt", client=client, debug=0, cbow=0, negative=5, size=20, iter=3)
+        assert client.status == "running"  # a client given is left open
+    words, vectors = read_vectors(reference / "vec.bin")[:2]
+    assert result.vocab.words == list(words)
+    np.testing.assert_array_equal(result.syn0, vectors)  # binary vectors are the float32s themselves
+
+
+def _progress_started(process, seconds=400):
+    """Read the run's stdout until its progress line appears (the slices are training); returns what was read."""
+    seen = b""
+    deadline = time.monotonic() + seconds
+    os.set_blocking(process.stdout.fileno(), False)
+    while time.monotonic() < deadline:
+        seen += process.stdout.read() or b""
+        if b"Progress: " in seen:
+            time.sleep(0.5)
+            return seen
+        if process.poll() is not None:
+            break
+        time.sleep(0.05)
+    raise AssertionError(f"the run never showed progress: {seen[-300:]!r}")
+
+
+def test_a_worker_killed_mid_training_changes_nothing(reference, corpus, cluster, tmp_path):
+    process = subprocess.Popen(
+        [PYW2V, "-train", str(corpus), "-output", "vec.bin", "-scheduler", cluster.address, *OPTIONS],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    try:
+        _progress_started(process)
+        # The worker proper, under its nanny (which starts another one).
+        worker = psutil.Process(cluster.workers[0].pid).children(recursive=True)
+        assert worker, "no worker process found"
+        worker[-1].send_signal(signal.SIGKILL)
+        assert process.wait(timeout=400) == 0, process.stderr.read()
+    finally:
+        kill_tree(process)
+    assert (tmp_path / "vec.bin").read_bytes() == (reference / "vec.bin").read_bytes()
+
+
+def test_sigterm_stops_the_run_and_its_local_cluster_which_listens_on_loopback_only(corpus, tmp_path):
+    process = subprocess.Popen(
+        [PYW2V, "-train", str(corpus), "-output", "vec.bin", "-workers", "2", *OPTIONS],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    try:
+        _progress_started(process)
+        family = [psutil.Process(process.pid)] + psutil.Process(process.pid).children(recursive=True)
+        listening = [
+            c.laddr for p in family for c in p.net_connections(kind="inet") if c.status == psutil.CONN_LISTEN
+        ]
+        assert len(listening) >= 3  # the scheduler, its dashboard, and each worker
+        assert {address.ip for address in listening} == {"127.0.0.1"}
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 128 + signal.SIGTERM
+        gone, alive = psutil.wait_procs(family[1:], timeout=10)
+        assert not alive, [p.cmdline() for p in alive]
+    finally:
+        kill_tree(process)
+    assert os.listdir(tmp_path) == []  # no output, no temporary file
+
+
+def one_line_failure(done, tmp_path, *words):
+    assert done.returncode != 0
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("pyw2v: "), done.stderr
+    for word in words:
+        assert word in lines[0], lines[0]
+    assert os.listdir(tmp_path) == [], "an output or temporary file was left"
+
+
+@pytest.mark.parametrize("count", ["0", "-2"])
+def test_workers_must_be_positive(corpus, tmp_path, count):
+    done = run(["-train", str(corpus), "-output", "vec.bin", "-workers", count], tmp_path)
+    one_line_failure(done, tmp_path, "-workers")
+
+
+def test_unreachable_scheduler(corpus, tmp_path):
+    address = f"tcp://127.0.0.1:{closed_port()}"
+    started = time.monotonic()
+    done = run(["-train", str(corpus), "-output", "vec.bin", "-scheduler", address], tmp_path)
+    assert time.monotonic() - started < 30
+    one_line_failure(done, tmp_path, address)
+
+
+def test_a_corpus_the_workers_cannot_read(cluster, tmp_path):
+    missing = str(tmp_path / "nowhere" / "corpus.txt")
+    done = run(["-train", missing, "-output", "vec.bin", "-scheduler", cluster.address], tmp_path)
+    one_line_failure(done, tmp_path, missing, "worker tcp://127.0.0.1:")
+
+
+@pytest.mark.parametrize(
+    "preload, words",
+    [
+        ("import pyw2v\npyw2v.__version__ = '0.0.1'\n", ["has pyw2v 0.0.1", "this is pyw2v"]),
+        ("import sys\nsys.modules['pyw2v'] = None\n", ["cannot import pyw2v"]),
+    ],
+    ids=["other-version", "without-pyw2v"],
+)
+def test_workers_with_another_pyw2v_are_named(cluster, corpus, tmp_path, tmp_path_factory, preload, words):
+    module = tmp_path_factory.mktemp("preload") / "w2v_preload.py"
+    module.write_text(preload)
+    worker = cluster.add_worker("--preload", str(module))
+    try:
+        done = run(["-train", str(corpus), "-output", "vec.bin", "-scheduler", cluster.address], tmp_path)
+    finally:
+        cluster.remove(worker)
+    one_line_failure(done, tmp_path, "worker tcp://127.0.0.1:", *words)
+
+
+def test_scheduler_killed_mid_training_is_one_line_within_60_s(cluster, corpus, tmp_path):
+    # Last: it ends the module's cluster.
+    process = subprocess.Popen(
+        [PYW2V, "-train", str(corpus), "-output", "vec.bin", "-scheduler", cluster.address, *OPTIONS],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=False,
+    )
+    try:
+        _progress_started(process)
+        cluster.scheduler.kill()
+        killed = time.monotonic()
+        status = process.wait(timeout=90)
+        assert time.monotonic() - killed < 60
+        stderr = process.stderr.read().decode()
+    finally:
+        kill_tree(process)
+    done = subprocess.CompletedProcess(process.args, status, "", stderr)
+    one_line_failure(done, tmp_path, "scheduler")
+
+
+def test_without_dask_the_line_gives_the_install_command(corpus, tmp_path):
+    code = (
+        "import sys; sys.modules['distributed'] = None; from pyw2v.cli import main; "
+        f"sys.exit(main(['-train', {str(corpus)!r}, '-output', 'vec.bin', '-workers', '2']))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    one_line_failure(done, tmp_path, 'pip install -e ".[distributed]"')
+
+
+def test_a_single_process_run_imports_no_dask(lee_corpus, tmp_path):
+    code = (
+        "import sys; from pyw2v.train import train; "
+        f"train({str(lee_corpus)!r}, iter=1, size=5, threads=1, debug=0); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_scheduler_and_workers_together_are_refused(corpus, tmp_path):
+    done = run(["-train", str(corpus), "-workers", "2", "-scheduler", "tcp://127.0.0.1:1"], tmp_path)
+    one_line_failure(done, tmp_path, "-scheduler", "-workers")
