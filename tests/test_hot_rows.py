@@ -1,4 +1,4 @@
-"""Threads' own copies of the hot rows and of the top Huffman nodes: the row maps, the merge, and training through them."""
+"""Threads' own copies of the hot rows and of the top Huffman nodes: row maps, merges, training through them."""
 import numpy as np
 import pytest
 from numba import njit
@@ -8,8 +8,18 @@ from pyw2v.options import TrainOptions
 from pyw2v.train import corpus_settings
 from pyw2v.training import driver, loop
 from pyw2v.training.hot_rows import (
-    NO_OWN_ROWS, copy_hot_rows, first_hot_node, hot_nodes_for, hot_words_for, merge_hot_rows, merge_when_due,
-    merge_words_for, node_row, own_nodes, own_rows, row_of,
+    NO_OWN_ROWS,
+    copy_hot_rows,
+    first_hot_node,
+    hot_nodes_for,
+    hot_words_for,
+    merge_hot_rows,
+    merge_when_due,
+    merge_words_for,
+    node_row,
+    own_nodes,
+    own_rows,
+    row_of,
 )
 from pyw2v.training.loop import Model, Settings
 
@@ -74,7 +84,8 @@ def test_node_merges_touch_only_the_top_nodes():
     matrix[vocab_size + hot : vocab_size + 2 * hot] += change  # thread 1's working copy
     _merge_rows(matrix, first, hot, 1, _settings(vocab_size, threads, 0))
     np.testing.assert_allclose(matrix[first : first + hot], start[first : first + hot] + change, rtol=0, atol=1e-6)
-    assert np.array_equal(matrix[:first], start[:first]) and np.array_equal(matrix[first + hot :vocab_size], start[first + hot : vocab_size])
+    assert np.array_equal(matrix[:first], start[:first])
+    assert np.array_equal(matrix[first + hot : vocab_size], start[first + hot : vocab_size])
 
 
 @njit
@@ -160,7 +171,9 @@ def test_one_thread_training_through_its_copies_is_the_shared_training(lee_corpu
     # so thread 0 trains alone: through its own copies of the hot rows, merged
     # every 10k words, it must learn what it learns on the shared rows. A wrong
     # row for any of the context, centre or noise words, or of the path's nodes, would differ at once.
-    options = TrainOptions(train=str(lee_corpus), threads=2, iter=2, size=16, cbow=cbow, hs=hs, fast=1, debug=0).validate()
+    options = TrainOptions(
+        train=str(lee_corpus), threads=2, iter=2, size=16, cbow=cbow, hs=hs, fast=1, debug=0
+    ).validate()
     vocab, corpus = prepare_corpus(options.train, corpus_settings(options))
     results = []
     for hot_words in (0, 200):
@@ -179,7 +192,7 @@ def test_one_thread_training_through_its_copies_is_the_shared_training(lee_corpu
         for t in range(2):  # thread 0 to its end, then thread 1
             loop.run_thread(t, inputs)
         assert inputs.control.words_done[1] == 0  # thread 1 found no item left
-        results.append((model.syn0[: vocab.size].copy(), model.syn1neg[: vocab.size].copy(), model.syn1[: vocab.size].copy()))
+        results.append(tuple(matrix[: vocab.size].copy() for matrix in (model.syn0, model.syn1neg, model.syn1)))
     (shared_syn0, shared_syn1neg, shared_syn1), (own_syn0, own_syn1neg, own_syn1) = results
     # With no other thread merging, a merge hands the shared row the copy itself.
     assert np.abs(shared_syn0).max() > 0.1

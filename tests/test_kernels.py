@@ -1,4 +1,4 @@
-"""The SIMD dot products against C's sequential one and numpy; the batched skip-gram window and CBOW step against numpy."""
+"""SIMD dot products against C's sequential one and numpy; the block steps against numpy and against C's steps."""
 import numpy as np
 import pytest
 from numba import njit
@@ -6,8 +6,8 @@ from numba import njit
 from pyw2v.training import driver, loop
 from pyw2v.training.block_steps import cbow_block, skipgram_pairs, skipgram_window
 from pyw2v.training.exact_steps import cbow_in_order, draw_negative, lcg_next, skipgram_in_order
-from pyw2v.training.huffman import build_tree
 from pyw2v.training.hot_rows import NO_OWN_ROWS
+from pyw2v.training.huffman import build_tree
 from pyw2v.training.loop import DONE, Job, Model, Settings, Tables
 from pyw2v.training.outputs import dot_in_order, exp_table, loss_table
 from pyw2v.training.sentence_plan import plan_sentence
@@ -142,7 +142,8 @@ def _toy_inputs(rng, window, hs, negative, alpha):
     vocab_size = 40
     counts = np.sort(rng.integers(1, 100, vocab_size))[::-1]
     unigram = unigram_table(counts, 10_000)
-    tables = Tables(exp_table(), loss_table(), unigram.starts, unigram.buckets, unigram.size, np.ones(vocab_size, np.float32))
+    keep = np.ones(vocab_size, np.float32)
+    tables = Tables(exp_table(), loss_table(), unigram.starts, unigram.buckets, unigram.size, keep)
     settings = Settings(
         hs=hs, negative=negative, window=window, sample=0.0, vocab_size=vocab_size, train_words=1000,
         iterations=1, num_threads=1, starting_alpha=np.float32(alpha), turn_words=1, hot_words=0, hot_nodes=0,
@@ -170,7 +171,8 @@ def test_window_update_is_the_batched_gradient(hs, negative):
     expected_syn1, expected_syn1neg = syn1.astype(np.float64), syn1neg.astype(np.float64)
     if hs:
         path = list(tree.points[word, : tree.lengths[word]])
-        gradient = _batch_expectation(x, syn1[path].astype(np.float64), 1.0 - tree.codes[word, : len(path)], alpha, True)
+        labels = 1.0 - tree.codes[word, : len(path)]
+        gradient = _batch_expectation(x, syn1[path].astype(np.float64), labels, alpha, True)
         assert (gradient == 0).any() and (gradient != 0).any()
         np.add.at(expected_syn0, context, gradient @ syn1[path].astype(np.float64))
         np.add.at(expected_syn1, path, gradient.T @ x)
@@ -214,7 +216,8 @@ def test_cbow_step_updates_outputs_from_the_old_rows(hs, negative):
     error = np.zeros((1, size))
     if hs:
         path = list(tree.points[word, : tree.lengths[word]])
-        gradient = _batch_expectation(hidden, syn1[path].astype(np.float64), 1.0 - tree.codes[word, : len(path)], alpha, True)
+        labels = 1.0 - tree.codes[word, : len(path)]
+        gradient = _batch_expectation(hidden, syn1[path].astype(np.float64), labels, alpha, True)
         assert gradient[0, 0] == 0 and (gradient != 0).any()
         error += gradient @ syn1[path].astype(np.float64)
         np.add.at(expected_syn1, path, gradient.T @ hidden)
@@ -232,7 +235,8 @@ def test_cbow_step_updates_outputs_from_the_old_rows(hs, negative):
     before = syn0.copy()
     _one_step(_cbow_block, job, scratch, len(sen), position, alpha, np.uint64(5))
     assert scratch.hidden_rows[0, 0] == 0
-    neu1, neu1e = scratch.neu1[0, :, :size], scratch.context_update[0, :1, :size]  # the block's hidden row and its error
+    # The block's hidden row and its error.
+    neu1, neu1e = scratch.neu1[0, :, :size], scratch.context_update[0, :1, :size]
     np.testing.assert_allclose(neu1[0], hidden[0], rtol=0, atol=1e-6)
     np.testing.assert_allclose(neu1e, error, rtol=0, atol=1e-6)
     np.testing.assert_allclose(syn0, expected_syn0, rtol=0, atol=1e-6)
@@ -329,7 +333,8 @@ def test_cbow_steps_use_only_the_models_columns(step):
         scratch = _scratch(sen, window, 5, size)
         scratch.neu1[0, :, size:] = padding
         model = Model(*(matrix[: settings.vocab_size] for matrix in buffers))
-        _one_step(step, Job(model, tree, tables, settings, NO_LOSS), scratch, len(sen), 0, np.float32(0.05), np.uint64(1))
+        job = Job(model, tree, tables, settings, NO_LOSS)
+        _one_step(step, job, scratch, len(sen), 0, np.float32(0.05), np.uint64(1))
         results.append(buffers)
     assert not np.array_equal(results[0], weights)  # the step trained
     assert np.array_equal(results[0], results[1])
@@ -367,8 +372,8 @@ def test_sentence_plan_is_cs_draws_in_cs_order(length):
 def _lee_inputs(lee_corpus, **settings):
     """A one-thread run's loop inputs on the lee corpus."""
     from pyw2v.corpus.prepare import prepare_corpus
-    from pyw2v.train import corpus_settings
     from pyw2v.options import TrainOptions
+    from pyw2v.train import corpus_settings
 
     options = TrainOptions(train=str(lee_corpus), threads=1, size=16, iter=2, debug=0, **settings).validate()
     vocab, corpus = prepare_corpus(options.train, corpus_settings(options))

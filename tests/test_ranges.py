@@ -7,8 +7,8 @@ from numba import njit
 
 from pyw2v.corpus.encoding import StreamWriter, read_id
 from pyw2v.corpus.prepare import prepare_corpus
-from pyw2v.train import corpus_settings
 from pyw2v.options import TrainOptions
+from pyw2v.train import corpus_settings
 from pyw2v.training import driver, loop
 from pyw2v.training.driver import initial_syn0
 from pyw2v.training.loop import DONE

@@ -1,14 +1,13 @@
 """Huffman codes, the unigram table mapping, the sigmoid table and the LCG."""
 import numpy as np
 import pytest
+from numba import njit
 
-from pyw2v.training.huffman import build_tree
 from pyw2v.training.driver import initial_syn0
 from pyw2v.training.exact_steps import draw_word
+from pyw2v.training.huffman import build_tree
 from pyw2v.training.outputs import EXP_INDEX_SCALE, exp_table
 from pyw2v.training.tables import full_unigram_table, keep_thresholds, unigram_table
-
-from numba import njit
 
 
 def test_huffman_codes_of_a_known_distribution():

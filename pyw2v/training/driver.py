@@ -254,7 +254,7 @@ def _run_worker(failures, start, turns, inputs):
                 loop.run_thread(t, inputs)
             finally:
                 turns.give_back(t)
-    except BaseException as error:  # noqa: B036 - handed to the main thread
+    except BaseException as error:  # noqa: BLE001 - handed to the main thread
         failures.append(error)
 
 

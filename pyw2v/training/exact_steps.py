@@ -16,7 +16,17 @@ prefetched: C's words in C's order, since nothing else draws in between.
 import numpy as np
 from numba import njit
 
-from .outputs import F0, F1, add_output_loss, add_word, dot_in_order, output_gradient, saturated, store_loss, update_pair
+from .outputs import (
+    F0,
+    F1,
+    add_output_loss,
+    add_word,
+    dot_in_order,
+    output_gradient,
+    saturated,
+    store_loss,
+    update_pair,
+)
 from .simd import prefetch_row
 from .tables import BUCKET_SHIFT
 
@@ -163,7 +173,8 @@ def cbow_in_order(t, job, scratch, length, position, alpha, next_random):
     """Train ``scratch.sen[position]`` from the mean of its window, ``neu1``; returns the random state."""
     syn0, settings = job.model.syn0, job.settings
     size = syn0.shape[1]
-    sen, neu1, neu1e, negatives, context = scratch.sen, scratch.neu1, scratch.neu1e[0], scratch.negatives, scratch.context
+    sen, neu1, neu1e = scratch.sen, scratch.neu1, scratch.neu1e[0]
+    negatives, context = scratch.negatives, scratch.context
     word = np.int64(sen[position])
     next_random = lcg_next(next_random)
     shrink = np.int64(next_random % np.uint64(settings.window))

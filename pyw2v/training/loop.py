@@ -184,7 +184,8 @@ def thread_loop(thread, inputs, step):
     source, scratch, control, settings = inputs.source, inputs.scratch, inputs.control, inputs.settings
     cursor = control.cursors[thread]
     pos, end, word_count, last_word_count, epoch = cursor[0], cursor[1], cursor[2], cursor[3], cursor[4]
-    sentence_length, sentence_position, first_pending, done, merged_at = cursor[5], cursor[6], cursor[7], cursor[8], cursor[9]
+    sentence_length, sentence_position, first_pending = cursor[5], cursor[6], cursor[7]
+    done, merged_at = cursor[8], cursor[9]
     next_random = control.rng[thread]
     alpha = control.alpha[thread]
     share = settings.train_words // settings.num_threads
@@ -241,7 +242,8 @@ def thread_loop(thread, inputs, step):
         last_word_count = word_count
         merge_thread_copies(thread, job.model, settings)
     cursor[0], cursor[1], cursor[2], cursor[3], cursor[4] = pos, end, word_count, last_word_count, epoch
-    cursor[5], cursor[6], cursor[7], cursor[8], cursor[9] = sentence_length, sentence_position, first_pending, done, merged_at
+    cursor[5], cursor[6], cursor[7] = sentence_length, sentence_position, first_pending
+    cursor[8], cursor[9] = done, merged_at
     control.rng[thread] = next_random
     control.alpha[thread] = alpha
     return read_now

@@ -19,9 +19,9 @@ The callers are the block steps (:mod:`pyw2v.training.block_steps`).
 import numpy as np
 from numba import njit
 
+from .exact_steps import draw_negative, lcg_next
 from .hot_rows import row_of
 from .simd import prefetch_row
-from .exact_steps import draw_negative, lcg_next
 
 # Positions between a prefetch and the step that uses it: time for a miss to memory,
 # with the rows in flight (some 56, 22 KB) well inside the L2 cache.
