@@ -92,12 +92,7 @@ def dependency_digests(package_dir=PACKAGE_DIR):
 
 
 def cache_dir_for(source_file):
-    """The directory where Numba caches functions defined in ``source_file``.
-
-    Numba chooses it (next to the file when writable, else under the user's
-    cache or ``NUMBA_CACHE_DIR``); it is asked about a stand-in function
-    that claims to come from that file.
-    """
+    """The directory where Numba caches the functions of ``source_file``: as Numba chooses it for a stand-in."""
     code = compile("def stand_in():\n    pass\n", str(source_file), "exec")
     namespace = {}
     exec(code, namespace)  # noqa: S102 - our own two-line source

@@ -93,12 +93,9 @@ def human_bytes(count):
 
 
 def available_memory(meminfo="/proc/meminfo", own_cgroup="/proc/self/cgroup", mountinfo="/proc/self/mountinfo"):
-    """Bytes this process can still allocate (never negative), or None when the system does not say.
-
-    The least of ``MemAvailable`` and the headroom of every memory-limited
-    control group from the process's own up to the top of the mount that
-    shows it, in cgroup v1's memory hierarchy and in v2's.
-    """
+    """Bytes this process can still allocate (never negative), or None when the system does not say."""
+    # The least of MemAvailable and the headroom of every memory-limited control group from the process's
+    # own up to the top of the mount that shows it, in cgroup v1's memory hierarchy and in v2's.
     amounts = [_mem_available(meminfo)] + _cgroup_headrooms(own_cgroup, mountinfo)
     amounts = [amount for amount in amounts if amount is not None]
     return min(amounts) if amounts else None

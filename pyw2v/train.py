@@ -36,11 +36,7 @@ class TrainResult:
 
 
 def train(train_file, out=None, **settings):
-    """Train on ``train_file`` with word2vec.c's settings (see :class:`TrainOptions`).
-
-    Returns a :class:`TrainResult`. ``out`` receives what C prints to stdout
-    (default: ``sys.stdout``); pass ``debug=0`` for silence.
-    """
+    """A :class:`TrainResult` from ``train_file`` with word2vec.c's settings; C's stdout goes to ``out``."""
     client = settings.pop("client", None)
     options = TrainOptions(train=train_file, **settings).validate()
     return _train(options, out or sys.stdout, client=client)
@@ -74,12 +70,7 @@ def run(options, out=None):
 
 
 def _load_output_kernel(options):
-    """Compile (or load) the kernel that will write the output, on a one-row stand-in.
-
-    Called before training: on an empty cache this process then waits for
-    another that compiles the loop (:mod:`pyw2v.compile_ahead`), while after
-    training the compilation would add to the run.
-    """
+    """Compile (or load) the output's kernel on a one-row stand-in, while another process compiles the loop."""
     stand_in = np.zeros((1, options.size), dtype=np.float32)
     if options.classes:
         kmeans_classes(stand_in, 1)

@@ -132,12 +132,8 @@ def merge_thread_copies(t, model, settings):
 
 @njit(cache=True)
 def merge_when_due(t, model, settings, word_count, merged_at):
-    """Merge thread ``t``'s copies if ``settings.merge_words`` words were read since ``merged_at``.
-
-    Returns the word count of the last merge: ``word_count`` if it merged now.
-    A count below ``merged_at`` (C's slices restart their counters every
-    epoch) is a new epoch: it merges at once.
-    """
+    """Merge thread ``t``'s copies ``merge_words`` words after ``merged_at``; returns the last merge's word count."""
+    # A count below merged_at is a new epoch of C's slices (their counters restart): it merges at once.
     if merged_at <= word_count < merged_at + settings.merge_words:
         return merged_at
     merge_thread_copies(t, model, settings)
