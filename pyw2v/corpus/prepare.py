@@ -13,6 +13,11 @@ million distinct words) and so renumbered the ids already kept.
 Either stream is held in memory while it fits the memory budget
 (:mod:`pyw2v.corpus.budget`), and written to a temporary file beyond it
 (:mod:`pyw2v.corpus.spill`); the final one is then read through a memory map.
+
+The functions take the text's path and a :class:`CorpusSettings`, never the
+run's options. A text that can be read only once (a pipe) is copied once to
+a temporary file when several threads need its size before counting, or
+``-read-vocab`` a second pass.
 """
 import contextlib
 import os
