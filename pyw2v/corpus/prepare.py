@@ -13,6 +13,11 @@ million distinct words) and so renumbered the ids already kept.
 Either stream is held in memory while it fits the memory budget
 (:mod:`pyw2v.corpus.budget`), and written to a temporary file beyond it
 (:mod:`pyw2v.corpus.spill`); the final one is then read through a memory map.
+
+The functions take the text's path and a :class:`CorpusSettings`, never the
+run's options. A text that can be read only once (a pipe) is copied once to
+a temporary file when several threads need its size before counting, or
+``-read-vocab`` a second pass.
 """
 import contextlib
 import os
@@ -92,6 +97,7 @@ class FirstPass:
     slice_offsets: np.ndarray  # and its byte offset in that range's stream
     first_words: np.ndarray  # C's id of the word a slice starting inside a word reads first, or -1
     new_ids: np.ndarray  # merged table id -> C's id, or -1 under -min-count
+    final_bytes: int  # of the stream re-encoded with C's ids
     held: int = 0  # bytes of the streams held in memory; the others are views of spill's file
     spill: CountingSpill = None
 
@@ -207,7 +213,7 @@ def _count_vocabulary(train, settings, keep_tokens):
             return vocab, None
         new_ids = np.full(len(counts), -1, dtype=np.int32)
         new_ids[order] = np.arange(len(order), dtype=np.int32)
-        return vocab, _first_pass(table, parts, table_ids, new_ids, spill)
+        return vocab, _first_pass(table, parts, table_ids, new_ids, counts, spill)
     except BaseException:
         if spill is not None:
             spill.close()
@@ -227,18 +233,27 @@ def _read_again(train, vocab, settings):
     most_tokens = os.path.getsize(train) if is_plain_file(train) else GUESSED_STREAM_BYTES
     expected = min(int((vocab.counts * widths).sum()), most_tokens * int(widths.max(initial=1)))
     spill = CountingSpill(settings.memory // 2, spill_directory(settings.tmpdir), expected, "the encoded corpus")
+    token_counts = np.zeros(len(vocab_id), dtype=np.int64)
+
+    def keep(ids):
+        writer(ids)
+        token_counts[:] += np.bincount(ids, minlength=len(token_counts))
+
     try:
         writer = spill.writer(expected)
         offsets = _slice_offsets(corpus_size(train) if threads > 1 else 0, threads)
-        scan = scan_corpus(train, table, True, offsets, 0, on_ids=writer)
-        return _first_pass(table, [(scan, writer)], [None], vocab_id.astype(np.int32), spill)
+        scan = scan_corpus(train, table, True, offsets, 0, on_ids=keep)
+        return _first_pass(table, [(scan, writer)], [None], vocab_id.astype(np.int32), token_counts, spill)
     except BaseException:
         spill.close()
         raise
 
 
-def _first_pass(table, parts, table_ids, new_ids, spill):
-    """The counted parts' streams, and where C's thread slices start in them."""
+def _first_pass(table, parts, table_ids, new_ids, token_counts, spill):
+    """The counted parts' streams, and where C's thread slices start in them.
+
+    ``token_counts``: the tokens of each (merged) table id in the streams.
+    """
     streams, slice_parts, slice_offsets, first_words = [], [], [], []
     held = sum(writer.held for _, writer in parts)
     for part, (scan, writer) in enumerate(parts):
@@ -252,8 +267,14 @@ def _first_pass(table, parts, table_ids, new_ids, spill):
         first_words += list(_first_words(table, scan.probes, new_ids))
     return FirstPass(
         streams, table_ids, np.array(slice_parts), np.array(slice_offsets, dtype=np.int64),
-        np.array(first_words, dtype=np.int64), new_ids, held, spill,
+        np.array(first_words, dtype=np.int64), new_ids, _final_bytes(new_ids, token_counts), held, spill,
     )
+
+
+def _final_bytes(new_ids, token_counts):
+    kept = new_ids >= 0
+    widths = varint_lengths(int(new_ids.max(initial=-1)) + 1)
+    return int((token_counts[kept] * widths[new_ids[kept]]).sum())
 
 
 def _counting_spill(train, settings):
@@ -390,8 +411,8 @@ def _first_words(table, probes, table_ids):
 
 
 def _require_words(vocab, source, min_count):
-    # C's vocabulary always holds </s>: a text of newlines alone trains that one word.
-    if vocab.size == 0 or vocab.size == 1 and vocab.counts[0] == 0:
+    # C keeps </s> whatever its count: it alone is a word to train (a text of newlines) if it reaches -min-count.
+    if vocab.size == 0 or vocab.size == 1 and vocab.counts[0] < max(min_count, 1):
         raise UserError(f"{source}: no word occurs at least {min_count} times (-min-count); nothing to train")
 
 
@@ -401,10 +422,9 @@ def encode_corpus(vocab, first_pass, settings):
     The stream is made in memory if it fits the memory limit with what the
     first pass holds, else in a temporary file (:mod:`pyw2v.corpus.spill`).
     """
-    widths = varint_lengths(vocab.size)
-    expected_bytes = int((vocab.counts * widths).sum())
+    expected_bytes = first_pass.final_bytes
     try:
-        sink = _sink(settings, expected_bytes, settings.memory - first_pass.held, int(widths[-1]))
+        sink = _sink(settings, expected_bytes, settings.memory - first_pass.held, int(varint_lengths(vocab.size)[-1]))
         try:
             starts = _transcode_parts(first_pass, sink)
             assert sink.written == expected_bytes
