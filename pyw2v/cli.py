@@ -25,7 +25,7 @@ def _return_big_blocks_to_the_system():
 _return_big_blocks_to_the_system()
 
 # After the allocator is set:
-from .errors import run_command
+from .errors import run_command  # noqa: E402 (deliberately late: the allocator is tuned first)
 
 
 def main(argv=None):

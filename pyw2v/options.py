@@ -232,7 +232,8 @@ def usage_text():
     lines += [
         "",
         "Examples:",
-        "pyw2v -train data.txt -output vec.txt -size 200 -window 5 -sample 1e-4 -negative 5 -hs 0 -binary 0 -cbow 1 -iter 3",
+        "pyw2v -train data.txt -output vec.txt -size 200 -window 5 -sample 1e-4"
+        " -negative 5 -hs 0 -binary 0 -cbow 1 -iter 3",
         "",
     ]
     return "\n".join(lines)

@@ -46,7 +46,8 @@ def _run(root, code, refresh=True):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(root), str(Path(jit_cache.__file__).parents[1])]))
     env["REFRESH"] = "1" if refresh else "0"
     env.pop("NUMBA_CACHE_DIR", None)
-    result = subprocess.run([sys.executable, "-c", "import inlined; " + code], env=env, capture_output=True, text=True, check=True)
+    command = [sys.executable, "-c", "import inlined; " + code]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
     return int(result.stdout)
 
 

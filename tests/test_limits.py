@@ -40,7 +40,10 @@ def workdir(tmp_path, monkeypatch):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["-iter", "99999999999999999999"], "-iter must be a positive integer up to 2147483647, not 99999999999999999999"),
+        (
+            ["-iter", "99999999999999999999"],
+            "-iter must be a positive integer up to 2147483647, not 99999999999999999999",
+        ),
         (["-size", "99999999999999999999"], "-size must be a positive integer up to 2147483647"),
         (["-window", "99999999999999999999"], "-window must be a positive integer up to 2147483647"),
         (["-threads", "99999999999999999999"], "-threads must be a positive integer up to 65536"),
@@ -52,8 +55,14 @@ def workdir(tmp_path, monkeypatch):
         (["-alpha", "inf"], "-alpha needs a number, not 'inf'"),
         (["-alpha", "1e39"], "-alpha must be at most 3.40282e+38, not 1e+39"),
         (["-sample", "1e400"], "-sample must be a finite number, not 1e400"),
-        (["-read-vocab", "huge-count.vocab"], "vocabulary huge-count.vocab, line 2: the count is larger than 64 bits hold"),
-        (["-read-vocab", "sum-past-64-bits.vocab"], "vocabulary sum-past-64-bits.vocab: the counts add up to more than 64 bits hold"),
+        (
+            ["-read-vocab", "huge-count.vocab"],
+            "vocabulary huge-count.vocab, line 2: the count is larger than 64 bits hold",
+        ),
+        (
+            ["-read-vocab", "sum-past-64-bits.vocab"],
+            "vocabulary sum-past-64-bits.vocab: the counts add up to more than 64 bits hold",
+        ),
         (["-read-vocab", "big-counts.vocab", "-iter", "2147483647"], "more words than the training counters hold"),
     ],
 )
@@ -75,8 +84,8 @@ def test_out_of_range_values_are_one_line(workdir, capsys, args, message):
 )
 def test_a_model_larger_than_memory_is_refused_before_allocating(workdir, args, pattern):
     """Run as a command, so that a failed allocation cannot take the test's process with it."""
-    result = subprocess.run([sys.executable, "-m", "pyw2v.cli", *with_small(["-train", "many.txt", "-output", "v.txt"] + args)],
-                            capture_output=True, text=True, timeout=300)
+    command = [sys.executable, "-m", "pyw2v.cli", *with_small(["-train", "many.txt", "-output", "v.txt"] + args)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
     line = one_line_failure(result.returncode, result.stderr)
     assert re.fullmatch("pyw2v: " + pattern, line), line
     assert not (workdir / "v.txt").exists()

@@ -25,17 +25,27 @@ def fake_system(tmp_path, cgroup_lines, files, mounts=HYBRID):
     lines = ["22 1 0:21 / /proc rw,nosuid - proc proc rw\n"]
     for number, (directory, (fstype, options, root)) in enumerate(mounts.items()):
         (system / directory).mkdir(parents=True)
-        lines.append(f"{35 + number} 31 0:{32 + number} {root} {system / directory} rw,relatime - {fstype} {fstype} {options}\n")
+        lines.append(
+            f"{35 + number} 31 0:{32 + number} {root} {system / directory}"
+            f" rw,relatime - {fstype} {fstype} {options}\n"
+        )
     (tmp_path / "mountinfo").write_text("".join(lines))
     for relative, text in files.items():
         path = system / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
-    return dict(meminfo=str(tmp_path / "meminfo"), own_cgroup=str(tmp_path / "cgroup"), mountinfo=str(tmp_path / "mountinfo"))
+    return dict(
+        meminfo=str(tmp_path / "meminfo"),
+        own_cgroup=str(tmp_path / "cgroup"),
+        mountinfo=str(tmp_path / "mountinfo"),
+    )
 
 
 def job_and_step(job_usage):
-    """v1 files of a group ``job`` (8 GiB limit, 1 GiB inactive file pages) and its child ``step`` (6 GiB limit, 1 GiB used)."""
+    """v1 files of a group ``job`` (8 GiB limit, 1 GiB inactive file pages).
+
+    And of its child ``step`` (6 GiB limit, 1 GiB used).
+    """
     return {
         "memory/memory.limit_in_bytes": V1_NO_LIMIT,
         "memory/job/memory.limit_in_bytes": str(8 * GIB),
@@ -59,12 +69,14 @@ CASES = [  # /proc/self/cgroup, files under sys, mounts, bytes available
     pytest.param("12:cpu:/x\n5:memory:/job/step\n0::/\n", job_and_step(3 * GIB), HYBRID, 5 * GIB,
                  id="v1-the-group-tighter-than-its-parent"),
     # ...and when the parent's other children use 4 GiB more, the parent's, 8 - (7 - 1) GiB
-    pytest.param("5:memory:/job/step\n", job_and_step(7 * GIB), HYBRID, 2 * GIB, id="v1-the-parent-tighter-than-the-group"),
+    pytest.param("5:memory:/job/step\n", job_and_step(7 * GIB), HYBRID, 2 * GIB,
+                 id="v1-the-parent-tighter-than-the-group"),
     # no limit of its own, but an ancestor's out of sight, which v1 reports as the hierarchical limit
     pytest.param("5:cpu:/\n4:memory:/jobs/one\n0::/\n", {
         "memory/jobs/one/memory.limit_in_bytes": V1_NO_LIMIT,
         "memory/jobs/one/memory.usage_in_bytes": str(300 * MIB),
-        "memory/jobs/one/memory.stat": f"cache 1\nhierarchical_memory_limit {400 * MIB}\ntotal_inactive_file {50 * MIB}\n",
+        "memory/jobs/one/memory.stat":
+            f"cache 1\nhierarchical_memory_limit {400 * MIB}\ntotal_inactive_file {50 * MIB}\n",
     }, HYBRID, (400 - 250) * MIB, id="v1-hierarchical-limit"),
     pytest.param("4:memory:/job\n", {
         "memory/job/memory.limit_in_bytes": str(GIB),
@@ -89,7 +101,8 @@ CASES = [  # /proc/self/cgroup, files under sys, mounts, bytes available
         "unified/memory.max": f"{GIB}\n",
         "unified/memory.current": "0\n",
     }, HYBRID, GIB, id="a-path-out-of-sight-counts-from-the-mount"),
-    # A container without a cgroup namespace: /proc/self/cgroup has the host's path, the mount shows the hierarchy from the group down.
+    # A container without a cgroup namespace: /proc/self/cgroup has the host's path,
+    # the mount shows the hierarchy from the group down.
     pytest.param("4:memory:/docker/abc/step\n", {
         "memory/memory.limit_in_bytes": str(4 * GIB),
         "memory/step/memory.limit_in_bytes": str(2 * GIB),
@@ -100,7 +113,8 @@ CASES = [  # /proc/self/cgroup, files under sys, mounts, bytes available
         "unified/memory.max": str(GIB),
         "elsewhere/memory.max": str(MIB),  # where the path's ".." would lead out of the mount
     }, HYBRID, GIB, id="outside-the-namespace-never-out-of-the-mount"),
-    pytest.param("0::/job\n", {"unified/job/memory.max": str(3 * GIB)}, HYBRID, 3 * GIB, id="a-limit-without-usage-still-bounds"),
+    pytest.param("0::/job\n", {"unified/job/memory.max": str(3 * GIB)}, HYBRID, 3 * GIB,
+                 id="a-limit-without-usage-still-bounds"),
     pytest.param("0::/job\n", {
         "unified/job/memory.max": str(GIB),
         "unified/job/memory.current": str(GIB + 5 * MIB),
@@ -162,4 +176,5 @@ def test_refusal_names_both_numbers():
 
 
 def test_human_bytes():
-    assert [human_bytes(n) for n in (1, 3 * MIB, int(1.56 * GIB), 656 * GIB + 7)] == ["1 MiB", "3 MiB", "1.6 GiB", "656 GiB"]
+    sizes = (1, 3 * MIB, int(1.56 * GIB), 656 * GIB + 7)
+    assert [human_bytes(n) for n in sizes] == ["1 MiB", "3 MiB", "1.6 GiB", "656 GiB"]

@@ -79,18 +79,22 @@ def test_corpus_over_the_limit_trains_from_disk(memory_cgroup, tmp_path):
     # Compile (or load) the kernels outside the limit: Numba's compiler alone takes more than it.
     warm = tmp_path / "warm.txt"
     warm.write_bytes(corpus.read_bytes()[: 1 << 20])
-    subprocess.run([sys.executable, "-m", "pyw2v.cli", "-train", str(warm), "-output", str(tmp_path / "warm.bin")] + TRAINING,
-                   check=True, capture_output=True)
+    warm_up = [sys.executable, "-m", "pyw2v.cli", "-train", str(warm), "-output", str(tmp_path / "warm.bin")] + TRAINING
+    subprocess.run(warm_up, check=True, capture_output=True)
 
     held = memory_cgroup(LIMIT)
-    in_memory = run_in(held, ["-train", str(corpus), "-output", str(tmp_path / "held.bin"), "-memory-budget", "100000"] + TRAINING, tmp_path)
+    in_memory_args = ["-train", str(corpus), "-output", str(tmp_path / "held.bin"), "-memory-budget", "100000"]
+    in_memory_args += TRAINING
+    in_memory = run_in(held, in_memory_args, tmp_path)
     oom = (held / "memory.oom_control").read_text()
     assert in_memory.returncode != 0, "the limit does not bind: the test proves nothing"
     assert in_memory.returncode == -9 or "oom_kill 0" not in oom
     assert not (tmp_path / "held.bin").exists()
 
     limited = memory_cgroup(LIMIT)
-    on_disk = run_in(limited, ["-train", str(corpus), "-output", str(tmp_path / "vectors.bin"), "-tmpdir", str(tmp_path)] + TRAINING, tmp_path)
+    on_disk_args = ["-train", str(corpus), "-output", str(tmp_path / "vectors.bin"), "-tmpdir", str(tmp_path)]
+    on_disk_args += TRAINING
+    on_disk = run_in(limited, on_disk_args, tmp_path)
     assert on_disk.returncode == 0, on_disk.stderr[-2000:]
     assert "over the memory budget" in on_disk.stdout
     assert f"Words in train file: {TOKENS + TOKENS // 20}" in on_disk.stdout  # each line's </s> counts

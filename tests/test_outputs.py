@@ -269,7 +269,9 @@ def processes_marked(marker):
     return found
 
 
-@pytest.mark.parametrize("signum, when", [(signal.SIGINT, "first"), (signal.SIGTERM, "first"), (signal.SIGTERM, "child")])
+@pytest.mark.parametrize(
+    "signum, when", [(signal.SIGINT, "first"), (signal.SIGTERM, "first"), (signal.SIGTERM, "child")]
+)
 def test_a_signal_while_numba_compiles_stops_the_run_cleanly(tmp_path, signum, when):
     # Raised inside LLVM's callback, the signal was lost (the run went on and
     # exited 0) or broke the compiler ("no compiled object yet"). On an empty

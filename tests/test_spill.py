@@ -92,7 +92,9 @@ def test_second_pass_to_disk_encodes_what_memory_path_does(lee_corpus, tmp_path,
     in_memory, _ = encode(lee_corpus, tmp_path, 3, None, read_vocab=str(vocab_file))
     on_disk, _ = encode(lee_corpus, tmp_path, 3, 0, read_vocab=str(vocab_file))
     assert in_memory.storage is None and on_disk.storage is not None
-    for ours, theirs in zip((on_disk.ids, on_disk.starts, on_disk.first_words), (in_memory.ids, in_memory.starts, in_memory.first_words)):
+    ours_arrays = (on_disk.ids, on_disk.starts, on_disk.first_words)
+    theirs_arrays = (in_memory.ids, in_memory.starts, in_memory.first_words)
+    for ours, theirs in zip(ours_arrays, theirs_arrays):
         np.testing.assert_array_equal(ours, theirs)
 
 
@@ -156,7 +158,12 @@ def test_options(tmp_path, lee_corpus):
     assert options.memory_budget == 12.5 and options.tmpdir == str(tmp_path)
     assert corpus_settings(options).memory == int(12.5 * 2**20)
     assert TrainOptions().memory_budget is None and TrainOptions().tmpdir == ""
-    for bad, message in ((["-memory-budget", "-1"], "must not be negative"), (["-memory-budget", "nan"], "needs a number"), (["-tmpdir", str(tmp_path / "nowhere")], "no such directory")):
+    refused = (
+        (["-memory-budget", "-1"], "must not be negative"),
+        (["-memory-budget", "nan"], "needs a number"),
+        (["-tmpdir", str(tmp_path / "nowhere")], "no such directory"),
+    )
+    for bad, message in refused:
         with pytest.raises(UserError, match=message):
             corpus_settings(parse_arguments(["-train", str(lee_corpus)] + bad))
 
@@ -175,10 +182,13 @@ def test_unknown_memory_available_keeps_the_corpus_in_memory(monkeypatch):
 def test_disk_path_trains_the_same_vectors_with_one_thread(lee_corpus, tmp_path):
     from pyw2v.train import train
 
-    settings = {"size": 20, "iter": 2, "threads": 1, "debug": 0, "cbow": 0, "hs": 1, "negative": 3, "tmpdir": str(tmp_path)}
+    settings = {
+        "size": 20, "iter": 2, "threads": 1, "debug": 0, "cbow": 0, "hs": 1, "negative": 3, "tmpdir": str(tmp_path),
+    }
     in_memory = train(str(lee_corpus), **settings)
     on_disk = train(str(lee_corpus), memory_budget=0, **settings)
-    for ours, theirs in ((on_disk.syn0, in_memory.syn0), (on_disk.syn1, in_memory.syn1), (on_disk.syn1neg, in_memory.syn1neg)):
+    pairs = ((on_disk.syn0, in_memory.syn0), (on_disk.syn1, in_memory.syn1), (on_disk.syn1neg, in_memory.syn1neg))
+    for ours, theirs in pairs:
         assert ours.tobytes() == theirs.tobytes()
     assert files_open_in(tmp_path) == []
 
@@ -190,7 +200,8 @@ def test_disk_path_trains_with_threads_from_gzip(lee_corpus, tmp_path, fast):
 
     path = packed(lee_corpus, tmp_path, "gz", copies=1)
     settings = {
-        "size": 20, "iter": 3, "threads": 2, "debug": 0, "cbow": 1, "negative": 5, "fast": fast, "tmpdir": str(tmp_path),
+        "size": 20, "iter": 3, "threads": 2, "debug": 0, "cbow": 1, "negative": 5, "fast": fast,
+        "tmpdir": str(tmp_path),
     }
     in_memory = train(str(path), **settings)
     on_disk = train(str(path), memory_budget=0, **settings)

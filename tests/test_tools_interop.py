@@ -1,10 +1,10 @@
 """Vector files travel between pyw2v and gensim in both layouts."""
 import numpy as np
 import pytest
-
 from conftest_tools import LEE_VECTORS, run_tool
-from pyw2v.tools import distance
+
 from pyw2v.model.vectors import read_vectors, write_vectors
+from pyw2v.tools import distance
 
 QUERY = b"government\nEXIT\n"
 
@@ -45,8 +45,8 @@ def test_pyw2v_reads_what_gensim_writes(lee, tmp_path, binary):
     if binary:
         assert theirs == ours
     else:
-        assert [l.split(b"\t")[0] for l in theirs.split(b"\n")][:10] == [
-            l.split(b"\t")[0] for l in ours.split(b"\n")
+        assert [line.split(b"\t")[0] for line in theirs.split(b"\n")][:10] == [
+            line.split(b"\t")[0] for line in ours.split(b"\n")
         ][:10]
 
 

@@ -1,10 +1,10 @@
 """distance and word-analogy: C's text, C's words in C's order, C's quirks."""
 import numpy as np
 import pytest
-
 from conftest_tools import LEE_VECTORS, TOOLS_REFERENCE, run_tool, shared_file
-from pyw2v.tools import analogy, distance
+
 from pyw2v.model.vectors import write_vectors
+from pyw2v.tools import analogy, distance
 
 DISTANCE_INPUT = b"france\nking queen\nEXIT\n"
 ANALOGY_INPUT = b"man king woman\nparis france berlin\nEXIT\n"
@@ -27,7 +27,7 @@ def assert_same_as_c(ours, reference):
     ours_values = np.array([v for _, v in table_rows(ours)])
     expected_values = np.array([v for _, v in table_rows(expected)])
     np.testing.assert_allclose(ours_values, expected_values, rtol=0, atol=1e-5)
-    strip = lambda text: [l for l in text.split(b"\n") if b"\t\t" not in l]  # noqa: E731
+    strip = lambda text: [line for line in text.split(b"\n") if b"\t\t" not in line]  # noqa: E731
     assert strip(ours) == strip(expected)
 
 

@@ -81,6 +81,6 @@ def last_line(path, width=120):
             text = f.read().decode("utf-8", "replace")
     except OSError:
         return "(no log)"
-    lines = [l.strip() for l in re.split(r"[\r\n]+", text) if l.strip()]
+    lines = [piece.strip() for piece in re.split(r"[\r\n]+", text) if piece.strip()]
     line = lines[-1] if lines else "(no stderr output)"
     return line if len(line) <= width else line[:width - 3] + "..."

@@ -23,7 +23,10 @@ UNBOUNDED = 1 << 62  # the budget when the memory available is unknown: more tha
 
 
 def corpus_budget(megabytes=None):
-    """Bytes of encoded corpus that may be held in memory at once, for ``-memory-budget megabytes`` (None: not given)."""
+    """Bytes of encoded corpus that may be held in memory at once.
+
+    For ``-memory-budget megabytes`` (None: not given).
+    """
     if megabytes is not None:
         if not megabytes >= 0:  # NaN too
             raise UserError(f"-memory-budget must not be negative, not {megabytes:g}")

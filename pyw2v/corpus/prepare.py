@@ -386,7 +386,8 @@ def _count_part(train, offsets, spill, byte_range=None, data=None, start=0, canc
     writer = None
     if spill is not None:
         plain = is_plain_file(train)
-        writer = spill.writer(end - start if end is not None else os.path.getsize(train) if plain else GUESSED_STREAM_BYTES)
+        expected = end - start if end is not None else os.path.getsize(train) if plain else GUESSED_STREAM_BYTES
+        writer = spill.writer(expected)
     if data is not None:
         return scan_bytes(data, start, table, False, inside, writer, cancel, tally), writer
     scan = scan_corpus(train, table, False, inside, debug, writer, byte_range, cancel, tally)

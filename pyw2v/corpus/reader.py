@@ -222,7 +222,9 @@ def scan_chunks(chunks, offset, table, frozen, probe_offsets=(), debug=0, on_ids
         while position < len(chunk):
             if not frozen:
                 table = reserve(table, len(chunk) - position + 2, len(chunk) - position + MAX_STRING)
-            count, position = _scan_bytes(chunk, position, offset, state, word_buf, eos, table, frozen, ids, count, probes)
+            count, position = _scan_bytes(
+                chunk, position, offset, state, word_buf, eos, table, frozen, ids, count, probes
+            )
         if on_ids is not None:
             on_ids(ids[:count])
         offset += len(chunk)
