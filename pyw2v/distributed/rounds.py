@@ -48,13 +48,16 @@ def merge(weights, *results):
     merged = [matrix.copy() for matrix in weights]
     for result in results:
         for matrix, (rows, values) in zip(merged, result.deltas):
-            matrix[rows] += values  # rows are distinct within one delta
+            if rows is None:
+                matrix += values
+            else:
+                matrix[rows] += values  # rows are distinct within one delta
     return Model(*merged)
 
 
 def delta_bytes(result):
     """Bytes of one slice's deltas as sent over the network (rows and values)."""
-    return sum(rows.nbytes + values.nbytes for rows, values in result.deltas)
+    return sum((0 if rows is None else rows.nbytes) + values.nbytes for rows, values in result.deltas)
 
 
 def slice_stats(result):
