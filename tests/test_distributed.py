@@ -333,9 +333,15 @@ def test_deltas_are_the_changed_rows_and_merge_in_shard_order():
     empty = np.zeros((0, 4), dtype=np.float32)
     results = [SliceResult(((rows, values), row_deltas(empty, empty)), 0, (0, 0)),
                SliceResult(((None, dense), row_deltas(empty, empty)), 0, (0, 0))]
-    merged = merge(Model(old, empty, empty), *results).syn0
+    cold = (np.zeros(10, dtype=bool),) * 3
+    merged = merge(Model(old, empty, empty), cold, *results).syn0
     np.testing.assert_allclose(merged, old + (few - old) + (most - old), rtol=0, atol=1e-6)
-    assert merged.tobytes() == ((old + values_at(rows, values, old.shape)) + dense).tobytes()
+    assert merged.tobytes() == (old + (values_at(rows, values, old.shape) + dense)).tobytes()
+    hot = (np.arange(10) < 3,) * 3  # rows 0-2 hot: the mean where both shards touched them (row 2)
+    averaged = merge(Model(old, empty, empty), hot, *results).syn0
+    expected = values_at(rows, values, old.shape) + dense
+    expected[2] /= np.float32(2)
+    assert averaged.tobytes() == (old + expected).tobytes()
     assert old.tobytes() == old.copy().tobytes()  # the round's weights are never written
 
 
