@@ -308,9 +308,57 @@ def test_a_single_process_run_imports_no_dask(lee_corpus, tmp_path):
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "[]"
+    assert done.stdout.strip().splitlines()[-1] == "[]"
 
 
 def test_scheduler_and_workers_together_are_refused(corpus, tmp_path):
     done = run(["-train", str(corpus), "-workers", "2", "-scheduler", "tcp://127.0.0.1:1"], tmp_path)
     one_line_failure(done, tmp_path, "-scheduler", "-workers")
+
+
+def test_deltas_are_the_changed_rows_and_merge_in_shard_order():
+    from pyw2v.distributed.rounds import merge
+    from pyw2v.distributed.task import SliceResult, row_deltas
+    from pyw2v.training.state import Model
+
+    rng = np.random.default_rng(0)
+    old = rng.normal(size=(10, 4)).astype(np.float32)
+    few, most = old.copy(), old.copy()
+    few[[2, 7]] += 0.5
+    most[:6] -= 0.25
+    rows, values = row_deltas(few.copy(), old)
+    assert rows.tolist() == [2, 7] and values.shape == (2, 4)
+    dense_rows, dense = row_deltas(most.copy(), old)
+    assert dense_rows is None and dense.shape == old.shape  # past half the rows: the whole matrix
+    empty = np.zeros((0, 4), dtype=np.float32)
+    results = [SliceResult(((rows, values), row_deltas(empty, empty)), 0, (0, 0)),
+               SliceResult(((None, dense), row_deltas(empty, empty)), 0, (0, 0))]
+    cold = (np.zeros(10, dtype=bool),) * 3
+    merged = merge(Model(old, empty, empty), cold, *results).syn0
+    np.testing.assert_allclose(merged, old + (few - old) + (most - old), rtol=0, atol=1e-6)
+    assert merged.tobytes() == (old + (values_at(rows, values, old.shape) + dense)).tobytes()
+    hot = (np.arange(10) < 3,) * 3  # rows 0-2 hot: the mean where both shards touched them (row 2)
+    averaged = merge(Model(old, empty, empty), hot, *results).syn0
+    expected = values_at(rows, values, old.shape) + dense
+    expected[2] /= np.float32(2)
+    assert averaged.tobytes() == (old + expected).tobytes()
+    assert old.tobytes() == old.copy().tobytes()  # the round's weights are never written
+
+
+def values_at(rows, values, shape):
+    full = np.zeros(shape, dtype=np.float32)
+    full[rows] = values
+    return full
+
+
+def test_round_rates_follow_cs_schedule_and_seeds_differ():
+    from pyw2v.distributed.rounds import round_alpha, round_count, seed
+    from pyw2v.options import TrainOptions
+
+    options = TrainOptions(train="x", cbow=0, iter=2)
+    rates = [round_alpha(options, 1000, e, r, 4) for e in range(2) for r in range(4)]
+    assert rates[0] == np.float32(0.025 * (1 - 125 / 2001))  # the middle of the first round
+    assert all(a > b for a, b in zip(rates, rates[1:]))
+    assert round_count(1) == 1 and round_count(16 << 20) == 1 and round_count((16 << 20) + 1) == 2
+    seeds = {seed(e, r, s, 4, 8) for e in range(2) for r in range(4) for s in range(8)}
+    assert len(seeds) == 64 and 0 not in seeds

@@ -21,6 +21,7 @@ from ..errors import UserError
 from ..memory import check_model_fits
 from ..options import check_words_to_train
 from ..progress import Progress
+from ..training.huffman import build_tree
 from ..training.loop import EPOCH, Cursor, Model
 from . import rounds as plan
 from .cluster import connect, dashboard
@@ -100,6 +101,8 @@ class _Run:
         fields = {k: v for k, v in asdict(options).items() if k in RUN_FIELDS}
         run = client.scatter([RunData(self.token, fields, vocab.words, vocab.counts)], broadcast=True)[0]
         weights_here = initial_model(options, vocab.size)
+        tree = build_tree(vocab.counts) if options.hs else None
+        self.shares = plan.update_shares(vocab.counts, options.negative, options.hs, tree)
         weights = client.scatter([weights_here])[0]
         self.weights_bytes = sum(m.nbytes for m in weights_here)
         loss = np.zeros((1, options.iter, 2)) if options.loss else None
@@ -144,7 +147,8 @@ class _Run:
                     train_slice, weights, run, s, round_, shard_slices[round_], seed, alpha,
                     key=f"pyw2v-slice-{token}-{epoch}-{round_}-{s}",
                 ))
-        merged = client.submit(plan.merge, weights, *tasks, key=f"pyw2v-merge-{token}-{epoch}-{round_}")
+        hot = plan.hot_rows(self.shares, alpha, vocab.train_words / (options.shards * rounds))
+        merged = client.submit(plan.merge, weights, hot, *tasks, key=f"pyw2v-merge-{token}-{epoch}-{round_}")
         stats = [client.submit(plan.slice_stats, t, key=f"pyw2v-stats-{token}-{epoch}-{round_}-{i}")
                  for i, t in enumerate(tasks)]
         done_words = self.control.words_done[0]

@@ -43,18 +43,67 @@ def seed(epoch, round_, shard, rounds, shards):
     return (z ^ (z >> 31)) or 1
 
 
-def merge(weights, *results):
-    """The weights after a round: ``weights`` plus each slice's row deltas, added in shard order."""
+def merge(weights, hot, *results):
+    """The weights after a round: ``weights`` plus the slices' deltas, added in shard order.
+
+    A row's deltas are summed (the parameter-server rule: a row one shard
+    touched moves as on one machine), except a *hot* row (``hot``, one mask
+    per matrix) that several shards touched: it gets their mean. Summed, the
+    shards' moves of a row that each of them saturated overshoot by the
+    number of shards, and the weights diverge.
+    """
     merged = [matrix.copy() for matrix in weights]
-    for result in results:
-        for matrix, (rows, values) in zip(merged, result.deltas):
-            matrix[rows] += values  # rows are distinct within one delta
+    for m, matrix in enumerate(merged):
+        if not len(matrix):
+            continue
+        total = np.zeros_like(matrix)
+        touched = np.zeros(len(matrix), dtype=np.int32)
+        for result in results:
+            rows, values = result.deltas[m]
+            if rows is None:
+                total += values
+                touched += values.any(axis=1)
+            else:
+                total[rows] += values  # rows are distinct within one delta
+                touched[rows] += 1
+        shared = hot[m] & (touched > 1)
+        total[shared] /= touched[shared, None].astype(np.float32)
+        matrix += total
     return Model(*merged)
+
+
+def hot_rows(shares, alpha, slice_words):
+    """Rows a slice is expected to saturate: ``alpha`` times their expected updates in a slice is 1 or more.
+
+    ``shares``: per matrix, each row's expected updates per word trained.
+    """
+    return tuple(np.float64(alpha) * slice_words * share >= 1.0 for share in shares)
+
+
+def update_shares(counts, negative, hs, tree):
+    """Per matrix (syn0, syn1, syn1neg), each row's expected updates per word of the corpus.
+
+    syn0: the word's frequency; syn1neg: as the target, plus ``negative``
+    draws from the unigram^0.75 distribution; syn1: every word whose Huffman
+    path passes through the node.
+    """
+    counts = np.asarray(counts, dtype=np.float64)
+    frequency = counts / counts.sum()
+    syn1 = np.zeros(0)
+    if hs:
+        inside = np.arange(tree.points.shape[1]) < tree.lengths[:, None]
+        syn1 = np.zeros(len(counts))
+        np.add.at(syn1, tree.points[inside], np.repeat(frequency, tree.lengths))
+    syn1neg = np.zeros(0)
+    if negative:
+        power = counts**0.75
+        syn1neg = frequency + negative * power / power.sum()
+    return frequency, syn1, syn1neg
 
 
 def delta_bytes(result):
     """Bytes of one slice's deltas as sent over the network (rows and values)."""
-    return sum(rows.nbytes + values.nbytes for rows, values in result.deltas)
+    return sum((0 if rows is None else rows.nbytes) + values.nbytes for rows, values in result.deltas)
 
 
 def slice_stats(result):

@@ -23,7 +23,8 @@ NO_DECAY_WORDS = 2**61
 # What every task of a run shares, scattered to the workers once. options: a dict of
 # TrainOptions' training fields; words/counts: the vocabulary in C's order.
 RunData = namedtuple("RunData", "token options words counts")
-# Deltas: per matrix of the Model, (rows int32, values float32 [len(rows), size]): the rows the slice changed.
+# Deltas: per matrix of the Model, (rows int32, values float32 [len(rows), size]): the rows the slice changed;
+# rows None: values is the whole matrix's delta (when most rows changed, the cheaper form to send and add).
 SliceResult = namedtuple("SliceResult", "deltas words loss")
 
 _PREPARED = {}  # token -> (tree, tables, index): built once per worker and run
@@ -48,11 +49,14 @@ def train_slice(weights, run, shard, round_, pieces, seed, alpha):
 
 
 def row_deltas(new, old):
-    """The rows where ``new`` differs from ``old``, and ``new - old`` on them."""
+    """The rows where ``new`` differs from ``old``, and ``new - old`` on them; all rows (None) past half of them."""
     if len(old) == 0:
         return np.zeros(0, dtype=np.int32), old[:0]
-    rows = np.flatnonzero((new != old).any(axis=1)).astype(np.int32)
-    return rows, new[rows] - old[rows]
+    delta = np.subtract(new, old, out=new)  # new is the task's own copy
+    rows = np.flatnonzero(delta.any(axis=1)).astype(np.int32)
+    if 2 * len(rows) > len(old):
+        return None, delta
+    return rows, delta[rows]
 
 
 def train_ids(ids, model, tree_and_tables, vocab, fields, alpha, seed):
