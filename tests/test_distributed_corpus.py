@@ -113,6 +113,26 @@ def test_any_cut_reads_the_tokens_of_the_whole_file(tmp_path, case):
         np.testing.assert_array_equal(stream, single.ids)
 
 
+# Carriage returns around delimiters, a NUL word, a long word cut by a CR, no final newline.
+TRICKY = b"a \rb\r\rc\r \r\n\rd\ne\r\n\n\0 x\0y " + b"L" * 99 + b"\rl\tend\r\r \rlast"
+
+
+def test_every_two_and_three_piece_cut_of_a_tricky_text(tmp_path):
+    path = tmp_path / "tricky.txt"
+    path.write_bytes(TRICKY)
+    expected_words, expected_counts = reference_counts([path])
+    vocab, _ = sorted_vocabulary(expected_words, expected_counts, 1)
+    expected_stream = reference_stream([path], vocab)
+    size = len(TRICKY)
+    for first in range(size + 1):
+        for second in [first] + list(range(first + 1, size, 7)):
+            shards = [[[Piece(str(path), start, end)]] for start, end in cut_at(size, [first, second])]
+            (words, counts), vocab_here, stream = count_and_encode(shards, 1)
+            assert words == expected_words, (first, second)
+            np.testing.assert_array_equal(counts, expected_counts)
+            np.testing.assert_array_equal(stream, expected_stream)
+
+
 @settings(max_examples=200, deadline=None)
 @given(
     sizes=st.lists(st.tuples(st.integers(0, 50), st.booleans()), min_size=1, max_size=6),
