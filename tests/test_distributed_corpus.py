@@ -211,6 +211,11 @@ def test_first_mb_of_wiki100m_save_vocab_is_single_process(shared_dir, tmp_path)
         np.testing.assert_array_equal(stream, single.ids)
 
 
+def test_the_vocabulary_index_maps_words_to_their_first_id():
+    index = vocabulary_index([b"</s>", b"the", b"caf\xc3\xa9", b"the", b"x" * 98])
+    assert [index.get(w) for w in (b"</s>", b"the", b"caf\xc3\xa9", b"x" * 98, b"x", b"")] == [0, 1, 2, 4, -1, -1]
+
+
 def write_glob_corpus(directory):
     """Files read in sorted order, not in the order written: some end inside a word, one is gzip'd."""
     directory.mkdir()
@@ -284,6 +289,7 @@ def s3_server():
     The environment is set for the whole session, so worker processes started
     by a test inherit it; the server is killed at the end of the session.
     """
+    pytest.importorskip("s3fs")
     pytest.importorskip("moto.server")
     boto3 = pytest.importorskip("boto3")
     port = free_port()
