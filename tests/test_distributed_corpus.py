@@ -22,7 +22,6 @@ from pyw2v.corpus import prepare
 from pyw2v.corpus.reader import scan_corpus
 from pyw2v.corpus.vocab import save_vocab, sorted_vocabulary
 from pyw2v.corpus.wordtable import table_from_words, words_of
-from pyw2v.distributed import corpus
 from pyw2v.distributed.corpus import (
     Piece,
     count_pieces,
@@ -141,7 +140,6 @@ def test_every_two_and_three_piece_cut_of_a_tricky_text(tmp_path):
 )
 def test_shards_and_rounds_cover_each_file_once_in_order(sizes, shards, rounds):
     files = [("f%d%s" % (k, ".gz" if packed else ""), size, packed) for k, (size, packed) in enumerate(sizes)]
-    corpus._sizes.update((url, size) for url, size, _ in files)  # as list_files leaves them for cut_rounds
     cut = cut_shards(files, shards)
     assert len(cut) == shards
     total = sum(size for _, size, _ in files)
@@ -178,6 +176,11 @@ def test_cuts_fall_at_equal_bytes_and_a_compressed_file_goes_where_its_middle_is
         [Piece("x", 10, 14)], [Piece("x", 14, 18)], [Piece("x", 18, 20), Piece("y", 5, 8)],
     ]
     assert cut_shards([("a", 2, False)], 4) == [[], [Piece("a", 0, 1)], [], [Piece("a", 1, 2)]]
+    # A compressed piece weighs the size cut_shards saw (no file here to ask): q.gz's middle is byte 25 of 50.
+    (shard,) = cut_shards([("p", 10, False), ("q.gz", 30, True), ("r", 10, False)], 1)
+    assert cut_rounds(shard, 2) == [[Piece("p", 0, 10)], [Piece("q.gz", 0, None), Piece("r", 0, 10)]]
+    with pytest.raises(UserError, match="^cannot read unseen.gz: no such file$"):
+        cut_rounds([Piece("unseen.gz", 0, None)], 2)
 
 
 def test_lee_save_vocab_is_cs_file(lee_corpus, tmp_path):

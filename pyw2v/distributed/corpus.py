@@ -60,7 +60,7 @@ _DELIMITERS = b" \t\n"
 _GLOB_CHARS = re.compile(r"[*?\[]")
 # First read of the token that runs past a piece's end: most are a few bytes.
 _TAIL_BYTES = 4096
-# url -> size of the files list_files has seen, so cut_rounds need not ask again.
+# url -> size of the files list_files and cut_shards have seen, so cut_rounds need not ask again.
 _sizes = {}
 
 
@@ -140,11 +140,16 @@ def cut_shards(files, shards):
     A function of ``files`` and ``shards`` alone. Some shards are empty when
     the corpus has fewer bytes than shards, or few, big compressed files.
     """
+    _sizes.update((url, size) for url, size, _ in files)
     return _cut([(url, 0, size, compressed) for url, size, compressed in files], shards)
 
 
 def cut_rounds(pieces, rounds):
-    """One shard's ``pieces`` cut into ``rounds`` consecutive lists of about equal bytes."""
+    """One shard's ``pieces`` cut into ``rounds`` consecutive lists of about equal bytes.
+
+    A compressed piece weighs its compressed size, as :func:`cut_shards` or
+    :func:`list_files` saw it in this process (else asked of its storage).
+    """
     units = [
         (piece.url, 0, _compressed_size(piece.url), True) if piece.end is None
         else (piece.url, piece.start, piece.end - piece.start, False)
@@ -356,11 +361,14 @@ def _filesystem(url):
 def _compressed_size(url):
     """The size of a compressed file as :func:`list_files` gave it (asked again if this process has not seen it)."""
     if url not in _sizes:
-        if "://" in url:
-            fs, path = _filesystem(url)
-            _sizes[url] = int(fs.info(path)["size"])
-        else:
-            _sizes[url] = os.path.getsize(url)
+        try:
+            if "://" in url:
+                fs, path = _filesystem(url)
+                _sizes[url] = int(fs.info(path)["size"])
+            else:
+                _sizes[url] = os.path.getsize(url)
+        except Exception as exc:  # as in _read
+            raise UserError(f"cannot read {url}: {_reason(exc)}") from None
     return _sizes[url]
 
 
