@@ -60,6 +60,8 @@ _DELIMITERS = b" \t\n"
 _GLOB_CHARS = re.compile(r"[*?\[]")
 # First read of the token that runs past a piece's end: most are a few bytes.
 _TAIL_BYTES = 4096
+# A URL's reads ahead (s3fs's default, 50 MiB, would be most of a count task's memory).
+_REMOTE_BLOCK_BYTES = 8 << 20
 # url -> size of the files list_files and cut_shards have seen, so cut_rounds need not ask again.
 _sizes = {}
 
@@ -326,7 +328,7 @@ def _open(url, compressed):
     fs, path = _filesystem(url)
     suffix = os.path.splitext(url)[1].lower()
     try:
-        return fs.open(path, "rb", compression=_COMPRESSIONS[suffix] if compressed else None)
+        return fs.open(path, "rb", block_size=_REMOTE_BLOCK_BYTES, compression=_COMPRESSIONS[suffix] if compressed else None)
     except Exception as exc:  # the filesystem's own errors (credentials, network) name no file: we do
         raise UserError(f"cannot read {url}: {_reason(exc)}") from None
 
