@@ -355,7 +355,7 @@ def test_a_dask_worker_process_counts_an_s3_corpus(s3_server):
     files = list_files("s3://worker/one.txt")
     shards = cut_shards(files, 3)
     with distributed.LocalCluster(
-        n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+        n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0"
     ) as cluster, distributed.Client(cluster) as client:
         per_shard = client.gather(client.map(count_pieces, shards, pure=False))
         words, counts = merge_counts(per_shard)
