@@ -362,7 +362,7 @@ def _filesystem(url):
 
 
 def _compressed_size(url):
-    """The size of a compressed file as :func:`list_files` gave it (asked again if this process has not seen it)."""
+    """A compressed file's size as :func:`list_files` or :func:`cut_shards` saw it here, else asked of its storage."""
     if url not in _sizes:
         try:
             if "://" in url:
