@@ -22,7 +22,6 @@ from pyw2v.corpus import prepare
 from pyw2v.corpus.reader import scan_corpus
 from pyw2v.corpus.vocab import save_vocab, sorted_vocabulary
 from pyw2v.corpus.wordtable import table_from_words, words_of
-from pyw2v.distributed import corpus
 from pyw2v.distributed.corpus import (
     Piece,
     count_pieces,
@@ -113,6 +112,26 @@ def test_any_cut_reads_the_tokens_of_the_whole_file(tmp_path, case):
         np.testing.assert_array_equal(stream, single.ids)
 
 
+# Carriage returns around delimiters, a NUL word, a long word cut by a CR, no final newline.
+TRICKY = b"a \rb\r\rc\r \r\n\rd\ne\r\n\n\0 x\0y " + b"L" * 99 + b"\rl\tend\r\r \rlast"
+
+
+def test_every_two_and_three_piece_cut_of_a_tricky_text(tmp_path):
+    path = tmp_path / "tricky.txt"
+    path.write_bytes(TRICKY)
+    expected_words, expected_counts = reference_counts([path])
+    vocab, _ = sorted_vocabulary(expected_words, expected_counts, 1)
+    expected_stream = reference_stream([path], vocab)
+    size = len(TRICKY)
+    for first in range(size + 1):
+        for second in [first] + list(range(first + 1, size, 7)):
+            shards = [[[Piece(str(path), start, end)]] for start, end in cut_at(size, [first, second])]
+            (words, counts), vocab_here, stream = count_and_encode(shards, 1)
+            assert words == expected_words, (first, second)
+            np.testing.assert_array_equal(counts, expected_counts)
+            np.testing.assert_array_equal(stream, expected_stream)
+
+
 @settings(max_examples=200, deadline=None)
 @given(
     sizes=st.lists(st.tuples(st.integers(0, 50), st.booleans()), min_size=1, max_size=6),
@@ -121,7 +140,6 @@ def test_any_cut_reads_the_tokens_of_the_whole_file(tmp_path, case):
 )
 def test_shards_and_rounds_cover_each_file_once_in_order(sizes, shards, rounds):
     files = [("f%d%s" % (k, ".gz" if packed else ""), size, packed) for k, (size, packed) in enumerate(sizes)]
-    corpus._sizes.update((url, size) for url, size, _ in files)  # as list_files leaves them for cut_rounds
     cut = cut_shards(files, shards)
     assert len(cut) == shards
     total = sum(size for _, size, _ in files)
@@ -158,6 +176,11 @@ def test_cuts_fall_at_equal_bytes_and_a_compressed_file_goes_where_its_middle_is
         [Piece("x", 10, 14)], [Piece("x", 14, 18)], [Piece("x", 18, 20), Piece("y", 5, 8)],
     ]
     assert cut_shards([("a", 2, False)], 4) == [[], [Piece("a", 0, 1)], [], [Piece("a", 1, 2)]]
+    # A compressed piece weighs the size cut_shards saw (no file here to ask): q.gz's middle is byte 25 of 50.
+    (shard,) = cut_shards([("p", 10, False), ("q.gz", 30, True), ("r", 10, False)], 1)
+    assert cut_rounds(shard, 2) == [[Piece("p", 0, 10)], [Piece("q.gz", 0, None), Piece("r", 0, 10)]]
+    with pytest.raises(UserError, match="^cannot read unseen.gz: no such file$"):
+        cut_rounds([Piece("unseen.gz", 0, None)], 2)
 
 
 def test_lee_save_vocab_is_cs_file(lee_corpus, tmp_path):
@@ -189,6 +212,11 @@ def test_first_mb_of_wiki100m_save_vocab_is_single_process(shared_dir, tmp_path)
     assert (tmp_path / "cluster.vocab").read_bytes() == (tmp_path / "single.vocab").read_bytes()
     with prepare.encode_corpus(options, single_vocab, first_pass) as single:
         np.testing.assert_array_equal(stream, single.ids)
+
+
+def test_the_vocabulary_index_maps_words_to_their_first_id():
+    index = vocabulary_index([b"</s>", b"the", b"caf\xc3\xa9", b"the", b"x" * 98])
+    assert [index.get(w) for w in (b"</s>", b"the", b"caf\xc3\xa9", b"x" * 98, b"x", b"")] == [0, 1, 2, 4, -1, -1]
 
 
 def write_glob_corpus(directory):
@@ -264,6 +292,7 @@ def s3_server():
     The environment is set for the whole session, so worker processes started
     by a test inherit it; the server is killed at the end of the session.
     """
+    pytest.importorskip("s3fs")
     pytest.importorskip("moto.server")
     boto3 = pytest.importorskip("boto3")
     port = free_port()
@@ -326,7 +355,7 @@ def test_a_dask_worker_process_counts_an_s3_corpus(s3_server):
     files = list_files("s3://worker/one.txt")
     shards = cut_shards(files, 3)
     with distributed.LocalCluster(
-        n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+        n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0"
     ) as cluster, distributed.Client(cluster) as client:
         per_shard = client.gather(client.map(count_pieces, shards, pure=False))
         words, counts = merge_counts(per_shard)

@@ -33,8 +33,9 @@ Plain functions of picklable arguments and results, run inside Dask tasks
 holds its vocabulary table and one chunk, never its share of the corpus
 (:func:`encode_pieces` also holds the stream it returns). Local plain files
 are read with ``open``, local compressed ones with smart_open as on one
-machine, URLs with fsspec (s3fs for ``s3://``).
+machine, URLs with fsspec (s3fs for ``s3://``, read ahead by 8 MiB).
 """
+import glob
 import os
 import re
 from bisect import bisect_right
@@ -43,7 +44,7 @@ from collections import namedtuple
 import numpy as np
 
 from ..corpus.encoding import StreamWriter
-from ..corpus.reader import CHUNK_BYTES, read_input, scan_chunks
+from ..corpus.reader import CHUNK_BYTES, scan_chunks
 from ..corpus.wordtable import find_or_add, merge_tables, new_table, table_from_words, words_of
 from ..errors import UserError, open_input
 
@@ -52,12 +53,16 @@ Piece = namedtuple("Piece", "url start end")
 
 # As on one machine (pyw2v.corpus.reader.is_plain_file): these are read whole, decompressed.
 COMPRESSED_SUFFIXES = (".gz", ".bz2", ".xz", ".zst", ".lzma")
+# fsspec's names for them (zstd needs the zstandard package; without it, reading says so).
+_COMPRESSIONS = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz", ".zst": "zstd", ".lzma": "lzma"}
 _DELIMITER = re.compile(rb"[ \t\n]")
 _DELIMITERS = b" \t\n"
 _GLOB_CHARS = re.compile(r"[*?\[]")
 # First read of the token that runs past a piece's end: most are a few bytes.
 _TAIL_BYTES = 4096
-# url -> size of the files list_files has seen, so cut_rounds need not ask again.
+# A URL's reads ahead (s3fs's default, 50 MiB, would be most of a count task's memory).
+_REMOTE_BLOCK_BYTES = 8 << 20
+# url -> size of the files list_files and cut_shards have seen, so cut_rounds need not ask again.
 _sizes = {}
 
 
@@ -68,7 +73,7 @@ class VocabularyIndex(namedtuple("VocabularyIndex", "table ids")):
 
     def get(self, word):
         """The id of ``word`` (bytes), or -1 when it is not in the vocabulary."""
-        buf = np.frombuffer(word, dtype=np.uint8)
+        buf = np.frombuffer(bytearray(word), dtype=np.uint8)  # writable: the type the kernels were compiled for
         entry = find_or_add(self.table, buf, np.int64(0), np.int64(len(buf)), np.bool_(False))
         return int(self.ids[entry]) if entry >= 0 else -1
 
@@ -76,33 +81,58 @@ class VocabularyIndex(namedtuple("VocabularyIndex", "table ids")):
 def list_files(train):
     """``(url, size, compressed)`` of each file of ``train`` (path, URL or glob), sorted by url.
 
-    Local files are named by their absolute path. Raises one
-    :class:`~pyw2v.errors.UserError` naming ``train`` when nothing matches or
-    a file cannot be read.
+    Local files are named by their absolute path, so that workers started
+    elsewhere find them on a shared filesystem. Raises one
+    :class:`~pyw2v.errors.UserError` naming ``train`` when nothing matches, or
+    naming the file that cannot be read.
     """
     train = str(train)
+    is_glob = bool(_GLOB_CHARS.search(train))
+    found = _local_files(train, is_glob) if "://" not in train else _url_files(train, is_glob)
+    if not found:
+        raise UserError(f"cannot read {train}: " + ("no file matches" if is_glob else "no such file"))
+    files = sorted((url, size, url.lower().endswith(COMPRESSED_SUFFIXES)) for url, size in found)
+    _sizes.update((url, size) for url, size, _ in files)
+    return files
+
+
+def _local_files(train, is_glob):
+    """``(absolute path, size)`` of the regular files that ``train`` names or matches."""
+    found = []
+    for path in glob.glob(train, recursive=True) if is_glob else [train]:
+        path = os.path.abspath(path)
+        if os.path.isdir(path):
+            if is_glob:
+                continue
+            raise UserError(f"cannot read {train}: it is a directory")
+        try:
+            size = os.path.getsize(path)
+        except OSError as exc:
+            if is_glob or not isinstance(exc, FileNotFoundError):
+                raise UserError(f"cannot read {path}: {_reason(exc)}") from None
+            return []
+        if not os.access(path, os.R_OK):
+            raise UserError(f"cannot read {path}: permission denied")
+        found.append((path, size))
+    return found
+
+
+def _url_files(train, is_glob):
+    """``(url, size)`` of the files that the fsspec URL ``train`` names or matches."""
     fs, root = _filesystem(train)
     try:
-        found = fs.glob(root, detail=True) if _GLOB_CHARS.search(root) else {root: fs.info(root)}
+        found = fs.glob(root, detail=True) if is_glob else {root: fs.info(root)}
     except FileNotFoundError:
-        found = {}
+        return []
     except Exception as exc:  # the filesystem's own errors (credentials, network) name no file: we do
         raise UserError(f"cannot read {train}: {_reason(exc)}") from None
-    local = _is_local(fs)
     files = []
-    for path, info in sorted(found.items()):
+    for path, info in found.items():
         if info.get("type") != "file":
-            if not _GLOB_CHARS.search(root):
+            if not is_glob:
                 raise UserError(f"cannot read {train}: it is a directory")
             continue
-        if local and not os.access(path, os.R_OK):
-            raise UserError(f"cannot read {path}: permission denied")
-        url = path if local else fs.unstrip_protocol(path)
-        files.append((url, int(info["size"]), url.lower().endswith(COMPRESSED_SUFFIXES)))
-    if not files:
-        raise UserError(f"cannot read {train}: " + ("no file matches" if _GLOB_CHARS.search(root) else "no such file"))
-    files.sort()
-    _sizes.update((url, size) for url, size, _ in files)
+        files.append((fs.unstrip_protocol(path), int(info["size"])))
     return files
 
 
@@ -112,11 +142,16 @@ def cut_shards(files, shards):
     A function of ``files`` and ``shards`` alone. Some shards are empty when
     the corpus has fewer bytes than shards, or few, big compressed files.
     """
+    _sizes.update((url, size) for url, size, _ in files)
     return _cut([(url, 0, size, compressed) for url, size, compressed in files], shards)
 
 
 def cut_rounds(pieces, rounds):
-    """One shard's ``pieces`` cut into ``rounds`` consecutive lists of about equal bytes."""
+    """One shard's ``pieces`` cut into ``rounds`` consecutive lists of about equal bytes.
+
+    A compressed piece weighs its compressed size, as :func:`cut_shards` or
+    :func:`list_files` saw it in this process (else asked of its storage).
+    """
     units = [
         (piece.url, 0, _compressed_size(piece.url), True) if piece.end is None
         else (piece.url, piece.start, piece.end - piece.start, False)
@@ -152,10 +187,11 @@ def _cut(units, parts):
 def count_pieces(pieces):
     """The words of the tokens that start in ``pieces``, in order of first appearance, and their counts (int64).
 
-    C's LearnVocabFromTrainFile over those tokens, without the ``</s>``
-    C puts first (:func:`merge_counts` does), and without C's ReduceVocab:
-    past its 21 million words a piece's table is pruned as C's would be, so
-    the counts are then not C's (nor are C's the same as without pruning).
+    C's LearnVocabFromTrainFile over those tokens, less the ``</s>`` that
+    C puts first (:func:`merge_counts` puts it). Below ReduceVocab's
+    threshold (21 million distinct words) the merged counts are C's; past
+    it a task prunes its own table, not at the point where C prunes, so
+    they are not.
     """
     table = new_table()
     for piece in pieces:
@@ -208,17 +244,18 @@ def encode_pieces(pieces, index):
 
 
 def _piece_chunks(piece):
-    """The bytes the tokenizer reads for ``piece``: its own, without a head in the token before, and the tail of its last token.
+    """The bytes the tokenizer reads for ``piece``, in chunks.
 
-    When the piece ends inside a token, the token's rest is given up to the
-    delimiter that ends it, then a space in the delimiter's place (a newline
-    there is the next piece's ``</s>``); at end of file the token is left
-    unfinished, so the tokenizer drops it.
+    Its own bytes, less those of a token that started before it; then, when
+    it ends inside a token, the token's rest up to the delimiter that ends
+    it, and a space in the delimiter's place (a newline there is the next
+    piece's ``</s>``). At end of file the token is left unfinished, so the
+    tokenizer drops it.
     """
     url, start, end = piece
     if end is None:
         with _open(url, compressed=True) as stream:
-            while data := read_input(stream, url, CHUNK_BYTES):
+            while data := _read(stream, url, CHUNK_BYTES):
                 yield data
         return
     with _open(url, compressed=False) as stream:
@@ -227,10 +264,10 @@ def _piece_chunks(piece):
             position = _next_delimiter(stream, url, start, end)
         if position >= end:
             return
-        stream.seek(position)
+        _seek(stream, url, position)
         in_token = False
         while position < end:
-            data = read_input(stream, url, min(CHUNK_BYTES, end - position))
+            data = _read(stream, url, min(CHUNK_BYTES, end - position))
             if not data:  # the file is shorter than the piece: it ended
                 return
             position += len(data)
@@ -240,7 +277,7 @@ def _piece_chunks(piece):
             yield data
         block = _TAIL_BYTES
         while in_token:
-            data = read_input(stream, url, block)
+            data = _read(stream, url, block)
             if not data:
                 return
             found = _DELIMITER.search(data)
@@ -257,8 +294,8 @@ def _starts_inside_token(stream, url, start):
     position = start
     while position > 0:
         back = max(0, position - 64)
-        stream.seek(back)
-        data = read_input(stream, url, position - back).rstrip(b"\r")
+        _seek(stream, url, back)
+        data = _read(stream, url, position - back).rstrip(b"\r")
         if data:
             return data[-1] not in _DELIMITERS
         position = back
@@ -267,10 +304,10 @@ def _starts_inside_token(stream, url, start):
 
 def _next_delimiter(stream, url, start, end):
     """The offset of the first space, tab or newline at or after ``start``; ``end`` if none lies before it."""
-    stream.seek(start)
+    _seek(stream, url, start)
     position = start
     while position < end:
-        data = read_input(stream, url, min(CHUNK_BYTES, end - position))
+        data = _read(stream, url, min(CHUNK_BYTES, end - position))
         if not data:
             break
         found = _DELIMITER.search(data)
@@ -290,9 +327,25 @@ def _open(url, compressed):
         except OSError as exc:
             raise UserError(f"cannot read {url}: {_reason(exc)}") from None
     fs, path = _filesystem(url)
+    suffix = os.path.splitext(url)[1].lower()
     try:
-        return fs.open(path, "rb", compression="infer" if compressed else None)
+        return fs.open(path, "rb", block_size=_REMOTE_BLOCK_BYTES, compression=_COMPRESSIONS[suffix] if compressed else None)
     except Exception as exc:  # the filesystem's own errors (credentials, network) name no file: we do
+        raise UserError(f"cannot read {url}: {_reason(exc)}") from None
+
+
+def _read(stream, url, size):
+    """Up to ``size`` bytes of ``stream``; any failure of the storage is one error naming ``url``."""
+    try:
+        return stream.read(size)
+    except Exception as exc:  # s3fs and botocore raise more than OSError (credentials, connections)
+        raise UserError(f"cannot read {url}: {_reason(exc)}") from None
+
+
+def _seek(stream, url, position):
+    try:
+        stream.seek(position)
+    except Exception as exc:  # as in _read
         raise UserError(f"cannot read {url}: {_reason(exc)}") from None
 
 
@@ -308,19 +361,17 @@ def _filesystem(url):
         raise UserError(f"cannot read {url}: {_reason(exc)}") from None
 
 
-def _is_local(fs):
-    protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
-    return protocol in ("file", "local")
-
-
 def _compressed_size(url):
-    """The size of a compressed file as :func:`list_files` gave it (asked again if this process has not seen it)."""
+    """A compressed file's size as :func:`list_files` or :func:`cut_shards` saw it here, else asked of its storage."""
     if url not in _sizes:
-        if "://" in url:
-            fs, path = _filesystem(url)
-            _sizes[url] = int(fs.info(path)["size"])
-        else:
-            _sizes[url] = os.path.getsize(url)
+        try:
+            if "://" in url:
+                fs, path = _filesystem(url)
+                _sizes[url] = int(fs.info(path)["size"])
+            else:
+                _sizes[url] = os.path.getsize(url)
+        except Exception as exc:  # as in _read
+            raise UserError(f"cannot read {url}: {_reason(exc)}") from None
     return _sizes[url]
 
 
