@@ -177,6 +177,9 @@ def test_a_harness_run_with_spark_systems_writes_their_rows(tmp_path):
     report = (tmp_path / "out" / "sp.md").read_text()
     assert "| spark, 1 partition | sg-hs | 1 |" in report and "| spark, 4 partitions | sg-hs | 1 |" in report
     assert "(pyspark 9.9.9; openjdk version \"17.0.0\")" in report
+    # every run says how busy the shared machine was as it began
+    runs = report.split("## Individual runs")[1]
+    assert "| questions seen | load |" in runs and len([l for l in runs.splitlines() if l.startswith("| 1 |")]) == 3
     # the job got the corpus cut into sentences, 1,000 words a line (2,400 words here)
     seen = Path((tmp_path / "train-seen").read_text().strip())
     assert seen.parent == tmp_path / "cache"

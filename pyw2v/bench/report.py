@@ -199,19 +199,23 @@ def render_report(args, argv, train, stats, rows, runs, evaluator, started,
     out.append("")
     out.append("## Individual runs")
     out.append("")
+    out.append("The load is the machine's 1-minute load average as the run began "
+               "(%d logical CPUs): above that, other processes shared them."
+               % (os.cpu_count() or 0))
+    out.append("")
     out.append("| rep | system/mode | arch | status | wall s | peak MiB "
-               "| accuracy % | questions seen |")
-    out.append("|---:|---|---|---|---:|---:|---:|---:|")
+               "| accuracy % | questions seen | load |")
+    out.append("|---:|---|---|---|---:|---:|---:|---:|---:|")
     for r in runs:
         status = r["status"] if not r["error"] else "failed: %s" % r["error"]
-        out.append("| %d | %s | %s | %s | %s | %s | %s | %s |"
+        out.append("| %d | %s | %s | %s | %s | %s | %s | %s | %s |"
                    % (r["rep"], r["system"], r["arch"],
                       status.replace("|", "\\|"), fmt(r["wall"], "%.2f"),
                       fmt(r["peak_mib"], "%.0f"),
                       ("failed: %s" % r["accuracy_error"].replace("|", "\\|")
                        if r.get("accuracy_error")
                        else fmt(r["accuracy"], "%.2f")),
-                      fmt(r["seen"], "%d")))
+                      fmt(r["seen"], "%d"), fmt(r.get("load"), "%.1f")))
     out.append("")
     return "\n".join(out)
 
