@@ -11,6 +11,7 @@ from .jobs import gensim_train_main
 from .options import parse_args
 from .report import render_report
 from .runs import run_benchmark, summarize
+from .spark import sentence_file, spark_versions
 
 HIDDEN = {"_gensim-train": gensim_train_main, "_accuracy": accuracy_main,
           "_corpus-stats": count_words_main, "_chart": chart_main}
@@ -35,6 +36,9 @@ def main(argv):
 
     train = prepare_corpus(args.corpus, args.prefix_bytes, args.cache_dir)
     stats = corpus_stats(train, args.min_count, args.cache_dir)
+    if "spark" in args.systems:
+        args.spark_sentences = sentence_file(train, args.cache_dir)
+        args.spark_versions = spark_versions(args.spark_python)
     run_dir = os.path.join(args.cache_dir, "runs", "%s-%s" % (
         args.name, started.strftime("%Y%m%d-%H%M%S")))
     os.makedirs(run_dir, exist_ok=True)

@@ -15,7 +15,7 @@ DEFAULT_CACHE = os.path.join(os.environ.get("TMPDIR", "/tmp"), "pyw2v-bench")
 PROG = os.environ.get("PYW2V_BENCH_PROG", "bin/bench")
 
 ARCHS = ("sg-ns", "cbow-ns", "sg-hs", "cbow-hs")
-SYSTEMS = ("pyw2v", "pyw2v-fast", "gensim", "c")
+SYSTEMS = ("pyw2v", "pyw2v-fast", "gensim", "c", "spark")
 ACCURACY_THRESHOLD = 30000  # compute-accuracy's vocabulary cut-off
 ONE_THREAD = "pyw2v-fast (1 thread)"
 PAIR = "pyw2v-fast (2 × 1 thread side by side)"

@@ -4,6 +4,7 @@ import shlex
 import sys
 
 from .common import HARNESS, ONE_THREAD, PAIR, PROG
+from .spark import spark_command
 
 
 def w2v_options(args, arch, threads, train, output):
@@ -21,16 +22,31 @@ def w2v_options(args, arch, threads, train, output):
 def job_list(args):
     """The (system label, mode, threads) triples to run for each arch.
 
-    The 1-thread scaling run uses the fastest mode, the one the scaling
-    target is about. The ceiling run starts two copies of that 1-thread job
+    Spark runs one job per --spark-partitions count (mode ``spark:P``), and
+    pyw2v one per --pyw2v-workers count (mode ``pyw2v-workers:N``: N worker
+    processes of one thread each). The 1-thread scaling run uses the fastest
+    mode, the one the scaling target is about. The ceiling run starts two copies of that 1-thread job
     at once (mode ``pyw2v-fast-pair``).
     """
-    jobs = [(s, s, args.threads) for s in args.systems]
+    jobs = []
+    for s in args.systems:
+        if s == "spark":
+            jobs.extend((spark_label(n), "spark:%d" % n, args.threads)
+                        for n in args.spark_partitions)
+        else:
+            jobs.append((s, s, args.threads))
+    jobs.extend(("pyw2v -workers %d" % n, "pyw2v-workers:%d" % n, 1)
+                for n in args.pyw2v_workers)
     if args.scaling and args.threads != 1:
         jobs.append((ONE_THREAD, "pyw2v-fast", 1))
     if args.ceiling:
         jobs.append((PAIR, "pyw2v-fast-pair", 1))
     return jobs
+
+
+def spark_label(partitions):
+    """The report's name of the Spark job with ``partitions`` partitions."""
+    return "spark, %d partition%s" % (partitions, "s"[:partitions != 1])
 
 
 def job_command(args, mode, arch, threads, train, output):
@@ -42,6 +58,13 @@ def job_command(args, mode, arch, threads, train, output):
         return (shlex.split(args.pyw2v_cmd)
                 + w2v_options(args, arch, threads, train, output)
                 + ["-fast", "1"])
+    if mode.startswith("pyw2v-workers:"):
+        return (shlex.split(args.pyw2v_cmd)
+                + w2v_options(args, arch, 1, train, output)
+                + ["-workers", mode.split(":")[1]])
+    if mode.startswith("spark:"):
+        return spark_command(args, int(mode.split(":")[1]), args.spark_sentences,
+                             output)
     if mode == "c":
         return [args.c_binary] + w2v_options(args, arch, threads, train, output)
     if mode == "gensim":

@@ -28,6 +28,21 @@ def parse_args(argv):
     p.add_argument("--pyw2v-cmd", default="pyw2v", metavar="CMD",
                    help="command that runs the pyw2v trainer "
                         "(default: %(default)s)")
+    p.add_argument("--pyw2v-workers", default=None, metavar="LIST",
+                   help="comma list of worker counts: also run pyw2v with "
+                        "-workers N (a local Dask cluster) for each N")
+    p.add_argument("--spark-python", default=os.environ.get("PYW2V_SPARK_PYTHON"),
+                   metavar="PATH",
+                   help="system 'spark': the python of an environment with "
+                        "pyspark that runs Spark MLlib's Word2Vec "
+                        "(default: $PYW2V_SPARK_PYTHON)")
+    p.add_argument("--spark-partitions", default="1", metavar="LIST",
+                   help="system 'spark': comma list of Word2Vec numPartitions, "
+                        "one job each, all in local[--threads] "
+                        "(default: %(default)s)")
+    p.add_argument("--spark-memory", default="4g", metavar="SIZE",
+                   help="system 'spark': spark.driver.memory, the JVM's heap "
+                        "in local mode (default: %(default)s)")
     p.add_argument("--repeat", type=int, default=3, metavar="N",
                    help="repetitions of every job (default: %(default)s)")
     p.add_argument("--threads", type=int, default=2)
@@ -95,6 +110,18 @@ def parse_args(argv):
         args.c_binary = os.path.abspath(args.c_binary)
         if not os.access(args.c_binary, os.X_OK):
             p.error("--c-binary %s is not an executable file" % args.c_binary)
+    args.pyw2v_workers = counts_list(p, "--pyw2v-workers", args.pyw2v_workers or "")
+    args.spark_partitions = counts_list(p, "--spark-partitions", args.spark_partitions)
+    if "spark" in args.systems:
+        if not args.spark_python:
+            p.error("system 'spark' needs --spark-python PATH (or $PYW2V_SPARK_PYTHON)")
+        if args.archs != ["sg-hs"]:
+            p.error("system 'spark' runs --arch sg-hs only (Spark MLlib has skip-gram "
+                    "with hierarchical softmax and nothing else)")
+        if _number(args.sample) != 0:
+            p.error("system 'spark' has no subsampling: give --sample 0")
+        if not args.spark_partitions:
+            p.error("system 'spark' needs at least one --spark-partitions count")
     if args.repeat < 1:
         p.error("--repeat must be at least 1")
     if args.ceiling and not (args.scaling and args.threads == 2):
@@ -103,6 +130,29 @@ def parse_args(argv):
         args.name = "%s-%s-t%d" % ("_".join(args.archs),
                                    prefix_label(args.prefix_bytes), args.threads)
     return args
+
+
+def _number(text):
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def counts_list(parser, option, text):
+    """A comma list of positive integers, in the order given; a parser error otherwise."""
+    counts = []
+    for item in text.split(","):
+        if not item.strip():
+            continue
+        try:
+            count = int(item)
+        except ValueError:
+            count = 0
+        if count < 1:
+            parser.error("%s takes positive whole numbers, not %r" % (option, item.strip()))
+        counts.append(count)
+    return counts
 
 
 def prefix_label(nbytes):

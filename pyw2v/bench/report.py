@@ -123,6 +123,12 @@ def render_report(args, argv, train, stats, rows, runs, evaluator, started,
         "`%s`" % s for s in [j[0] for j in job_list(args)]))
     if "c" in args.systems:
         out.append("- c: `%s`" % args.c_binary)
+    if "spark" in args.systems:
+        out.extend(spark_settings(args))
+    if args.pyw2v_workers:
+        out.append("- pyw2v -workers N: `%s` with `-workers N -threads 1` (a local "
+                   "Dask cluster of N worker processes, one training thread each)"
+                   % args.pyw2v_cmd)
     out.append("- repetitions: %d, round-robin" % args.repeat)
     out.append("")
     out.append("## Machine")
@@ -179,6 +185,12 @@ def render_report(args, argv, train, stats, rows, runs, evaluator, started,
                    "sharing nothing but the machine; wall s is the later "
                    "one's, words/s counts both, accuracy is not measured."
                    % PAIR)
+    if "spark" in args.systems:
+        out.append("- spark: wall s runs from the start of its Python driver to "
+                   "its exit, so it includes the JVM's start and stop, and the "
+                   "counting of the words (Spark returns no counts) that orders "
+                   "the vector file by frequency; peak MiB is the larger of the "
+                   "JVM's and the driver's, which waits for the JVM to exit.")
     out.append("- gensim: Word2Vec(sentences=Text8Corpus(file), "
                "workers=threads, alpha as above, min_alpha=alpha·1e-4, "
                "cbow_mean=1), saved with save_word2vec_format(binary=True). "
@@ -187,21 +199,42 @@ def render_report(args, argv, train, stats, rows, runs, evaluator, started,
     out.append("")
     out.append("## Individual runs")
     out.append("")
+    out.append("The load is the machine's 1-minute load average as the run began "
+               "(%d logical CPUs): above that, other processes shared them."
+               % (os.cpu_count() or 0))
+    out.append("")
     out.append("| rep | system/mode | arch | status | wall s | peak MiB "
-               "| accuracy % | questions seen |")
-    out.append("|---:|---|---|---|---:|---:|---:|---:|")
+               "| accuracy % | questions seen | load |")
+    out.append("|---:|---|---|---|---:|---:|---:|---:|---:|")
     for r in runs:
         status = r["status"] if not r["error"] else "failed: %s" % r["error"]
-        out.append("| %d | %s | %s | %s | %s | %s | %s | %s |"
+        out.append("| %d | %s | %s | %s | %s | %s | %s | %s | %s |"
                    % (r["rep"], r["system"], r["arch"],
                       status.replace("|", "\\|"), fmt(r["wall"], "%.2f"),
                       fmt(r["peak_mib"], "%.0f"),
                       ("failed: %s" % r["accuracy_error"].replace("|", "\\|")
                        if r.get("accuracy_error")
                        else fmt(r["accuracy"], "%.2f")),
-                      fmt(r["seen"], "%d")))
+                      fmt(r["seen"], "%d"), fmt(r.get("load"), "%.1f")))
     out.append("")
     return "\n".join(out)
+
+
+def spark_settings(args):
+    """The report's lines about the Spark jobs: interpreter, versions, parameters, corpus."""
+    pyspark, java = getattr(args, "spark_versions", ("unknown", "unknown"))
+    return [
+        "- spark: `%s` (pyspark %s; %s): `pyspark.ml.feature.Word2Vec(vectorSize=%d, "
+        "windowSize=%d, minCount=%d, maxIter=%d, numPartitions=P, stepSize=0.025, "
+        "maxSentenceLength=1000, seed=1)` in `local[%d]` with spark.driver.memory %s, "
+        "on 127.0.0.1 without its web UI"
+        % (args.spark_python, pyspark, java, args.size, args.window, args.min_count,
+           args.iter, args.threads, args.spark_memory),
+        "- spark's corpus: the same text cut into sentences of at most 1,000 words "
+        "(word2vec.c's MAX_SENTENCE_LENGTH), one a line, read with `spark.read.text` "
+        "and split on spaces (cut once by the harness, outside the jobs' time); "
+        "Spark has no subsampling, hence -sample 0 for every system",
+    ]
 
 
 def scaling_lines(args, rows):

@@ -31,6 +31,7 @@ def run_benchmark(args, train, run_dir, evaluator):
                 cmd = job_command(args, mode, arch, threads, train, vec)
                 log("[%d/%d] %-18s %-8s ..." % (rep + 1, args.repeat, label,
                                                 arch))
+                load = os.getloadavg()[0]  # how busy the shared machine was as the job began
                 copies = 2 if mode.endswith("-pair") else 1
                 if copies == 2:
                     vec_b = vec[:-len(".bin")] + "-b.bin"
@@ -51,7 +52,7 @@ def run_benchmark(args, train, run_dir, evaluator):
                        "rep": rep + 1, "status": status,
                        "wall": wall, "peak_mib": peak, "error": err,
                        "accuracy": None, "seen": None,
-                       "cmd": shlex.join(cmd)}
+                       "load": load, "cmd": shlex.join(cmd)}
                 if status == "ok":
                     if not args.no_accuracy and copies == 1:
                         run["accuracy"], run["seen"], acc_err = evaluator(vec)
