@@ -13,13 +13,12 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_bench import bench
 
 from pyw2v.bench import spark, spark_job
 from pyw2v.bench.jobs import job_command, job_list
 from pyw2v.bench.options import parse_args
 from pyw2v.model.vectors import read_vectors, write_vectors_to
-
-from test_bench import bench
 
 JOB = Path(spark.JOB)
 
@@ -179,7 +178,8 @@ def test_a_harness_run_with_spark_systems_writes_their_rows(tmp_path):
     assert "(pyspark 9.9.9; openjdk version \"17.0.0\")" in report
     # every run says how busy the shared machine was as it began
     runs = report.split("## Individual runs")[1]
-    assert "| questions seen | load |" in runs and len([l for l in runs.splitlines() if l.startswith("| 1 |")]) == 3
+    first_rows = [line for line in runs.splitlines() if line.startswith("| 1 |")]
+    assert "| questions seen | load |" in runs and len(first_rows) == 3
     # the job got the corpus cut into sentences, 1,000 words a line (2,400 words here)
     seen = Path((tmp_path / "train-seen").read_text().strip())
     assert seen.parent == tmp_path / "cache"

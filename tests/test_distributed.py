@@ -137,7 +137,9 @@ def cluster(tmp_path_factory, corpus):
 def reference(corpus, tmp_path_factory):
     """An undisturbed ``-workers 4`` run, and the single-process vocabulary."""
     out = tmp_path_factory.mktemp("reference")
-    done = run(["-train", str(corpus), "-output", "vec.bin", "-save-vocab", "vocab.txt", "-workers", "4", *OPTIONS], out)
+    done = run(
+        ["-train", str(corpus), "-output", "vec.bin", "-save-vocab", "vocab.txt", "-workers", "4", *OPTIONS], out
+    )
     assert done.returncode == 0, done.stderr
     single = run(["-train", str(corpus), "-save-vocab", "single.txt", "-debug", "0"], out)
     assert single.returncode == 0, single.stderr
@@ -319,7 +321,7 @@ def test_scheduler_and_workers_together_are_refused(corpus, tmp_path):
 def test_deltas_are_the_changed_rows_and_merge_in_shard_order():
     from pyw2v.distributed.rounds import merge
     from pyw2v.distributed.task import SliceResult, row_deltas
-    from pyw2v.training.state import Model
+    from pyw2v.training.loop import Model
 
     rng = np.random.default_rng(0)
     old = rng.normal(size=(10, 4)).astype(np.float32)

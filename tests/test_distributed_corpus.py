@@ -6,15 +6,14 @@ appearance), -save-vocab file and id stream.
 """
 import gzip
 import os
-import shutil
 import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import REFERENCE
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -34,11 +33,12 @@ from pyw2v.distributed.corpus import (
 )
 from pyw2v.errors import UserError
 from pyw2v.options import TrainOptions
-
-from conftest import REFERENCE
+from pyw2v.train import corpus_settings
 
 # Tokens and the bytes between them, chosen to hit ReadWord's every rule.
-FRAGMENTS = [b"a", b"bb", b"the", b"of", b"caf\xc3\xa9", b"x\0y", b"\0", b" ", b"  ", b"\t", b"\n", b"\r", b"\r\n", b"\n\n"]
+FRAGMENTS = [
+    b"a", b"bb", b"the", b"of", b"caf\xc3\xa9", b"x\0y", b"\0", b" ", b"  ", b"\t", b"\n", b"\r", b"\r\n", b"\n\n",
+]
 LONG_WORDS = [b"L" * 97, b"M" * 98, b"N" * 99, b"O" * 150 + b"\r" + b"o" * 60]
 
 texts = st.lists(
@@ -58,7 +58,8 @@ def reference_counts(paths):
 def reference_stream(paths, vocab):
     """The varint stream of the words of ``vocab`` in each file read whole (a frozen single-process scan)."""
     index = vocabulary_index(vocab.words)
-    return np.concatenate([encode_pieces([Piece(str(path), 0, None)], index) for path in paths] + [np.zeros(0, np.uint8)])
+    streams = [encode_pieces([Piece(str(path), 0, None)], index) for path in paths]
+    return np.concatenate(streams + [np.zeros(0, np.uint8)])
 
 
 def count_and_encode(shards, min_count):
@@ -101,14 +102,15 @@ def test_any_cut_reads_the_tokens_of_the_whole_file(tmp_path, case):
     assert words == expected_words
     np.testing.assert_array_equal(counts, expected_counts)
     options = TrainOptions(train=str(path), threads=1, min_count=min_count, debug=0)
+    settings = corpus_settings(options)
     try:
-        single_vocab, first_pass = prepare.prepare_vocabulary(options, keep_tokens=True)
+        single_vocab, first_pass = prepare.prepare_vocabulary(options.train, settings, keep_tokens=True)
     except UserError:  # no word to train: the cluster has the same nothing
         assert vocab.size < 2 or vocab.train_words == 0
         return
     assert vocab.words == single_vocab.words
     np.testing.assert_array_equal(vocab.counts, single_vocab.counts)
-    with prepare.encode_corpus(options, single_vocab, first_pass) as single:
+    with prepare.encode_corpus(single_vocab, first_pass, settings) as single:
         np.testing.assert_array_equal(stream, single.ids)
 
 
@@ -190,7 +192,8 @@ def test_lee_save_vocab_is_cs_file(lee_corpus, tmp_path):
     assert sum(1 for shard in shards if any(shard)) == 8
     _, vocab, stream = count_and_encode(shards, 5)
     save_vocab(tmp_path / "cluster.vocab", vocab)
-    single_vocab, _ = prepare.prepare_vocabulary(TrainOptions(train=str(lee_corpus), threads=1, debug=0))
+    options = TrainOptions(train=str(lee_corpus), threads=1, debug=0)
+    single_vocab, _ = prepare.prepare_vocabulary(options.train, corpus_settings(options))
     save_vocab(tmp_path / "single.vocab", single_vocab)
     assert (tmp_path / "cluster.vocab").read_bytes() == (tmp_path / "single.vocab").read_bytes()
     # and C's own -save-vocab file of `word2vec -train lee.txt ... -threads 1` (default -min-count 5)
@@ -206,11 +209,12 @@ def test_first_mb_of_wiki100m_save_vocab_is_single_process(shared_dir, tmp_path)
     shards = [cut_rounds(shard, 4) for shard in cut_shards(list_files(str(path)), 8)]
     _, vocab, stream = count_and_encode(shards, 5)
     options = TrainOptions(train=str(path), threads=1, debug=0)
-    single_vocab, first_pass = prepare.prepare_vocabulary(options, keep_tokens=True)
+    settings = corpus_settings(options)
+    single_vocab, first_pass = prepare.prepare_vocabulary(options.train, settings, keep_tokens=True)
     save_vocab(tmp_path / "cluster.vocab", vocab)
     save_vocab(tmp_path / "single.vocab", single_vocab)
     assert (tmp_path / "cluster.vocab").read_bytes() == (tmp_path / "single.vocab").read_bytes()
-    with prepare.encode_corpus(options, single_vocab, first_pass) as single:
+    with prepare.encode_corpus(single_vocab, first_pass, settings) as single:
         np.testing.assert_array_equal(stream, single.ids)
 
 
@@ -301,9 +305,11 @@ def s3_server():
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
-    saved = {key: os.environ.get(key) for key in ("AWS_ENDPOINT_URL_S3", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")}
+    keys = ("AWS_ENDPOINT_URL_S3", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")
+    saved = {key: os.environ.get(key) for key in keys}
     os.environ.update(
-        AWS_ENDPOINT_URL_S3=endpoint, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1"
+        AWS_ENDPOINT_URL_S3=endpoint, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION="us-east-1",
     )
     try:
         deadline = time.monotonic() + 30
@@ -331,7 +337,9 @@ def test_an_s3_glob_reads_as_the_same_files_on_disk(s3_server, tmp_path):
     for path in paths + [tmp_path / "corpus/skip.dat"]:
         s3_server.put_object(Bucket="corpus", Key=f"text/{path.name}", Body=path.read_bytes())
     files = list_files("s3://corpus/text/*.txt*")
-    assert files == [(f"s3://corpus/text/{path.name}", path.stat().st_size, path.name.endswith(".gz")) for path in paths]
+    assert files == [
+        (f"s3://corpus/text/{path.name}", path.stat().st_size, path.name.endswith(".gz")) for path in paths
+    ]
     cut = [cut_rounds(shard, 3) for shard in cut_shards(files, 4)]
     (words, counts), vocab, stream = count_and_encode(cut, 1)
     expected_words, expected_counts = reference_counts(paths)
@@ -369,7 +377,8 @@ def test_a_dask_worker_process_counts_an_s3_corpus(s3_server):
 MEASURE = """
 import sys
 from pyw2v.corpus.vocab import sorted_vocabulary
-from pyw2v.distributed.corpus import Piece, count_pieces, cut_shards, encode_pieces, list_files, merge_counts, vocabulary_index
+from pyw2v.distributed.corpus import Piece, count_pieces, cut_shards, encode_pieces, \
+list_files, merge_counts, vocabulary_index
 
 def status(field):
     with open("/proc/self/status") as f:
@@ -398,7 +407,9 @@ def peak_rss(path, shards):
     """Bytes of the first shard, peak RSS growth of counting it and of encoding it, and the stream's bytes."""
     if not os.access("/proc/self/clear_refs", os.W_OK):
         pytest.skip("needs /proc/self/clear_refs to reset the peak RSS")
-    done = subprocess.run([sys.executable, "-c", MEASURE, str(path), str(shards)], capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", MEASURE, str(path), str(shards)], capture_output=True, text=True, check=True
+    )
     return [int(field) for field in done.stdout.split()]
 
 

@@ -8,6 +8,7 @@ import os
 import tempfile
 
 import numpy as np
+from helpers import c_read_words
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -19,8 +20,6 @@ from pyw2v.model.vectors import parse_vectors, write_vectors_to
 from pyw2v.options import parse_arguments
 from pyw2v.tools import phrase_kernels
 from pyw2v.tools.word2phrase import parse_options
-
-from helpers import c_read_words
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

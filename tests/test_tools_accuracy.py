@@ -6,11 +6,11 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest_tools import LEE_VECTORS, TOOLS_REFERENCE, questions_words, run_tool, shared_file
+
+from pyw2v.model.vectors import write_vectors
 from pyw2v.tools import accuracy
 from pyw2v.tools.questions import bundled_questions
-from pyw2v.model.vectors import write_vectors
 
 
 @pytest.mark.parametrize("name", ["questions-words.txt", "questions-phrases.txt"])

@@ -3,8 +3,8 @@ import subprocess
 
 import numpy as np
 import pytest
-
 from conftest_tools import LEE_VECTORS, run_tool
+
 from pyw2v.tools import accuracy, analogy, distance, word2phrase
 
 VECTOR_TOOLS = [distance, analogy, accuracy]

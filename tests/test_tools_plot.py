@@ -6,8 +6,8 @@ import sys
 
 import numpy as np
 import pytest
-
 from conftest_tools import LEE_VECTORS, run_tool
+
 from pyw2v.errors import UserError
 from pyw2v.model.vectors import read_vectors, write_vectors
 from pyw2v.tools import plot

@@ -4,8 +4,8 @@ import time
 
 import numpy as np
 import pytest
-
 from conftest_tools import TOOLS_REFERENCE, run_tool, shared_file
+
 from pyw2v.tools import word2phrase
 from pyw2v.tools.phrase_kernels import learn_vocab
 from pyw2v.tools.phrase_table import entry_bytes

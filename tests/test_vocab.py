@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from pyw2v.errors import UserError
 from pyw2v.corpus.vocab import Vocabulary, read_vocab, save_vocab, sort_order
 from pyw2v.corpus.wordtable import reduce_vocab, table_from_words, words_of
+from pyw2v.errors import UserError
 
 
 def test_sort_keeps_first_word_then_count_descending_with_stable_ties():

@@ -5,10 +5,10 @@ import re
 import shlex
 import statistics
 
-from .report import fmt
 from .common import log
 from .jobs import job_command, job_list
 from .measure import run_measured, run_pair
+from .report import fmt
 
 
 def run_benchmark(args, train, run_dir, evaluator):

@@ -17,8 +17,8 @@ several members, or of 4 GiB and more, is counted again with its true size.
 """
 import os
 
-from .reader import is_plain_file, read_input
 from ..errors import open_input
+from .reader import is_plain_file, read_input
 
 # Some 60 ms of one thread's counting. Segments are held one per thread
 # and one being read: at 8 MiB they raised wiki100m's peak memory by 50 MiB

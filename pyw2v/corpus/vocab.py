@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .reader import MAX_STRING
 from ..errors import UserError, open_input
 from ..output_files import OutputFile
+from .reader import MAX_STRING
 
 MAX_COUNT = 2**63 - 1  # C's long long
 _FIELD_SEPARATORS = re.compile(rb"[ \t]+")

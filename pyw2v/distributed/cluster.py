@@ -48,7 +48,9 @@ def connect(options, client=None):
             try:
                 client = stack.enter_context(distributed.Client(options.scheduler, timeout=CONNECT_SECONDS))
             except (OSError, TimeoutError, ValueError) as error:
-                raise UserError(f"cannot reach the Dask scheduler at {options.scheduler}: {_first_line(error)}") from None
+                raise UserError(
+                    f"cannot reach the Dask scheduler at {options.scheduler}: {_first_line(error)}"
+                ) from None
         else:
             stack = contextlib.ExitStack()
             cluster = stack.enter_context(distributed.LocalCluster(
@@ -80,7 +82,9 @@ def check_workers(client):
         if version.startswith("missing"):
             raise UserError(f"worker {address} cannot import pyw2v ({version[9:]}): install pyw2v {__version__} there")
         if version != __version__:
-            raise UserError(f"worker {address} has pyw2v {version}, this is pyw2v {__version__}: install the same version")
+            raise UserError(
+                f"worker {address} has pyw2v {version}, this is pyw2v {__version__}: install the same version"
+            )
 
 
 def dashboard(client):

@@ -124,7 +124,7 @@ def _url_files(train, is_glob):
         found = fs.glob(root, detail=True) if is_glob else {root: fs.info(root)}
     except FileNotFoundError:
         return []
-    except Exception as exc:  # the filesystem's own errors (credentials, network) name no file: we do
+    except Exception as exc:  # noqa: BLE001 - the filesystem's own errors (credentials, network) name no file: we do
         raise UserError(f"cannot read {train}: {_reason(exc)}") from None
     files = []
     for path, info in found.items():
@@ -329,8 +329,9 @@ def _open(url, compressed):
     fs, path = _filesystem(url)
     suffix = os.path.splitext(url)[1].lower()
     try:
-        return fs.open(path, "rb", block_size=_REMOTE_BLOCK_BYTES, compression=_COMPRESSIONS[suffix] if compressed else None)
-    except Exception as exc:  # the filesystem's own errors (credentials, network) name no file: we do
+        compression = _COMPRESSIONS[suffix] if compressed else None
+        return fs.open(path, "rb", block_size=_REMOTE_BLOCK_BYTES, compression=compression)
+    except Exception as exc:  # noqa: BLE001 - the filesystem's own errors (credentials, network) name no file: we do
         raise UserError(f"cannot read {url}: {_reason(exc)}") from None
 
 
@@ -338,14 +339,14 @@ def _read(stream, url, size):
     """Up to ``size`` bytes of ``stream``; any failure of the storage is one error naming ``url``."""
     try:
         return stream.read(size)
-    except Exception as exc:  # s3fs and botocore raise more than OSError (credentials, connections)
+    except Exception as exc:  # noqa: BLE001 - s3fs and botocore raise more than OSError (credentials, connections)
         raise UserError(f"cannot read {url}: {_reason(exc)}") from None
 
 
 def _seek(stream, url, position):
     try:
         stream.seek(position)
-    except Exception as exc:  # as in _read
+    except Exception as exc:  # noqa: BLE001 - as in _read: storage errors of any type, named by the file
         raise UserError(f"cannot read {url}: {_reason(exc)}") from None
 
 
@@ -370,7 +371,7 @@ def _compressed_size(url):
                 _sizes[url] = int(fs.info(path)["size"])
             else:
                 _sizes[url] = os.path.getsize(url)
-        except Exception as exc:  # as in _read
+        except Exception as exc:  # noqa: BLE001 - as in _read: storage errors of any type, named by the file
             raise UserError(f"cannot read {url}: {_reason(exc)}") from None
     return _sizes[url]
 

@@ -26,7 +26,7 @@ from ..training.loop import EPOCH, Cursor, Model
 from . import rounds as plan
 from .cluster import connect, dashboard
 from .shards import cut_rounds, cut_shards, merge_counts
-from .task import RunData, count_slice, list_corpus, forget_run, initial_model, train_slice
+from .task import RunData, count_slice, forget_run, initial_model, list_corpus, train_slice
 
 POLL_SECONDS = 0.1
 PROGRESS_SECONDS = 0.5
@@ -91,7 +91,9 @@ class _Run:
             vocab, _ = sorted_vocabulary(words, counts, options.min_count)
         if vocab.size < 2 or vocab.train_words == 0:
             source = options.read_vocab or options.train
-            raise UserError(f"{source}: no word occurs at least {options.min_count} times (-min-count); nothing to train")
+            raise UserError(
+                f"{source}: no word occurs at least {options.min_count} times (-min-count); nothing to train"
+            )
         return vocab
 
     def train(self, vocab):
@@ -163,7 +165,9 @@ class _Run:
         try:
             return merged, merged.result(), [s.result() for s in stats]
         except Exception as error:
-            raise _Lost() if _is_lost(error) else error
+            if _is_lost(error):
+                raise _Lost() from error
+            raise
 
     def _result(self, future):
         self._wait([future])
@@ -200,7 +204,9 @@ class _Run:
                 try:
                     tick()
                 except Exception as error:
-                    raise _Lost() if _is_lost(error) else error
+                    if _is_lost(error):
+                        raise _Lost() from error
+                    raise
 
     def _lost_scheduler(self):
         return f"lost the Dask scheduler ({_scheduler_name(self.options)}): training stopped"
@@ -217,7 +223,8 @@ class _Run:
         peaks = self.client.run(_peak_rss)
         print(
             f"Rounds per epoch: {rounds}  shards: {self.options.shards}  weights: {self.weights_bytes / 1e6:.1f} MB  "
-            f"deltas per round: {np.mean(deltas) / 1e6:.1f} MB  per epoch: {np.sum(deltas) / self.options.iter / 1e6:.1f} MB  "
+            f"deltas per round: {np.mean(deltas) / 1e6:.1f} MB  "
+            f"per epoch: {np.sum(deltas) / self.options.iter / 1e6:.1f} MB  "
             f"worker peak RSS: {max(peaks.values()) / 1024:.0f} MiB",
             file=self.out, flush=True,
         )
@@ -233,7 +240,9 @@ class _Lost(Exception):
 
 def _is_lost(error):
     name = type(error).__name__
-    return name in ("KilledWorker", "FutureCancelledError", "CancelledError", "CommClosedError", "FuturesCancelledError")
+    return name in (
+        "KilledWorker", "FutureCancelledError", "CancelledError", "CommClosedError", "FuturesCancelledError",
+    )
 
 
 def _scheduler_name(options):

@@ -3,7 +3,13 @@ try:
     from .corpus import count_pieces, cut_rounds, cut_shards, encode_pieces, list_files, merge_counts, vocabulary_index
 except ImportError:  # PROVISIONAL until the corpus module is merged
     from ._provisional_corpus import (  # noqa: F401
-        count_pieces, cut_rounds, cut_shards, encode_pieces, list_files, merge_counts, vocabulary_index,
+        count_pieces,
+        cut_rounds,
+        cut_shards,
+        encode_pieces,
+        list_files,
+        merge_counts,
+        vocabulary_index,
     )
 
 __all__ = [
