@@ -1,4 +1,4 @@
-"""Threads' own copies of the hot rows and of the top Huffman nodes: row maps, merges, training through them."""
+"""``-fast 1`` threads' own copies of the hot rows: the row map, the merge, and training through them."""
 import numpy as np
 import pytest
 from numba import njit
@@ -10,14 +10,10 @@ from pyw2v.training import driver, loop
 from pyw2v.training.hot_rows import (
     NO_OWN_ROWS,
     copy_hot_rows,
-    first_hot_node,
-    hot_nodes_for,
     hot_words_for,
     merge_hot_rows,
     merge_when_due,
     merge_words_for,
-    node_row,
-    own_nodes,
     own_rows,
     row_of,
 )
@@ -50,52 +46,8 @@ def test_hot_words_map_to_the_threads_own_rows():
 
 
 @njit
-def _node_rows(nodes, t, settings):
-    own = own_nodes(t, settings)
-    return [node_row(np.int64(node), own) for node in nodes]
-
-
-def test_top_nodes_map_to_the_threads_own_rows():
-    # 10 words: nodes 0..8, the root is 8; the top 3 (6, 7, 8) are copied, after row 10 (past the vocabulary).
-    settings = _settings(vocab_size=10, threads=2, hot_words=0)._replace(hot_nodes=3)
-    nodes = np.arange(9)
-    assert _node_rows(nodes, 0, settings) == [0, 1, 2, 3, 4, 5, 10, 11, 12]
-    assert _node_rows(nodes, 1, settings) == [0, 1, 2, 3, 4, 5, 13, 14, 15]
-    assert first_hot_node(10, 3) == 6
-    assert _node_rows(nodes, 1, settings._replace(hot_nodes=0)) == list(range(9))
-
-
-def test_node_copies_only_with_several_threads_and_softmax():
-    assert hot_nodes_for(threads=2, hs=1, vocab_size=50_000) > 0
-    assert hot_nodes_for(threads=1, hs=1, vocab_size=50_000) == 0
-    assert hot_nodes_for(threads=4, hs=0, vocab_size=50_000) == 0
-    assert hot_nodes_for(threads=2, hs=1, vocab_size=30) == 29  # every node of a small tree
-
-
-def test_node_merges_touch_only_the_top_nodes():
-    vocab_size, threads, hot, size = 8, 2, 3, 4
-    first = first_hot_node(vocab_size, hot)
-    rng = np.random.default_rng(2)
-    matrix = np.zeros((vocab_size + 2 * threads * hot, size), dtype=np.float32)
-    matrix[:vocab_size] = rng.normal(size=(vocab_size, size))
-    copy_hot_rows(matrix, vocab_size, threads, hot, first)
-    start = matrix.copy()
-    change = rng.normal(size=(hot, size)).astype(np.float32)
-    matrix[vocab_size + hot : vocab_size + 2 * hot] += change  # thread 1's working copy
-    _merge_rows(matrix, first, hot, 1, _settings(vocab_size, threads, 0))
-    np.testing.assert_allclose(matrix[first : first + hot], start[first : first + hot] + change, rtol=0, atol=1e-6)
-    assert np.array_equal(matrix[:first], start[:first])
-    assert np.array_equal(matrix[first + hot : vocab_size], start[first + hot : vocab_size])
-
-
-@njit
-def _merge_rows(matrix, first, hot, t, settings):
-    merge_hot_rows(matrix, first, hot, t, settings)
-
-
-@njit
 def _merge(matrix, t, settings):
-    merge_hot_rows(matrix, 0, settings.hot_words, t, settings)
+    merge_hot_rows(matrix, t, settings)
 
 
 def test_merges_add_every_threads_change_to_the_shared_rows():
@@ -144,10 +96,6 @@ def test_a_thread_merges_only_once_merge_words_have_passed():
     assert _merge_when_due(0, model, settings, 1_100, 1_000) == 1_100
     assert (model.syn0[:hot] == 1).all() and (model.syn1neg[:hot] == 1).all()
     assert not model.syn0[hot:vocab_size].any()
-    # C's slices restart their word counts every epoch: a count below the last merge's merges at once.
-    model.syn0[vocab_size : vocab_size + hot] += 1.0
-    assert _merge_when_due(0, model, settings, 20, 1_100) == 20
-    assert (model.syn0[:hot] == 2).all()
 
 
 def test_small_corpora_merge_more_often():
@@ -165,39 +113,29 @@ def test_hot_copies_only_with_several_fast_threads():
     assert hot_words_for(threads=2, fast=1, vocab_size=30) == 30
 
 
-@pytest.mark.parametrize("cbow, hs", [(0, 0), (1, 0), (0, 1), (1, 1)])
-def test_one_thread_training_through_its_copies_is_the_shared_training(lee_corpus, cbow, hs):
+@pytest.mark.parametrize("cbow", [0, 1])
+def test_one_thread_training_through_its_copies_is_the_shared_training(lee_corpus, cbow):
     # Run one after the other, "thread" 0 takes every item before thread 1 starts,
     # so thread 0 trains alone: through its own copies of the hot rows, merged
     # every 10k words, it must learn what it learns on the shared rows. A wrong
-    # row for any of the context, centre or noise words, or of the path's nodes, would differ at once.
-    options = TrainOptions(
-        train=str(lee_corpus), threads=2, iter=2, size=16, cbow=cbow, hs=hs, fast=1, debug=0
-    ).validate()
+    # row for any of the context, centre or noise words would differ at once.
+    options = TrainOptions(train=str(lee_corpus), threads=2, iter=2, size=16, cbow=cbow, fast=1, debug=0).validate()
     vocab, corpus = prepare_corpus(options.train, corpus_settings(options))
     results = []
     for hot_words in (0, 200):
         model = driver.new_model(options, vocab.size)
         inputs = driver.loop_inputs(options, vocab, corpus, model)
-        settings = inputs.settings
-        assert settings.hot_words > 0 and len(model.syn0) == vocab.size + 4 * settings.hot_words
+        assert inputs.settings.hot_words > 0 and len(model.syn0) == vocab.size + 4 * inputs.settings.hot_words
         assert inputs.source.shared_queue
-        assert settings.hot_nodes == (min(1024, vocab.size - 1) if hs else 0)
-        hot_nodes = hot_words if hs else 0
-        inputs = inputs._replace(settings=settings._replace(hot_words=hot_words, hot_nodes=hot_nodes))
+        inputs = inputs._replace(settings=inputs.settings._replace(hot_words=hot_words))
         for matrix in (model.syn0, model.syn1neg):  # the copies' layout for this many hot words
             copy_hot_rows(matrix, vocab.size, 2, hot_words)
-        if hs:
-            copy_hot_rows(model.syn1, vocab.size, 2, hot_nodes, first_hot_node(vocab.size, hot_nodes))
         for t in range(2):  # thread 0 to its end, then thread 1
             loop.run_thread(t, inputs)
         assert inputs.control.words_done[1] == 0  # thread 1 found no item left
-        results.append(tuple(matrix[: vocab.size].copy() for matrix in (model.syn0, model.syn1neg, model.syn1)))
-    (shared_syn0, shared_syn1neg, shared_syn1), (own_syn0, own_syn1neg, own_syn1) = results
+        results.append((model.syn0[: vocab.size].copy(), model.syn1neg[: vocab.size].copy()))
+    (shared_syn0, shared_syn1neg), (own_syn0, own_syn1neg) = results
     # With no other thread merging, a merge hands the shared row the copy itself.
     assert np.abs(shared_syn0).max() > 0.1
     assert np.array_equal(own_syn0, shared_syn0)
     assert np.array_equal(own_syn1neg, shared_syn1neg)
-    assert np.array_equal(own_syn1, shared_syn1)
-    if hs:
-        assert np.abs(shared_syn1[vocab.size - 2]).max() > 0.1  # the root trained

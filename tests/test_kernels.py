@@ -146,7 +146,7 @@ def _toy_inputs(rng, window, hs, negative, alpha):
     tables = Tables(exp_table(), loss_table(), unigram.starts, unigram.buckets, unigram.size, keep)
     settings = Settings(
         hs=hs, negative=negative, window=window, sample=0.0, vocab_size=vocab_size, train_words=1000,
-        iterations=1, num_threads=1, starting_alpha=np.float32(alpha), turn_words=1, hot_words=0, hot_nodes=0,
+        iterations=1, num_threads=1, starting_alpha=np.float32(alpha), turn_words=1, hot_words=0,
         merge_words=0,
     )
     return build_tree(counts), unigram, tables, settings

@@ -1,6 +1,5 @@
 """Multi-threaded training learns sane vectors: four slices (C's split and seeds), two ``-fast`` threads
-each with its own copies of the hot rows, and two slices with hierarchical softmax, each with its own
-copies of the top nodes (pyw2v.training.hot_rows)."""
+each with its own copies of the hot rows (pyw2v.training.hot_rows), and two slices with hierarchical softmax."""
 import os
 
 import numpy as np
@@ -22,7 +21,7 @@ TOP_FRACTION = 0.05  # and each partner is among the 5% nearest words
 @pytest.fixture(
     scope="module",
     params=[dict(threads=4), dict(threads=2, fast=1), dict(threads=2, hs=1, negative=0)],
-    ids=["c-slices", "fast-hot-rows", "c-slices-hs-node-copies"],
+    ids=["c-slices", "fast-hot-rows", "c-slices-hs"],
 )
 def threaded_model(lee_corpus, request):
     return train(str(lee_corpus), cbow=0, size=50, iter=20, debug=0, **request.param)

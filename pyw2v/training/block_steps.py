@@ -21,24 +21,23 @@
 
 The last two draw a sentence's shrinks and noise words at its first position, as C
 would draw them one position at a time, and prefetch the rows of positions
-ahead (:mod:`.sentence_plan`). ``own`` maps words, and ``nodes`` the
-Huffman tree's nodes, to the rows this thread trains (:mod:`.hot_rows`).
+ahead (:mod:`.sentence_plan`). ``own`` maps words to the rows this thread
+trains (:mod:`.hot_rows`).
 """
 import numpy as np
 from numba import njit
 
 from .exact_steps import draw_noise, lcg_next, window_words
-from .hot_rows import node_row, own_nodes, own_rows, row_of
+from .hot_rows import own_rows, row_of
 from .outputs import F0, F1, BlockWork, Outputs, Rows, add_word, negative_outputs, path_outputs, train_block
 from .sentence_plan import LOOKAHEAD, plan_sentence, prefetch_ahead
 from .simd import add_rows, scatter_rows
 
 
 @njit(cache=True, inline="always")
-def train_outputs(hidden, rows, m, word, word_row, alpha, noise, nodes, job, scratch):
+def train_outputs(hidden, rows, m, word, word_row, alpha, noise, job, scratch):
     """Rows ``rows[:m]`` of ``hidden`` against ``word``'s Huffman path and/or ``word_row`` and ``noise``.
 
-    The path's nodes are trained in the rows of the node map ``nodes``.
     Their errors are added to ``scratch.context_update[:m]``.
     """
     settings, model = job.settings, job.model
@@ -46,8 +45,6 @@ def train_outputs(hidden, rows, m, word, word_row, alpha, noise, nodes, job, scr
     work = BlockWork(scratch.gradient, scratch.column, scratch.context_update)
     if settings.hs:
         n = path_outputs(word, job.tree, scratch.targets, scratch.labels)
-        for d in range(n):
-            scratch.targets[d] = node_row(scratch.targets[d], nodes)
         path = Outputs(model.syn1, scratch.targets, n, scratch.labels, True)
         train_block(block, path, alpha, job.tables, work, job.loss)
     if settings.negative > 0:
@@ -75,12 +72,12 @@ def skipgram_pairs(t, job, scratch, length, position, alpha, next_random):
     add_word(job.loss)
     if settings.negative > 0:
         next_random = draw_noise(next_random, job, negatives, m * settings.negative)
-    hidden, nodes = scratch.hidden_rows, own_nodes(t, settings)
+    hidden = scratch.hidden_rows
     for j in range(m):
         row = context[j]
         hidden[0] = row
         fill_row(update, size, F0)
-        train_outputs(syn0, hidden, 1, word, word, alpha, negatives[j * settings.negative :], nodes, job, scratch)
+        train_outputs(syn0, hidden, 1, word, word, alpha, negatives[j * settings.negative :], job, scratch)
         for c in range(size):
             syn0[row, c] += update[0, c]
     return next_random
@@ -119,8 +116,8 @@ def skipgram_window(t, job, scratch, length, position, alpha, next_random):
         return next_random
     add_word(job.loss)
     update[:m, :size] = F0
-    noise, nodes = scratch.planned_noise[position], own_nodes(t, job.settings)
-    train_outputs(syn0, context, m, word, row_of(word, own), alpha, noise, nodes, job, scratch)
+    noise = scratch.planned_noise[position]
+    train_outputs(syn0, context, m, word, row_of(word, own), alpha, noise, job, scratch)
     for j in range(m):
         row = context[j]
         for c in range(size):
@@ -144,8 +141,8 @@ def cbow_block(t, job, scratch, length, position, alpha, next_random):
     add_word(job.loss)
     context_mean(neu1, syn0, context, m, scratch.column)
     fill_row(neu1e, syn0.shape[1], F0)
-    noise, nodes = scratch.planned_noise[position], own_nodes(t, job.settings)
-    train_outputs(neu1, scratch.hidden_rows, 1, word, row_of(word, own), alpha, noise, nodes, job, scratch)
+    noise = scratch.planned_noise[position]
+    train_outputs(neu1, scratch.hidden_rows, 1, word, row_of(word, own), alpha, noise, job, scratch)
     add_to_context(syn0, context, m, scratch.column, neu1e)
     return next_random
 

@@ -19,7 +19,7 @@ from ..corpus.vocab import Vocabulary
 from ..progress import Progress
 from . import loop
 from .exact_steps import lcg_next
-from .hot_rows import copy_hot_rows, extra_rows, first_hot_node, hot_nodes_for, hot_words_for, merge_words_for
+from .hot_rows import copy_hot_rows, extra_rows, hot_words_for, merge_words_for
 from .huffman import MAX_CODE_LENGTH, build_tree
 from .loop import DONE, MAX_SENTENCE_LENGTH, CorpusSource, Cursor, LoopInputs, Model, Scratch, Settings, Tables
 from .outputs import exp_table, loss_sums, loss_table
@@ -72,24 +72,20 @@ def initial_syn0(vocab_size, size, rows=0):
 def new_model(options, vocab_size):
     """C's initial weights: ``syn0`` from :func:`initial_syn0`, ``syn1`` and ``syn1neg`` zero.
 
-    An unused output matrix has no rows. With several threads, the rows
-    after the vocabulary's hold each thread's copies of the hot rows
-    (:mod:`pyw2v.training.hot_rows`): in ``syn0`` and ``syn1neg`` with
-    ``-fast 1``, in ``syn1`` (the top nodes) with ``-hs 1``.
+    An unused output matrix has no rows. With ``-fast 1`` and several
+    threads, ``syn0`` and ``syn1neg`` also hold each thread's copies of the
+    hot rows after the vocabulary's (:mod:`pyw2v.training.hot_rows`).
     """
     size, threads = options.size, options.threads
     hot_words = hot_words_for(threads, options.fast, vocab_size)
     rows = vocab_size + extra_rows(threads, hot_words)
     syn0 = initial_syn0(vocab_size, size, rows)
     empty = np.zeros((0, size), dtype=np.float32)
-    hot_nodes = hot_nodes_for(threads, options.hs, vocab_size)
-    syn1 = np.zeros((vocab_size + extra_rows(threads, hot_nodes), size), dtype=np.float32) if options.hs else empty
+    syn1 = np.zeros((vocab_size, size), dtype=np.float32) if options.hs else empty
     syn1neg = np.zeros((rows, size), dtype=np.float32) if options.negative > 0 else empty
     for matrix in (syn0, syn1neg):
         if len(matrix):
             copy_hot_rows(matrix, vocab_size, threads, hot_words)
-    if len(syn1):
-        copy_hot_rows(syn1, vocab_size, threads, hot_nodes, first_hot_node(vocab_size, hot_nodes))
     return Model(syn0, syn1, syn1neg)
 
 
@@ -180,7 +176,6 @@ def loop_inputs(options, vocab, stream, model, turn_words=WHOLE_RUN, tree_and_ta
         vocab_size=vocab.size, train_words=vocab.train_words, iterations=options.iter, num_threads=threads,
         starting_alpha=np.float32(options.starting_alpha), turn_words=turn_words,
         hot_words=hot_words_for(threads, variant.thread_hot_rows, vocab.size),
-        hot_nodes=hot_nodes_for(threads, options.hs, vocab.size),
         merge_words=merge_words_for(vocab.train_words, threads),
     )
     control = loop.Control(

@@ -1,4 +1,4 @@
-"""Several threads: each trains its own copies of the rows that every thread writes all the time.
+"""``-fast 1`` with several threads: each thread trains its own copy of the most frequent words' rows.
 
 With Hogwild, a row two threads write at once bounces between their
 caches. Rare words' rows seldom are; the most frequent words' rows (ids
@@ -17,13 +17,6 @@ steps on these rows some 100,000 words late. Two merges of one row at the
 same moment may lose one thread's change: Hogwild's own race, far rarer.
 A merge is exact where only one side moved, so a thread that trains alone
 learns exactly what it would on the shared rows (tests/test_hot_rows.py).
-
-Those are the frequent words' rows with ``-fast 1``. With ``-hs 1`` (and
-any ``-fast``) they are also the ``hot_nodes`` top nodes of the Huffman
-tree, the last CreateBinaryTree made (ids from ``vocab_size - 1 -
-hot_nodes`` to the root, ``vocab_size - 2``): every path starts at the
-root, so they are on most paths (on wiki100m the top 1024 take 80 % of the
-path steps of the words subsampling keeps). ``syn1`` keeps their copies the same way.
 """
 import numpy as np
 from numba import njit
@@ -34,18 +27,11 @@ HOT_WORDS = 1024
 MERGE_WORDS = 100_000
 MERGES_PER_EPOCH = 64
 NO_OWN_ROWS = (np.int64(0), np.int64(0))
-# The Huffman nodes whose rows of syn1 each thread copies.
-HOT_NODES = 1024
 
 
 def hot_words_for(threads, fast, vocab_size):
     """How many words get per-thread rows: none with one thread or without ``-fast``."""
     return min(HOT_WORDS, vocab_size) if fast and threads > 1 else 0
-
-
-def hot_nodes_for(threads, hs, vocab_size):
-    """How many of the top Huffman nodes get per-thread rows: none with one thread or without ``-hs``."""
-    return min(HOT_NODES, vocab_size - 1) if hs and threads > 1 else 0
 
 
 def merge_words_for(train_words, threads):
@@ -59,16 +45,11 @@ def extra_rows(threads, hot_words):
     return 2 * threads * hot_words
 
 
-def copy_hot_rows(matrix, vocab_size, threads, hot, first=0):
-    """Fill every thread's working copy and snapshot from the shared rows ``[first, first + hot)``."""
+def copy_hot_rows(matrix, vocab_size, threads, hot_words):
+    """Fill every thread's working copy and snapshot from the shared rows."""
     for copy in range(2 * threads):
-        start = vocab_size + copy * hot
-        matrix[start : start + hot] = matrix[first : first + hot]
-
-
-def first_hot_node(vocab_size, hot_nodes):
-    """The lowest node id with per-thread rows; ``vocab_size - 1`` (no node) when none has."""
-    return vocab_size - 1 - hot_nodes
+        first = vocab_size + copy * hot_words
+        matrix[first : first + hot_words] = matrix[:hot_words]
 
 
 @njit(cache=True, inline="always")
@@ -85,56 +66,40 @@ def row_of(word, own):
     return word
 
 
-@njit(cache=True, inline="always")
-def own_nodes(t, settings):
-    """Thread ``t``'s node map: (the first copied node, the row of its copy of that node)."""
-    first = settings.vocab_size - 1 - settings.hot_nodes
-    return np.int64(first), np.int64(settings.vocab_size + t * settings.hot_nodes)
-
-
-@njit(cache=True, inline="always")
-def node_row(node, nodes):
-    """The row of ``syn1`` a thread trains for ``node``: its own copy for the top nodes, else the shared row."""
-    if node >= nodes[0]:
-        return nodes[1] + (node - nodes[0])
-    return node
-
-
 @njit(cache=True)
-def merge_hot_rows(matrix, first, hot, t, settings):
-    """Add thread ``t``'s change to shared rows ``[first, first + hot)`` since its last merge; restart its copies."""
-    vocab_size, threads = settings.vocab_size, settings.num_threads
+def merge_hot_rows(matrix, t, settings):
+    """Add thread ``t``'s change since its last merge to the shared rows; restart its copies from them."""
+    hot, vocab_size, threads = settings.hot_words, settings.vocab_size, settings.num_threads
     working = vocab_size + t * hot
     snapshot = vocab_size + (threads + t) * hot
     size = matrix.shape[1]
-    for k in range(hot):
-        row = first + k
+    for word in range(hot):
         for c in range(size):
-            own, last, shared = matrix[working + k, c], matrix[snapshot + k, c], matrix[row, c]
+            own, last, shared = matrix[working + word, c], matrix[snapshot + word, c], matrix[word, c]
             # Exact whenever only one side moved: a lone thread's value is its own copy, an idle one's the shared.
             shared = own if shared == last else shared + (own - last)
-            matrix[row, c] = shared
-            matrix[working + k, c] = shared
-            matrix[snapshot + k, c] = shared
+            matrix[word, c] = shared
+            matrix[working + word, c] = shared
+            matrix[snapshot + word, c] = shared
 
 
 @njit(cache=True, nogil=True)
 def merge_thread_copies(t, model, settings):
-    """Thread ``t``'s merge of its copies in ``syn0``, ``syn1neg`` and ``syn1``; nothing where none are kept."""
-    hot = settings.hot_words
-    if hot > 0:
-        merge_hot_rows(model.syn0, 0, hot, t, settings)
-        if settings.negative > 0:
-            merge_hot_rows(model.syn1neg, 0, hot, t, settings)
-    if settings.hot_nodes > 0:
-        merge_hot_rows(model.syn1, own_nodes(t, settings)[0], settings.hot_nodes, t, settings)
+    """Thread ``t``'s merge of its copies in ``syn0`` and ``syn1neg``; nothing when no words are copied."""
+    if settings.hot_words == 0:
+        return
+    merge_hot_rows(model.syn0, t, settings)
+    if settings.negative > 0:
+        merge_hot_rows(model.syn1neg, t, settings)
 
 
 @njit(cache=True)
 def merge_when_due(t, model, settings, word_count, merged_at):
-    """Merge thread ``t``'s copies ``merge_words`` words after ``merged_at``; returns the last merge's word count."""
-    # A count below merged_at is a new epoch of C's slices (their counters restart): it merges at once.
-    if merged_at <= word_count < merged_at + settings.merge_words:
+    """Merge thread ``t``'s copies if ``settings.merge_words`` words were read since ``merged_at``.
+
+    Returns the word count of the last merge: ``word_count`` if it merged now.
+    """
+    if word_count - merged_at < settings.merge_words:
         return merged_at
     merge_thread_copies(t, model, settings)
     return word_count

@@ -51,7 +51,7 @@ Tables = namedtuple("Tables", "exp_table loss_table unigram_starts unigram_bucke
 Settings = namedtuple(
     "Settings",
     "hs negative window sample vocab_size train_words iterations num_threads "
-    "starting_alpha turn_words hot_words hot_nodes merge_words",
+    "starting_alpha turn_words hot_words merge_words",
 )
 # One thread's working arrays: sen, C's sentence; neu1/neu1e, C's hidden layer and its error
 # (one row); negatives, a position's noise words; context, the window's rows; targets/labels,
@@ -198,7 +198,7 @@ def thread_loop(thread, inputs, step):
             control.words_done[thread] += word_count - last_word_count
             last_word_count = word_count
             alpha = learning_rate(settings, control.words_done)
-            if settings.hot_words > 0 or settings.hot_nodes > 0:
+            if settings.hot_words > 0:
                 merged_at = merge_when_due(thread, job.model, settings, word_count, merged_at)
         if sentence_length == 0:
             # A part of the queue ends at its end; C's slice ends by its word count (below).
