@@ -4,7 +4,7 @@ import pytest
 from numba import njit
 
 from pyw2v.training import driver, loop
-from pyw2v.training.block_steps import cbow_block, skipgram_pairs, skipgram_window
+from pyw2v.training.block_steps import cbow_block, skipgram_window
 from pyw2v.training.exact_steps import cbow_in_order, draw_negative, lcg_next, skipgram_in_order
 from pyw2v.training.hot_rows import NO_OWN_ROWS
 from pyw2v.training.huffman import build_tree
@@ -80,27 +80,27 @@ def test_three_row_passes_agree_with_numpy(n, size):
 
 @njit
 def _cbow_exact(job, scratch, length, position, alpha, next_random):
-    return cbow_in_order(0, job, scratch, length, position, alpha, next_random)
+    return cbow_in_order(dot_in_order, 0, job, scratch, length, position, alpha, next_random)
 
 
 @njit
 def _cbow_block(job, scratch, length, position, alpha, next_random):
-    return cbow_block(0, job, scratch, length, position, alpha, next_random)
+    return cbow_block(dot_simd, 0, job, scratch, length, position, alpha, next_random)
 
 
 @njit
 def _skipgram_exact(job, scratch, length, position, alpha, next_random):
-    return skipgram_in_order(0, job, scratch, length, position, alpha, next_random)
+    return skipgram_in_order(dot_in_order, 0, job, scratch, length, position, alpha, next_random)
 
 
 @njit
 def _skipgram_pairs(job, scratch, length, position, alpha, next_random):
-    return skipgram_pairs(0, job, scratch, length, position, alpha, next_random)
+    return skipgram_in_order(dot_simd, 0, job, scratch, length, position, alpha, next_random)
 
 
 @njit
 def _skipgram_window(job, scratch, length, position, alpha, next_random):
-    return skipgram_window(0, job, scratch, length, position, alpha, next_random)
+    return skipgram_window(dot_simd, 0, job, scratch, length, position, alpha, next_random)
 
 
 def _one_step(step, job, scratch, length, position, alpha, next_random):
@@ -285,11 +285,10 @@ def test_cbow_block_is_cs_cbow_step_up_to_rounding(hs, negative):
 
 @pytest.mark.parametrize("hs, negative", [(0, 5), (1, 0), (1, 5)])
 def test_skipgram_pairs_are_cs_skipgram_step_up_to_rounding(hs, negative):
-    # skipgram_pairs trains each (context, centre) pair as a block of one hidden row: C's draws at
-    # C's points (the shrink, then every pair's noise words), C's values summed in another order.
-    # A noise word drawn twice for one pair is the one case that differs by more than rounding:
-    # start where each pair's noise words are distinct. The centre word's path runs through the
-    # root for every pair, so a stale output row would show as a difference far above rounding.
+    # Several threads' skip-gram is C's step with its dot products summed in SIMD lanes: C's draws at
+    # C's points (the shrink, then every pair's noise words), C's values up to rounding. Distinct noise
+    # words per pair keep the comparison free of the one order-dependent case. The centre word's path
+    # runs through the root for every pair, so a stale output row would show far above rounding.
     rng = np.random.default_rng(31)
     size, window = 16, 3
     tree, unigram, tables, settings = _toy_inputs(rng, window, hs=hs, negative=negative, alpha=0.025)

@@ -6,11 +6,6 @@
   so these are C's values summed in another order; the one exception is a
   noise word drawn twice for one position (here both updates start from
   the old row).
-* ``skipgram_pairs`` (skip-gram with several threads, without ``-fast``):
-  C's pairs in C's order, each (context word, centre word) pair a block of
-  one hidden row. Within a pair C's output rows are distinct and the
-  context row does not change until the pair ends, so these are C's values
-  summed in another order, with the same exception as CBOW's.
 * ``SkipgramWindow`` (``-fast 1`` skip-gram, after pWord2Vec, Ji et al.
   2016): the window's context rows against the centre word's outputs at
   once. This is C's gradient except that (a) with negative sampling one set
@@ -19,7 +14,7 @@
   output row is loaded once per window instead of once per pair, with
   ``2 window`` times fewer draws.
 
-The last two draw a sentence's shrinks and noise words at its first position, as C
+Both draw a sentence's shrinks and noise words at its first position, as C
 would draw them one position at a time, and prefetch the rows of positions
 ahead (:mod:`.sentence_plan`). ``own`` maps words to the rows this thread
 trains (:mod:`.hot_rows`).
@@ -27,7 +22,7 @@ trains (:mod:`.hot_rows`).
 import numpy as np
 from numba import njit
 
-from .exact_steps import draw_noise, lcg_next, window_words
+from .exact_steps import window_words
 from .hot_rows import own_rows, row_of
 from .outputs import F0, F1, BlockWork, Outputs, Rows, add_word, negative_outputs, path_outputs, train_block
 from .sentence_plan import LOOKAHEAD, plan_sentence, prefetch_ahead
@@ -54,36 +49,6 @@ def train_outputs(hidden, rows, m, word, word_row, alpha, noise, job, scratch):
 
 
 @njit(cache=True, inline="always")
-def skipgram_pairs(t, job, scratch, length, position, alpha, next_random):
-    """Train ``scratch.sen[position]`` pair by pair, each pair's outputs one block; returns the random state.
-
-    C's draws at C's points: the window shrink, then ``negative`` noise words
-    per pair, all before the first pair (:func:`.exact_steps.draw_noise`).
-    """
-    syn0, settings = job.model.syn0, job.settings
-    size = syn0.shape[1]
-    sen, negatives, context, update = scratch.sen, scratch.negatives, scratch.context, scratch.context_update
-    word = np.int64(sen[position])
-    next_random = lcg_next(next_random)
-    shrink = np.int64(next_random % np.uint64(settings.window))
-    m = window_words(sen, position, length, shrink, settings.window, context)
-    if m == 0:
-        return next_random
-    add_word(job.loss)
-    if settings.negative > 0:
-        next_random = draw_noise(next_random, job, negatives, m * settings.negative)
-    hidden = scratch.hidden_rows
-    for j in range(m):
-        row = context[j]
-        hidden[0] = row
-        fill_row(update, size, F0)
-        train_outputs(syn0, hidden, 1, word, word, alpha, negatives[j * settings.negative :], job, scratch)
-        for c in range(size):
-            syn0[row, c] += update[0, c]
-    return next_random
-
-
-@njit(cache=True, inline="always")
 def window_rows(sen, position, length, shrink, window, context, own):
     """:func:`.exact_steps.window_words`, each word replaced by the row this thread trains for it."""
     m = window_words(sen, position, length, shrink, window, context)
@@ -104,7 +69,7 @@ def _plan(t, job, scratch, length, position, next_random):
 
 
 @njit(cache=True, inline="always")
-def skipgram_window(t, job, scratch, length, position, alpha, next_random):
+def skipgram_window(dot, t, job, scratch, length, position, alpha, next_random):
     """Train ``scratch.sen[position]`` against its whole window; returns the random state."""
     own, next_random = _plan(t, job, scratch, length, position, next_random)
     syn0 = job.model.syn0
@@ -126,7 +91,7 @@ def skipgram_window(t, job, scratch, length, position, alpha, next_random):
 
 
 @njit(cache=True, inline="always")
-def cbow_block(t, job, scratch, length, position, alpha, next_random):
+def cbow_block(dot, t, job, scratch, length, position, alpha, next_random):
     """Train ``scratch.sen[position]`` from its window's average ``neu1``; returns the random state.
 
     ``neu1e`` is ``scratch.context_update[0]``, the block's one error row.

@@ -6,9 +6,10 @@ output row updated before the next is read, the context row updated last.
 CBOW averages the context rows into ``neu1``, trains the outputs in the same
 order, and adds the error ``neu1e`` to every context row.
 
-These are the steps of one thread without ``-fast``: dot products are
-summed in C's order, so every float operation is C's and the output is
-byte-identical to word2vec.c's.
+The dot product is the step's ``dot`` argument: with
+:func:`~pyw2v.training.outputs.dot_in_order` (one thread) every float
+operation is C's and the output byte-identical to word2vec.c's; several
+threads, which race anyway, sum in SIMD lanes (:func:`~pyw2v.training.simd.dot_simd`).
 
 A position's noise words are drawn before its first update, with their rows
 prefetched: C's words in C's order, since nothing else draws in between.
@@ -21,7 +22,6 @@ from .outputs import (
     F1,
     add_output_loss,
     add_word,
-    dot_in_order,
     output_gradient,
     saturated,
     store_loss,
@@ -100,14 +100,14 @@ def draw_noise(next_random, job, negatives, count):
 
 
 @njit(cache=True, inline="always")
-def hierarchical_softmax(job, hidden, hidden_row, word, alpha, neu1e):
+def hierarchical_softmax(dot, job, hidden, hidden_row, word, alpha, neu1e):
     """One hidden row against ``word``'s Huffman path, saturated nodes skipped, as in C."""
     syn1, tree, exp_table = job.model.syn1, job.tree, job.tables.exp_table
     size = job.model.syn0.shape[1]  # not hidden.shape: CBOW's neu1 is a padded scratch row
     total = 0.0
     for d in range(tree.lengths[word]):
         node = tree.points[word, d]
-        f = dot_in_order(hidden, hidden_row, syn1, node, size)
+        f = dot(hidden, hidden_row, syn1, node, size)
         if saturated(f):
             continue
         label = np.float32(1 - np.int64(tree.codes[word, d]))
@@ -118,7 +118,7 @@ def hierarchical_softmax(job, hidden, hidden_row, word, alpha, neu1e):
 
 
 @njit(cache=True, inline="always")
-def negative_sampling(job, hidden, hidden_row, word, alpha, noise, neu1e):
+def negative_sampling(dot, job, hidden, hidden_row, word, alpha, noise, neu1e):
     """One hidden row against ``word`` (label 1) and ``noise[:negative]`` (label 0), saturated sigmoids clamped.
 
     A noise word equal to ``word`` is skipped, as in C.
@@ -135,7 +135,7 @@ def negative_sampling(job, hidden, hidden_row, word, alpha, noise, neu1e):
             if target == word:
                 continue
             label = F0
-        f = dot_in_order(hidden, hidden_row, syn1neg, target, size)
+        f = dot(hidden, hidden_row, syn1neg, target, size)
         total = add_output_loss(job.loss, total, f, label, False, job.tables.loss_table)
         g = output_gradient(f, label, False, alpha, exp_table)
         update_pair(g, syn1neg, target, hidden, hidden_row, neu1e, size)
@@ -143,7 +143,7 @@ def negative_sampling(job, hidden, hidden_row, word, alpha, noise, neu1e):
 
 
 @njit(cache=True, inline="always")
-def skipgram_in_order(t, job, scratch, length, position, alpha, next_random):
+def skipgram_in_order(dot, t, job, scratch, length, position, alpha, next_random):
     """Train ``scratch.sen[position]`` pair by pair; returns the random state."""
     syn0, settings = job.model.syn0, job.settings
     size = syn0.shape[1]
@@ -160,16 +160,16 @@ def skipgram_in_order(t, job, scratch, length, position, alpha, next_random):
         last_word = context[j]
         neu1e[:size] = F0
         if settings.hs:
-            hierarchical_softmax(job, syn0, last_word, word, alpha, neu1e)
+            hierarchical_softmax(dot, job, syn0, last_word, word, alpha, neu1e)
         if settings.negative > 0:
-            negative_sampling(job, syn0, last_word, word, alpha, negatives[j * settings.negative :], neu1e)
+            negative_sampling(dot, job, syn0, last_word, word, alpha, negatives[j * settings.negative :], neu1e)
         for c in range(size):
             syn0[last_word, c] += neu1e[c]
     return next_random
 
 
 @njit(cache=True, inline="always")
-def cbow_in_order(t, job, scratch, length, position, alpha, next_random):
+def cbow_in_order(dot, t, job, scratch, length, position, alpha, next_random):
     """Train ``scratch.sen[position]`` from the mean of its window, ``neu1``; returns the random state."""
     syn0, settings = job.model.syn0, job.settings
     size = syn0.shape[1]
@@ -191,10 +191,10 @@ def cbow_in_order(t, job, scratch, length, position, alpha, next_random):
     for c in range(size):
         neu1[0, c] /= divisor
     if settings.hs:
-        hierarchical_softmax(job, neu1, 0, word, alpha, neu1e)
+        hierarchical_softmax(dot, job, neu1, 0, word, alpha, neu1e)
     if settings.negative > 0:
         next_random = draw_noise(next_random, job, negatives, settings.negative)
-        negative_sampling(job, neu1, 0, word, alpha, negatives, neu1e)
+        negative_sampling(dot, job, neu1, 0, word, alpha, negatives, neu1e)
     for j in range(m):
         for c in range(size):
             syn0[context[j], c] += neu1e[c]

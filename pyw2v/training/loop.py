@@ -34,10 +34,11 @@ from numba.extending import intrinsic
 
 from ..borrow import borrowed
 from ..corpus.encoding import read_id
-from .block_steps import cbow_block, skipgram_pairs, skipgram_window
+from .block_steps import cbow_block, skipgram_window
 from .exact_steps import cbow_in_order, lcg_next, skipgram_in_order
 from .hot_rows import merge_thread_copies, merge_when_due
-from .outputs import F1
+from .outputs import F1, dot_in_order
+from .simd import dot_simd
 
 MAX_SENTENCE_LENGTH = 1000
 ALPHA_UPDATE_WORDS = 10000
@@ -168,12 +169,13 @@ def next_range(source, t, settings, epoch):
 
 
 @njit(cache=True, inline="always")
-def thread_loop(thread, inputs, step):
+def thread_loop(thread, inputs, step, dot):
     """Thread ``thread``'s loop with ``step`` for about ``settings.turn_words`` words; returns the words it read.
 
-    ``step(thread, job, scratch, length, position, alpha, next_random)``
-    trains one position and returns the random state. It is inlined into
-    each variant's loop (:data:`LOOPS`), so a position costs no call.
+    ``step(dot, thread, job, scratch, length, position, alpha, next_random)``
+    trains one position and returns the random state; ``dot`` is the exact
+    steps' dot product. Both are inlined into each variant's loop
+    (:data:`LOOPS`), so a position costs no call.
 
     C's thread-local variables live in locals while it runs (a shared row
     written at every word by two threads would bounce between their caches)
@@ -233,7 +235,7 @@ def thread_loop(thread, inputs, step):
                 continue
             sentence_length = length
             sentence_position = 0
-        next_random = step(thread, job, scratch, sentence_length, sentence_position, alpha, next_random)
+        next_random = step(dot, thread, job, scratch, sentence_length, sentence_position, alpha, next_random)
         sentence_position += 1
         if sentence_position >= sentence_length:
             sentence_length = 0
@@ -252,31 +254,31 @@ def thread_loop(thread, inputs, step):
 @njit(cache=True, nogil=True)
 def train_skipgram_exact(thread, inputs):
     """C's skip-gram in C's order and float arithmetic: one thread without ``-fast``."""
-    return thread_loop(thread, inputs, skipgram_in_order)
+    return thread_loop(thread, inputs, skipgram_in_order, dot_in_order)
 
 
 @njit(cache=True, nogil=True)
 def train_cbow_exact(thread, inputs):
     """C's CBOW in C's order and float arithmetic: one thread without ``-fast``."""
-    return thread_loop(thread, inputs, cbow_in_order)
+    return thread_loop(thread, inputs, cbow_in_order, dot_in_order)
 
 
 @njit(cache=True, nogil=True)
 def train_skipgram_pairs(thread, inputs):
-    """C's skip-gram pair by pair, each pair's outputs updated together: several threads without ``-fast``."""
-    return thread_loop(thread, inputs, skipgram_pairs)
+    """C's skip-gram in C's order, dot products in SIMD lanes: several threads without ``-fast``."""
+    return thread_loop(thread, inputs, skipgram_in_order, dot_simd)
 
 
 @njit(cache=True, nogil=True)
 def train_cbow_block(thread, inputs):
     """CBOW with a position's outputs updated together (:mod:`.block_steps`): off C's exact path."""
-    return thread_loop(thread, inputs, cbow_block)
+    return thread_loop(thread, inputs, cbow_block, dot_simd)
 
 
 @njit(cache=True, nogil=True)
 def train_skipgram_window(thread, inputs):
     """``-fast`` skip-gram: a window's context rows against one set of outputs (:mod:`.block_steps`)."""
-    return thread_loop(thread, inputs, skipgram_window)
+    return thread_loop(thread, inputs, skipgram_window, dot_simd)
 
 
 # Each variant's loop, by the name pyw2v.training.driver.choose_variant gives it: a run compiles its own only.
