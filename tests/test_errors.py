@@ -88,7 +88,7 @@ def test_interrupted_run_leaves_no_output(tmp_path, monkeypatch, capsys):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(training, "_train_epochs", interrupted)
+    monkeypatch.setattr(training, "train_epochs", interrupted)
     status = main(["-train", str(tmp_path / "tiny.txt"), "-output", str(tmp_path / "v.bin")] + SMALL)
     assert status == 130
     assert os.listdir(tmp_path) == ["tiny.txt"]

@@ -116,7 +116,7 @@ def test_the_package_cache_is_stamped_with_its_sources():
     stamp = jit_cache.cache_dir_for(loop) / ("loop" + jit_cache.STAMP_SUFFIX)
     assert stamp.read_text().strip() == digests[loop]
     # The loop's stamp covers the steps it compiles in place.
-    blocks = jit_cache.PACKAGE_DIR / "training" / "blocks.py"
+    blocks = jit_cache.PACKAGE_DIR / "training" / "block_steps.py"
     assert digests[loop] != digests[blocks]
 
 
