@@ -103,19 +103,29 @@ def corpus_settings(options):
     )
 
 
-def _train_with(options, out, fit, ahead):
-    settings = corpus_settings(options)
-    vocab, corpus = prepare_corpus(options.train, settings, options.read_vocab, encode=fit)
+def report_vocabulary(options, vocab, out):
+    """C's two vocabulary lines (``-debug 1`` and up), and the ``-save-vocab`` file."""
     if options.debug > 0:
         print(f"Vocab size: {vocab.size}", file=out)
         print(f"Words in train file: {vocab.train_words}", file=out, flush=True)
     if options.save_vocab:
         save_vocab(options.save_vocab, vocab)
+
+
+def check_trainable(options, vocab):
+    """Refuse, before any weight is allocated, a run whose word count or model would not fit."""
+    check_words_to_train(options, vocab.train_words)
+    check_model_fits(options, vocab.size)
+
+
+def _train_with(options, out, fit, ahead):
+    settings = corpus_settings(options)
+    vocab, corpus = prepare_corpus(options.train, settings, options.read_vocab, encode=fit)
+    report_vocabulary(options, vocab, out)
     if not fit:
         return None
     with corpus:  # a corpus over the memory budget maps a temporary file, freed at the end
-        check_words_to_train(options, vocab.train_words)
-        check_model_fits(options, vocab.size)
+        check_trainable(options, vocab)
         if options.output:
             _load_output_kernel(options)
         model, losses = train_epochs(options, vocab, corpus, out, ahead)

@@ -16,10 +16,8 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from ..corpus.vocab import read_vocab, save_vocab, sorted_vocabulary
+from ..corpus.vocab import read_vocab, sorted_vocabulary
 from ..errors import UserError
-from ..memory import check_model_fits
-from ..options import check_words_to_train
 from ..progress import Progress
 from ..training.huffman import build_tree
 from ..training.loop import EPOCH, Cursor, Model
@@ -46,22 +44,17 @@ class ClusterProgress(Progress):
 
 def train_distributed(options, out, fit=True, client=None):
     """Train as :func:`pyw2v.train._train` does, on a Dask cluster; returns a TrainResult (None without ``fit``)."""
-    from ..train import TrainResult
+    from ..train import TrainResult, check_trainable, report_vocabulary
 
     with connect(options, client) as client:
         if options.debug > 1 and dashboard(client):
             print(f"Dask dashboard: {dashboard(client)}", file=out, flush=True)
         run = _Run(options, client, out)
         vocab = run.vocabulary()
-        if options.debug > 0:
-            print(f"Vocab size: {vocab.size}", file=out)
-            print(f"Words in train file: {vocab.train_words}", file=out, flush=True)
-        if options.save_vocab:
-            save_vocab(options.save_vocab, vocab)
+        report_vocabulary(options, vocab, out)
         if not fit:
             return None
-        check_words_to_train(options, vocab.train_words)
-        check_model_fits(options, vocab.size)
+        check_trainable(options, vocab)
         try:
             model, losses = run.train(vocab)
         finally:
