@@ -49,7 +49,7 @@ def connect(options, client=None):
                 client = stack.enter_context(distributed.Client(options.scheduler, timeout=CONNECT_SECONDS))
             except (OSError, TimeoutError, ValueError) as error:
                 raise UserError(
-                    f"cannot reach the Dask scheduler at {options.scheduler}: {_first_line(error)}"
+                    f"cannot reach the Dask scheduler at {options.scheduler}: {first_line(error)}"
                 ) from None
         else:
             stack = contextlib.ExitStack()
@@ -75,7 +75,7 @@ def check_workers(client):
     try:
         versions = client.run(namespace["probe"])
     except Exception as error:  # noqa: BLE001 - any failure to reach the workers is the user's cluster
-        raise UserError(f"cannot ask the Dask workers for their pyw2v: {_first_line(error)}") from None
+        raise UserError(f"cannot ask the Dask workers for their pyw2v: {first_line(error)}") from None
     if not versions:
         raise UserError("the Dask cluster has no workers")
     for address, version in sorted(versions.items()):
@@ -96,7 +96,7 @@ def dashboard(client):
     return client.dashboard_link if has_one else None
 
 
-def _first_line(error):
+def first_line(error):
     text = str(error) or type(error).__name__
     return text.strip().splitlines()[0] if text.strip() else type(error).__name__
 

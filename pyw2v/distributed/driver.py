@@ -22,7 +22,7 @@ from ..progress import Progress
 from ..training.huffman import build_tree
 from ..training.loop import EPOCH, Cursor, Model
 from . import rounds as plan
-from .cluster import connect, dashboard
+from .cluster import connect, dashboard, first_line
 from .shards import cut_rounds, cut_shards, merge_counts
 from .task import RunData, count_slice, forget_run, initial_model, list_corpus, train_slice
 
@@ -104,6 +104,20 @@ class _Run:
         progress = ClusterProgress(options, vocab.train_words, self.out, loss)
         self.control = SimpleNamespace(words_done=np.zeros(1, dtype=np.int64),
                                        cursors=np.zeros((1, len(Cursor._fields)), dtype=np.int64))
+        try:
+            weights_here = self._epochs(weights, weights_here, run, slices, vocab, rounds, progress, loss)
+        except (OSError, TimeoutError) as error:
+            # Dask's comm errors are OSErrors; once the scheduler is gone, reconnecting times out as one.
+            raise UserError(f"{self._lost_scheduler()} ({first_line(error)})") from None
+        self.control.cursors[0, EPOCH] = options.iter
+        losses = progress.finish(self.control)
+        if options.debug > 2:
+            self._print_traffic(rounds)
+        return _trimmed(weights_here, vocab.size), losses
+
+    def _epochs(self, weights, weights_here, run, slices, vocab, rounds, progress, loss):
+        """All rounds of all epochs; returns the client's copy of the last merged weights."""
+        options, client = self.options, self.client
         for epoch in range(options.iter):
             self.control.cursors[0, EPOCH] = epoch
             for round_ in range(rounds):
@@ -123,11 +137,7 @@ class _Run:
                 if loss is not None:
                     loss[0, epoch] += np.sum([s[1] for s in stats], axis=0)
                 self.traffic.append((sum(s[2] for s in stats), self.weights_bytes))
-        self.control.cursors[0, EPOCH] = options.iter
-        losses = progress.finish(self.control)
-        if options.debug > 2:
-            self._print_traffic(rounds)
-        return _trimmed(weights_here, vocab.size), losses
+        return weights_here
 
     def _round(self, weights, run, slices, vocab, epoch, round_, rounds, progress, attempt):
         """One round: the shards' slice tasks from ``weights``, their merge, and its copy on the client."""
