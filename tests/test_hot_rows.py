@@ -9,11 +9,11 @@ from pyw2v.train import corpus_settings
 from pyw2v.training import driver, loop
 from pyw2v.training.hot_rows import (
     NO_OWN_ROWS,
+    HotRows,
     copy_hot_rows,
-    hot_words_for,
+    hot_rows_for,
     merge_hot_rows,
     merge_when_due,
-    merge_words_for,
     own_rows,
     row_of,
 )
@@ -21,8 +21,8 @@ from pyw2v.training.loop import Model, Settings
 
 
 @njit
-def _rows(words, t, settings):
-    own = own_rows(t, settings)
+def _rows(words, t, hot, vocab_size):
+    own = own_rows(t, hot, vocab_size)
     return [row_of(np.int64(word), own) for word in words]
 
 
@@ -31,23 +31,24 @@ def _unmapped(words):
     return [row_of(np.int64(word), NO_OWN_ROWS) for word in words]
 
 
-def _settings(vocab_size, threads, hot_words):
+def _settings(vocab_size, threads):
     fields = dict.fromkeys(Settings._fields, 0)
-    fields.update(vocab_size=vocab_size, num_threads=threads, hot_words=hot_words)
+    fields.update(vocab_size=vocab_size, num_threads=threads)
     return Settings(**fields)
 
 
 def test_hot_words_map_to_the_threads_own_rows():
-    settings = _settings(vocab_size=10, threads=3, hot_words=4)
+    hot = HotRows(words=4, merge_words=1)
     words = np.arange(10)
-    assert _rows(words, 0, settings) == [10, 11, 12, 13, 4, 5, 6, 7, 8, 9]
-    assert _rows(words, 2, settings) == [18, 19, 20, 21, 4, 5, 6, 7, 8, 9]
+    assert _rows(words, 0, hot, 10) == [10, 11, 12, 13, 4, 5, 6, 7, 8, 9]
+    assert _rows(words, 2, hot, 10) == [18, 19, 20, 21, 4, 5, 6, 7, 8, 9]
+    assert _rows(words, 2, None, 10) == list(range(10))  # no hot rows: every word its shared row
     assert _unmapped(words) == list(range(10))
 
 
 @njit
-def _merge(matrix, t, settings):
-    merge_hot_rows(matrix, t, settings)
+def _merge(matrix, t, hot_words, settings):
+    merge_hot_rows(matrix, t, hot_words, settings)
 
 
 def test_merges_add_every_threads_change_to_the_shared_rows():
@@ -60,9 +61,9 @@ def test_merges_add_every_threads_change_to_the_shared_rows():
     change = rng.normal(size=(threads, hot, size)).astype(np.float32)
     for t in range(threads):
         matrix[vocab_size + t * hot : vocab_size + (t + 1) * hot] += change[t]
-    settings = _settings(vocab_size, threads, hot)
-    _merge(matrix, 0, settings)
-    _merge(matrix, 1, settings)
+    settings = _settings(vocab_size, threads)
+    _merge(matrix, 0, hot, settings)
+    _merge(matrix, 1, hot, settings)
     np.testing.assert_allclose(matrix[:hot], start[:hot] + change[0] + change[1], rtol=0, atol=1e-6)
     assert np.array_equal(matrix[hot:vocab_size], start[hot:vocab_size])  # cold rows are nobody's copy
     # Thread 1 merged last: both its copies restart from the final shared rows, thread 0's from its own merge.
@@ -72,13 +73,13 @@ def test_merges_add_every_threads_change_to_the_shared_rows():
     np.testing.assert_allclose(matrix[vocab_size : vocab_size + hot], start[:hot] + change[0], rtol=0, atol=1e-6)
     # A merge with nothing learnt since the last one changes nothing.
     before = matrix.copy()
-    _merge(matrix, 1, settings)
+    _merge(matrix, 1, hot, settings)
     assert np.array_equal(matrix, before)
 
 
 @njit
-def _merge_when_due(t, model, settings, word_count, merged_at):
-    return merge_when_due(t, model, settings, word_count, merged_at)
+def _merge_when_due(t, hot, model, settings, word_count, merged_at):
+    return merge_when_due(t, hot, model, settings, word_count, merged_at)
 
 
 def test_a_thread_merges_only_once_merge_words_have_passed():
@@ -90,10 +91,13 @@ def test_a_thread_merges_only_once_merge_words_have_passed():
         matrix[vocab_size : vocab_size + hot] += 1.0  # thread 0 has learnt something
         matrices.append(matrix)
     model = Model(matrices[0], np.zeros((0, size), np.float32), matrices[1])
-    settings = _settings(vocab_size, threads, hot)._replace(negative=5, merge_words=100)
-    assert _merge_when_due(0, model, settings, 1_099, 1_000) == 1_000  # 99 words since: not yet
+    settings = _settings(vocab_size, threads)._replace(negative=5)
+    rows = HotRows(words=hot, merge_words=100)
+    assert _merge_when_due(0, rows, model, settings, 1_099, 1_000) == 1_000  # 99 words since: not yet
     assert not model.syn0[:hot].any() and not model.syn1neg[:hot].any()
-    assert _merge_when_due(0, model, settings, 1_100, 1_000) == 1_100
+    assert _merge_when_due(0, None, model, settings, 5_000, 1_000) == 1_000  # no hot rows: never
+    assert not model.syn0[:hot].any() and not model.syn1neg[:hot].any()
+    assert _merge_when_due(0, rows, model, settings, 1_100, 1_000) == 1_100
     assert (model.syn0[:hot] == 1).all() and (model.syn1neg[:hot] == 1).all()
     assert not model.syn0[hot:vocab_size].any()
 
@@ -101,16 +105,19 @@ def test_a_thread_merges_only_once_merge_words_have_passed():
 def test_small_corpora_merge_more_often():
     # wiki100m (16.7M words an epoch) merges every 100,000 words; the lee
     # corpus (about 60,000) at every learning-rate step, as often as it can.
-    assert merge_words_for(16_694_605, threads=2) == 100_000
-    assert merge_words_for(60_000, threads=2) * 2 * 64 <= 60_000
-    assert merge_words_for(10, threads=4) == 1
+    def merge_words(train_words, threads):
+        return hot_rows_for(threads, 1, 50_000, train_words).merge_words
+
+    assert merge_words(16_694_605, threads=2) == 100_000
+    assert merge_words(60_000, threads=2) * 2 * 64 <= 60_000
+    assert merge_words(10, threads=4) == 1
 
 
 def test_hot_copies_only_with_several_fast_threads():
-    assert hot_words_for(threads=2, fast=1, vocab_size=50_000) > 0
-    assert hot_words_for(threads=1, fast=1, vocab_size=50_000) == 0
-    assert hot_words_for(threads=4, fast=0, vocab_size=50_000) == 0
-    assert hot_words_for(threads=2, fast=1, vocab_size=30) == 30
+    assert hot_rows_for(threads=2, fast=1, vocab_size=50_000, train_words=10**6).words > 0
+    assert hot_rows_for(threads=1, fast=1, vocab_size=50_000, train_words=10**6) is None
+    assert hot_rows_for(threads=4, fast=0, vocab_size=50_000, train_words=10**6) is None
+    assert hot_rows_for(threads=2, fast=1, vocab_size=30, train_words=10**6).words == 30
 
 
 @pytest.mark.parametrize("cbow", [0, 1])
@@ -125,9 +132,9 @@ def test_one_thread_training_through_its_copies_is_the_shared_training(lee_corpu
     for hot_words in (0, 200):
         model = driver.new_model(options, vocab.size)
         inputs = driver.loop_inputs(options, vocab, corpus, model)
-        assert inputs.settings.hot_words > 0 and len(model.syn0) == vocab.size + 4 * inputs.settings.hot_words
-        assert inputs.source.shared_queue
-        inputs = inputs._replace(settings=inputs.settings._replace(hot_words=hot_words))
+        assert inputs.hot.words > 0 and len(model.syn0) == vocab.size + 4 * inputs.hot.words
+        assert inputs.source.queue is not None
+        inputs = inputs._replace(hot=inputs.hot._replace(words=hot_words))
         for matrix in (model.syn0, model.syn1neg):  # the copies' layout for this many hot words
             copy_hot_rows(matrix, vocab.size, 2, hot_words)
         for t in range(2):  # thread 0 to its end, then thread 1

@@ -14,7 +14,7 @@ from pyw2v.training.sentence_plan import plan_sentence
 from pyw2v.training.simd import add_rows, dot_simd, dots, scatter_rows
 from pyw2v.training.tables import unigram_table
 
-NO_LOSS = np.zeros(0)
+NO_LOSS = None
 
 
 @njit
@@ -146,8 +146,7 @@ def _toy_inputs(rng, window, hs, negative, alpha):
     tables = Tables(exp_table(), loss_table(), unigram.starts, unigram.buckets, unigram.size, keep)
     settings = Settings(
         hs=hs, negative=negative, window=window, sample=0.0, vocab_size=vocab_size, train_words=1000,
-        iterations=1, num_threads=1, starting_alpha=np.float32(alpha), turn_words=1, hot_words=0,
-        merge_words=0,
+        iterations=1, num_threads=1, starting_alpha=np.float32(alpha), turn_words=1,
     )
     return build_tree(counts), unigram, tables, settings
 
@@ -185,7 +184,7 @@ def test_window_update_is_the_batched_gradient(hs, negative):
 
     # At a position past 0 the block step trains with the shrink and noise planned for it.
     scratch = _scratch(sen, window, negative, size, position, shrink, draws[:negative])
-    job = Job(Model(syn0, syn1, syn1neg), tree, tables, settings, NO_LOSS)
+    job = Job(Model(syn0, syn1, syn1neg), tree, tables, settings, NO_LOSS, None)
     before = syn0.copy()
     after = _one_step(_skipgram_window, job, scratch, len(sen), position, alpha, np.uint64(5))
     assert after == 5  # nothing is drawn past a sentence's first position
@@ -231,7 +230,7 @@ def test_cbow_step_updates_outputs_from_the_old_rows(hs, negative):
     np.add.at(expected_syn0, context, np.repeat(error, len(context), 0))
 
     scratch = _scratch(sen, window, negative, size, position, shrink, draws)
-    job = Job(Model(syn0, syn1, syn1neg), tree, tables, settings, NO_LOSS)
+    job = Job(Model(syn0, syn1, syn1neg), tree, tables, settings, NO_LOSS, None)
     before = syn0.copy()
     _one_step(_cbow_block, job, scratch, len(sen), position, alpha, np.uint64(5))
     assert scratch.hidden_rows[0, 0] == 0
@@ -269,7 +268,7 @@ def test_cbow_block_is_cs_cbow_step_up_to_rounding(hs, negative):
     for step in (_cbow_exact, _cbow_block):
         syn0, syn1, syn1neg = weights.copy()
         scratch = _scratch(sen, window, negative, size)
-        job = Job(Model(syn0, syn1, syn1neg), tree, tables, settings, NO_LOSS)
+        job = Job(Model(syn0, syn1, syn1neg), tree, tables, settings, NO_LOSS, None)
         _one_step(step, job, scratch, len(sen), 0, alpha, seed)
         results.append((Model(syn0, syn1, syn1neg), scratch))
     (exact, exact_scratch), (block, block_scratch) = results
@@ -304,7 +303,7 @@ def test_skipgram_pairs_are_cs_skipgram_step_up_to_rounding(hs, negative):
     for step in (_skipgram_exact, _skipgram_pairs):
         syn0, syn1, syn1neg = weights.copy()
         scratch = _scratch(sen, window, negative, size)
-        job = Job(Model(syn0, syn1, syn1neg), tree, tables, settings, NO_LOSS)
+        job = Job(Model(syn0, syn1, syn1neg), tree, tables, settings, NO_LOSS, None)
         after = _one_step(step, job, scratch, len(sen), 2, alpha, seed)
         results.append((Model(syn0, syn1, syn1neg), scratch, after))
     (exact, exact_scratch, exact_after), (pairs, pairs_scratch, pairs_after) = results
@@ -332,7 +331,7 @@ def test_cbow_steps_use_only_the_models_columns(step):
         scratch = _scratch(sen, window, 5, size)
         scratch.neu1[0, :, size:] = padding
         model = Model(*(matrix[: settings.vocab_size] for matrix in buffers))
-        job = Job(model, tree, tables, settings, NO_LOSS)
+        job = Job(model, tree, tables, settings, NO_LOSS, None)
         _one_step(step, job, scratch, len(sen), 0, np.float32(0.05), np.uint64(1))
         results.append(buffers)
     assert not np.array_equal(results[0], weights)  # the step trained

@@ -118,10 +118,10 @@ def test_one_part_one_thread_is_c_slice_loop(one_line_corpus):
     # No blank sentence in one line, no sentence cut at the end: with one part only the scheduler differs.
     _, corpus, inputs = _inputs(one_line_corpus, 1, 1)
     by_slice = inputs(shared_queue=False)
-    assert not by_slice.source.shared_queue
+    assert by_slice.source.queue is None
     _run_serial(by_slice)
     by_queue = inputs(shared_queue=True, part_bytes=len(corpus.ids) + 1)
-    assert len(by_queue.source.offsets) == 2
+    assert len(by_queue.source.queue.offsets) == 2
     _run_serial(by_queue)
     assert by_slice.control.cursors[:, DONE].all() and by_queue.control.cursors[:, DONE].all()
     assert np.array_equal(by_queue.model.syn0, by_slice.model.syn0)
@@ -132,7 +132,7 @@ def test_one_part_one_thread_is_c_slice_loop(one_line_corpus):
 def test_every_word_of_every_epoch_is_read_once(lee_corpus, threads):
     vocab, corpus, inputs = _inputs(lee_corpus, threads, 3)
     queue = inputs(shared_queue=True, part_bytes=331)  # ~200 parts of the 65 KB stream
-    assert len(queue.source.offsets) - 1 >= 190
+    assert len(queue.source.queue.offsets) - 1 >= 190
     run = _run_parallel if threads > 1 else _run_serial
     run(queue)
     model, control = queue.model, queue.control

@@ -59,7 +59,7 @@ def window_rows(sen, position, length, shrink, window, context, own):
 
 @njit(cache=True, inline="always")
 def _plan(t, job, scratch, length, position, next_random):
-    own = own_rows(t, job.settings)
+    own = own_rows(t, job.hot, job.settings.vocab_size)
     if position == 0:
         next_random = plan_sentence(
             next_random, length, job.settings, job.tables, scratch.shrinks, scratch.planned_noise, own

@@ -19,9 +19,20 @@ from ..corpus.vocab import Vocabulary
 from ..progress import Progress
 from . import loop
 from .exact_steps import lcg_next
-from .hot_rows import copy_hot_rows, extra_rows, hot_words_for, merge_words_for
+from .hot_rows import copy_hot_rows, extra_rows, hot_rows_for
 from .huffman import MAX_CODE_LENGTH, build_tree
-from .loop import DONE, MAX_SENTENCE_LENGTH, CorpusSource, Cursor, LoopInputs, Model, Scratch, Settings, Tables
+from .loop import (
+    DONE,
+    MAX_SENTENCE_LENGTH,
+    CorpusSource,
+    Cursor,
+    LoopInputs,
+    Model,
+    PartQueue,
+    Scratch,
+    Settings,
+    Tables,
+)
 from .outputs import exp_table, loss_sums, loss_table
 from .tables import keep_thresholds, unigram_table, unused_unigram_table
 
@@ -77,15 +88,15 @@ def new_model(options, vocab_size):
     hot rows after the vocabulary's (:mod:`pyw2v.training.hot_rows`).
     """
     size, threads = options.size, options.threads
-    hot_words = hot_words_for(threads, options.fast, vocab_size)
-    rows = vocab_size + extra_rows(threads, hot_words)
+    hot = hot_rows_for(threads, options.fast, vocab_size, 0)
+    rows = vocab_size + extra_rows(threads, hot)
     syn0 = initial_syn0(vocab_size, size, rows)
     empty = np.zeros((0, size), dtype=np.float32)
     syn1 = np.zeros((vocab_size, size), dtype=np.float32) if options.hs else empty
     syn1neg = np.zeros((rows, size), dtype=np.float32) if options.negative > 0 else empty
     for matrix in (syn0, syn1neg):
-        if len(matrix):
-            copy_hot_rows(matrix, vocab_size, threads, hot_words)
+        if len(matrix) and hot is not None:
+            copy_hot_rows(matrix, vocab_size, threads, hot.words)
     return Model(syn0, syn1, syn1neg)
 
 
@@ -136,17 +147,17 @@ def corpus_source(stream, threads, shared_queue, part_bytes=PART_BYTES):
     the stream cut into ``threads`` lanes of parts, no cursor holding a part yet.
     """
     cursors = thread_rows(threads, (len(Cursor._fields),), np.int64)
+    queue = None
     if shared_queue:
         per_lane = max(1, -(-len(stream.ids) // (threads * part_bytes)))
-        offsets = part_offsets(stream.ids, threads * per_lane)
+        queue = PartQueue(part_offsets(stream.ids, threads * per_lane), threads, np.zeros(1, dtype=np.int64))
     else:
-        offsets = np.zeros(1, dtype=np.int64)
         cursors[:, Cursor._fields.index("pos")] = stream.starts
         cursors[:, Cursor._fields.index("end")] = len(stream.ids)
         cursors[:, Cursor._fields.index("first_pending")] = stream.first_words >= 0
     source = CorpusSource(
         stream.ids, np.asarray(stream.starts, dtype=np.int64), np.asarray(stream.first_words, dtype=np.int64),
-        shared_queue, offsets, threads, np.zeros(1, dtype=np.int64),
+        queue,
     )
     return source, cursors
 
@@ -175,9 +186,8 @@ def loop_inputs(options, vocab, stream, model, turn_words=WHOLE_RUN, tree_and_ta
         hs=options.hs, negative=options.negative, window=options.window, sample=options.sample,
         vocab_size=vocab.size, train_words=vocab.train_words, iterations=options.iter, num_threads=threads,
         starting_alpha=np.float32(options.starting_alpha), turn_words=turn_words,
-        hot_words=hot_words_for(threads, variant.thread_hot_rows, vocab.size),
-        merge_words=merge_words_for(vocab.train_words, threads),
     )
+    hot = hot_rows_for(threads, variant.thread_hot_rows, vocab.size, vocab.train_words)
     control = loop.Control(
         cursors=cursors,
         rng=np.arange(threads, dtype=np.uint64),
@@ -187,7 +197,7 @@ def loop_inputs(options, vocab, stream, model, turn_words=WHOLE_RUN, tree_and_ta
     )
     scratch = new_scratch(threads, options.window, options.negative, options.size)
     loss = loss_sums(threads, options.iter, options.loss)
-    return LoopInputs(variant.loop, source, model, tree, tables, settings, loss, scratch, control)
+    return LoopInputs(variant.loop, source, model, tree, tables, settings, loss, hot, scratch, control)
 
 
 def stand_in_inputs(options):

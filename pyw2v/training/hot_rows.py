@@ -18,6 +18,8 @@ same moment may lose one thread's change: Hogwild's own race, far rarer.
 A merge is exact where only one side moved, so a thread that trains alone
 learns exactly what it would on the shared rows (tests/test_hot_rows.py).
 """
+from collections import namedtuple
+
 import numpy as np
 from numba import njit
 
@@ -29,20 +31,23 @@ MERGES_PER_EPOCH = 64
 NO_OWN_ROWS = (np.int64(0), np.int64(0))
 
 
-def hot_words_for(threads, fast, vocab_size):
-    """How many words get per-thread rows: none with one thread or without ``-fast``."""
-    return min(HOT_WORDS, vocab_size) if fast and threads > 1 else 0
+# A run's per-thread rows: the ``words`` most frequent words' rows copied per thread, merged every
+# ``merge_words`` words a thread reads. A run without them has None instead, and compiles no merge.
+HotRows = namedtuple("HotRows", "words merge_words")
 
 
-def merge_words_for(train_words, threads):
-    """Words a thread reads between merges: :data:`MERGE_WORDS`, or fewer on a small corpus."""
+def hot_rows_for(threads, fast, vocab_size, train_words):
+    """The run's :class:`HotRows`: None with one thread or without ``-fast``."""
+    if not (fast and threads > 1):
+        return None
     # At least MERGES_PER_EPOCH merges an epoch: copies that drift apart for an epoch overshoot when added.
-    return max(1, min(MERGE_WORDS, train_words // (threads * MERGES_PER_EPOCH)))
+    merge_words = max(1, min(MERGE_WORDS, train_words // (threads * MERGES_PER_EPOCH)))
+    return HotRows(words=min(HOT_WORDS, vocab_size), merge_words=merge_words)
 
 
-def extra_rows(threads, hot_words):
+def extra_rows(threads, hot):
     """Rows after the vocabulary's: each thread's working copy and snapshot."""
-    return 2 * threads * hot_words
+    return 0 if hot is None else 2 * threads * hot.words
 
 
 def copy_hot_rows(matrix, vocab_size, threads, hot_words):
@@ -52,10 +57,12 @@ def copy_hot_rows(matrix, vocab_size, threads, hot_words):
         matrix[first : first + hot_words] = matrix[:hot_words]
 
 
-@njit(cache=True, inline="always")
-def own_rows(t, settings):
+@njit(cache=True)
+def own_rows(t, hot, vocab_size):
     """Thread ``t``'s row map: (how many words are copied, the row of its copy of word 0)."""
-    return np.int64(settings.hot_words), np.int64(settings.vocab_size + t * settings.hot_words)
+    if hot is None:
+        return NO_OWN_ROWS
+    return np.int64(hot.words), np.int64(vocab_size + t * hot.words)
 
 
 @njit(cache=True, inline="always")
@@ -67,13 +74,13 @@ def row_of(word, own):
 
 
 @njit(cache=True)
-def merge_hot_rows(matrix, t, settings):
+def merge_hot_rows(matrix, t, hot_words, settings):
     """Add thread ``t``'s change since its last merge to the shared rows; restart its copies from them."""
-    hot, vocab_size, threads = settings.hot_words, settings.vocab_size, settings.num_threads
-    working = vocab_size + t * hot
-    snapshot = vocab_size + (threads + t) * hot
+    vocab_size, threads = settings.vocab_size, settings.num_threads
+    working = vocab_size + t * hot_words
+    snapshot = vocab_size + (threads + t) * hot_words
     size = matrix.shape[1]
-    for word in range(hot):
+    for word in range(hot_words):
         for c in range(size):
             own, last, shared = matrix[working + word, c], matrix[snapshot + word, c], matrix[word, c]
             # Exact whenever only one side moved: a lone thread's value is its own copy, an idle one's the shared.
@@ -84,22 +91,24 @@ def merge_hot_rows(matrix, t, settings):
 
 
 @njit(cache=True, nogil=True)
-def merge_thread_copies(t, model, settings):
-    """Thread ``t``'s merge of its copies in ``syn0`` and ``syn1neg``; nothing when no words are copied."""
-    if settings.hot_words == 0:
+def merge_thread_copies(t, hot, model, settings):
+    """Thread ``t``'s merge of its copies in ``syn0`` and ``syn1neg``; nothing when ``hot`` is None."""
+    if hot is None:
         return
-    merge_hot_rows(model.syn0, t, settings)
+    merge_hot_rows(model.syn0, t, hot.words, settings)
     if settings.negative > 0:
-        merge_hot_rows(model.syn1neg, t, settings)
+        merge_hot_rows(model.syn1neg, t, hot.words, settings)
 
 
 @njit(cache=True)
-def merge_when_due(t, model, settings, word_count, merged_at):
-    """Merge thread ``t``'s copies if ``settings.merge_words`` words were read since ``merged_at``.
+def merge_when_due(t, hot, model, settings, word_count, merged_at):
+    """Merge thread ``t``'s copies if ``hot.merge_words`` words were read since ``merged_at``.
 
     Returns the word count of the last merge: ``word_count`` if it merged now.
     """
-    if word_count - merged_at < settings.merge_words:
+    if hot is None:
         return merged_at
-    merge_thread_copies(t, model, settings)
+    if word_count - merged_at < hot.merge_words:
+        return merged_at
+    merge_thread_copies(t, hot, model, settings)
     return word_count

@@ -52,7 +52,7 @@ Tables = namedtuple("Tables", "exp_table loss_table unigram_starts unigram_bucke
 Settings = namedtuple(
     "Settings",
     "hs negative window sample vocab_size train_words iterations num_threads "
-    "starting_alpha turn_words hot_words merge_words",
+    "starting_alpha turn_words",
 )
 # One thread's working arrays: sen, C's sentence; neu1/neu1e, C's hidden layer and its error
 # (one row); negatives, a position's noise words; context, the window's rows; targets/labels,
@@ -72,13 +72,17 @@ Cursor = namedtuple(
 DONE = Cursor._fields.index("done")
 EPOCH = Cursor._fields.index("epoch")
 # The encoded corpus and how it is handed out: C's slices (starts, first_words: the word a slice
-# starting inside a word reads first, or -1) or, with shared_queue, parts (offsets) in lanes.
-CorpusSource = namedtuple("CorpusSource", "ids starts first_words shared_queue offsets lanes next_item")
-# What a step reads besides its thread's scratch; loss: the thread's (loss, words) of this epoch, or empty.
-Job = namedtuple("Job", "model tree tables settings loss")
+# starting inside a word reads first, or -1), or the shared queue when ``queue`` is not None.
+CorpusSource = namedtuple("CorpusSource", "ids starts first_words queue")
+# -fast's shared queue: the stream's parts (offsets, and its end) in ``lanes``, and the next item to hand out.
+PartQueue = namedtuple("PartQueue", "offsets lanes next_item")
+# What a step reads besides its thread's scratch; loss: the thread's (loss, words) of this epoch, or None;
+# hot: the run's pyw2v.training.hot_rows.HotRows, or None.
+Job = namedtuple("Job", "model tree tables settings loss hot")
 # Everything a loop reads: the variant's name (a key of LOOPS), the tuples above (scratch: thread t's,
-# or every thread's), and the loss sums per thread and epoch (pyw2v.training.outputs.loss_sums).
-LoopInputs = namedtuple("LoopInputs", "variant source model tree tables settings loss scratch control")
+# or every thread's), the loss sums per thread and epoch (pyw2v.training.outputs.loss_sums) or None,
+# and the hot rows or None. A feature left out is None: its code is compiled away.
+LoopInputs = namedtuple("LoopInputs", "variant source model tree tables settings loss hot scratch control")
 
 @njit(cache=True)
 def learning_rate(settings, words_done):
@@ -154,18 +158,29 @@ def item_part(item, parts, lanes):
 
 
 @njit(cache=True)
-def next_range(source, t, settings, epoch):
-    """Thread ``t``'s next range after ``epoch``'s: ``(found, pos, end, first_pending, epoch)``."""
-    if not source.shared_queue:
+def next_range(queue, source, t, settings, epoch):
+    """Thread ``t``'s next range after ``epoch``'s: ``(found, pos, end, first_pending, epoch)``.
+
+    ``queue`` is ``source.queue``: C's slice again when it is None.
+    """
+    if queue is None:
         following = epoch + 1
         pending = np.int64(source.first_words[t] >= 0)
-        return following < settings.iterations, source.starts[t], len(source.ids), pending, following
-    parts = len(source.offsets) - 1
-    item = fetch_add(source.next_item, 0, 1)
+        return following < settings.iterations, source.starts[t], np.int64(len(source.ids)), pending, following
+    parts = len(queue.offsets) - 1
+    item = fetch_add(queue.next_item, 0, 1)
     if item >= parts * settings.iterations:
         return False, np.int64(0), np.int64(0), np.int64(0), epoch
-    part = item_part(item, parts, source.lanes)
-    return True, source.offsets[part], source.offsets[part + 1], np.int64(0), item // parts
+    part = item_part(item, parts, queue.lanes)
+    return True, queue.offsets[part], queue.offsets[part + 1], np.int64(0), item // parts
+
+
+@njit(cache=True)
+def epoch_loss(loss, t, epoch):
+    """Thread ``t``'s (loss, words) of ``epoch``, or None when the loss is not counted."""
+    if loss is None:
+        return None
+    return loss[t, epoch]
 
 
 @njit(cache=True, inline="always")
@@ -191,7 +206,8 @@ def thread_loop(thread, inputs, step, dot):
     next_random = control.rng[thread]
     alpha = control.alpha[thread]
     share = settings.train_words // settings.num_threads
-    job = Job(inputs.model, inputs.tree, inputs.tables, settings, inputs.loss[thread, epoch])
+    shared_queue = source.queue is not None
+    job = Job(inputs.model, inputs.tree, inputs.tables, settings, epoch_loss(inputs.loss, thread, epoch), inputs.hot)
     read_now = 0
     while done == 0:
         if sentence_length == 0 and (read_now >= settings.turn_words or control.stop[0]):
@@ -200,11 +216,10 @@ def thread_loop(thread, inputs, step, dot):
             control.words_done[thread] += word_count - last_word_count
             last_word_count = word_count
             alpha = learning_rate(settings, control.words_done)
-            if settings.hot_words > 0:
-                merged_at = merge_when_due(thread, job.model, settings, word_count, merged_at)
+            merged_at = merge_when_due(thread, job.hot, job.model, settings, word_count, merged_at)
         if sentence_length == 0:
             # A part of the queue ends at its end; C's slice ends by its word count (below).
-            new_range = first_pending == 0 and source.shared_queue and pos >= end
+            new_range = first_pending == 0 and shared_queue and pos >= end
             if not new_range:
                 start_word = np.int64(source.first_words[thread]) if first_pending else np.int64(-1)
                 length, pos, words_read, next_random, at_end = read_sentence(
@@ -213,22 +228,22 @@ def thread_loop(thread, inputs, step, dot):
                 first_pending = 0
                 word_count += words_read
                 read_now += words_read
-                if not source.shared_queue and (at_end or word_count > share):
+                if not shared_queue and (at_end or word_count > share):
                     # C's end of a slice's epoch: the sentence just read is dropped, the counters restart.
                     control.words_done[thread] += word_count - last_word_count
                     word_count = 0
                     last_word_count = 0
                     new_range = True
             if new_range:
-                found, pos, end, first_pending, epoch = next_range(source, thread, settings, epoch)
+                found, pos, end, first_pending, epoch = next_range(source.queue, source, thread, settings, epoch)
                 if not found:
                     done = 1
                     break
-                job = Job(inputs.model, inputs.tree, inputs.tables, settings, inputs.loss[thread, epoch])
+                job = Job(job.model, job.tree, job.tables, settings, epoch_loss(inputs.loss, thread, epoch), job.hot)
                 cursor[EPOCH] = epoch  # read by the driver's progress line while the thread runs
                 continue
             if length == 0:
-                if not source.shared_queue:
+                if not shared_queue:
                     # C goes on to "train" the stale sen[0] of an empty sentence: no context word
                     # exists, so all that happens is the window draw.
                     next_random = lcg_next(next_random)
@@ -242,7 +257,7 @@ def thread_loop(thread, inputs, step, dot):
     if done or control.stop[0]:
         control.words_done[thread] += word_count - last_word_count
         last_word_count = word_count
-        merge_thread_copies(thread, job.model, settings)
+        merge_thread_copies(thread, job.hot, job.model, settings)
     cursor[0], cursor[1], cursor[2], cursor[3], cursor[4] = pos, end, word_count, last_word_count, epoch
     cursor[5], cursor[6], cursor[7] = sentence_length, sentence_position, first_pending
     cursor[8], cursor[9] = done, merged_at

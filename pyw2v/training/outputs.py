@@ -19,7 +19,7 @@ hidden and ``n`` output rows from the old rows (the block steps)::
 
 The loss (``-loss 1``) is ``-log sigmoid(f)`` for label 1 and
 ``-log sigmoid(-f)`` for label 0, summed over the outputs trained into the
-thread's ``loss`` pair (loss, words), an empty array when it is not counted.
+thread's ``loss`` pair (loss, words), None when it is not counted.
 """
 from collections import namedtuple
 
@@ -106,32 +106,37 @@ def output_loss(f, label, skip_saturated, table):
     return 0.0 if skip_saturated and saturated(f) else value
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def add_output_loss(loss, total, f, label, skip_saturated, table):
-    """``total`` plus one output's :func:`output_loss` when the loss is counted (``loss`` not empty)."""
-    if len(loss) == 0:
+    """``total`` plus one output's :func:`output_loss`; ``total`` itself when the loss is not counted.
+
+    ``loss`` is None when it is not counted: Numba then compiles this
+    function (and :func:`store_loss`, :func:`add_word`) to nothing, so a run
+    without ``-loss`` compiles and runs no loss code.
+    """
+    if loss is None:
         return total
     return total + output_loss(f, label, skip_saturated, table)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def store_loss(loss, total):
     """Add ``total`` to the thread's loss sum ``loss[0]``, once per step or block (a store per output would wait)."""
-    if len(loss) > 0:
+    if loss is not None:
         loss[0] += total
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def add_word(loss):
     """Count one position trained in ``loss[1]``, the loss's denominator."""
-    if len(loss) > 0:
+    if loss is not None:
         loss[1] += 1.0
 
 
 def loss_sums(threads, iterations, counted):
-    """Each thread's and epoch's (loss, words trained), padded against false sharing; empty rows if not ``counted``."""
+    """Each thread's and epoch's (loss, words trained), padded against false sharing; None if not ``counted``."""
     if not counted:
-        return np.zeros((threads, iterations, 0))
+        return None
     return np.zeros((threads, iterations, 2 + 128 // 8))
 
 
