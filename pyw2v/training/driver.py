@@ -1,6 +1,6 @@
 """C's TrainModel from the weights on: the loop's inputs, and C's threads run on the cores.
 
-:func:`loop_inputs` builds everything :func:`pyw2v.training.loop.train_thread`
+:func:`loop_inputs` builds everything :func:`pyw2v.training.loop.thread_loop`
 reads, as one :class:`~pyw2v.training.loop.LoopInputs`; the run and the
 process that compiles the loop ahead (:mod:`pyw2v.compile_ahead`, through
 :func:`stand_in_inputs`) both call it. :func:`train_epochs` runs C's threads,
