@@ -71,7 +71,7 @@ def draw_negative(next_random, tables, vocab_size):
     return word, next_random
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def window_words(sen, position, length, shrink, window, context):
     """The words around ``sen[position]`` in C's window order into ``context``; returns how many.
 
