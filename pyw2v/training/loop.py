@@ -84,6 +84,7 @@ Job = namedtuple("Job", "model tree tables settings loss hot")
 # and the hot rows or None. A feature left out is None: its code is compiled away.
 LoopInputs = namedtuple("LoopInputs", "variant source model tree tables settings loss hot scratch control")
 
+
 @njit(cache=True)
 def learning_rate(settings, words_done):
     """C's ``alpha0 (1 - done / (iter * train_words + 1))`` in float, floored at ``1e-4 alpha0`` in double."""
@@ -188,8 +189,8 @@ def thread_loop(thread, inputs, step, dot):
     """Thread ``thread``'s loop with ``step`` for about ``settings.turn_words`` words; returns the words it read.
 
     ``step(dot, thread, job, scratch, length, position, alpha, next_random)``
-    trains one position and returns the random state; ``dot`` is the exact
-    steps' dot product. Both are inlined into each variant's loop
+    trains one position and returns the random state; ``dot`` is the dot
+    product its exact steps use. Both are inlined into each variant's loop
     (:data:`LOOPS`), so a position costs no call.
 
     C's thread-local variables live in locals while it runs (a shared row
