@@ -11,6 +11,7 @@ from pyw2v.training.hot_rows import (
     NO_OWN_ROWS,
     HotRows,
     copy_hot_rows,
+    first_hot_node,
     hot_rows_for,
     merge_hot_rows,
     merge_when_due,
@@ -38,7 +39,7 @@ def _settings(vocab_size, threads):
 
 
 def test_hot_words_map_to_the_threads_own_rows():
-    hot = HotRows(words=4, merge_words=1)
+    hot = HotRows(words=4, nodes=0, merge_words=1)
     words = np.arange(10)
     assert _rows(words, 0, hot, 10) == [10, 11, 12, 13, 4, 5, 6, 7, 8, 9]
     assert _rows(words, 2, hot, 10) == [18, 19, 20, 21, 4, 5, 6, 7, 8, 9]
@@ -48,7 +49,7 @@ def test_hot_words_map_to_the_threads_own_rows():
 
 @njit
 def _merge(matrix, t, hot_words, settings):
-    merge_hot_rows(matrix, t, hot_words, settings)
+    merge_hot_rows(matrix, t, 0, hot_words, settings)
 
 
 def test_merges_add_every_threads_change_to_the_shared_rows():
@@ -92,7 +93,7 @@ def test_a_thread_merges_only_once_merge_words_have_passed():
         matrices.append(matrix)
     model = Model(matrices[0], np.zeros((0, size), np.float32), matrices[1])
     settings = _settings(vocab_size, threads)._replace(negative=5)
-    rows = HotRows(words=hot, merge_words=100)
+    rows = HotRows(words=hot, nodes=0, merge_words=100)
     assert _merge_when_due(0, rows, model, settings, 1_099, 1_000) == 1_000  # 99 words since: not yet
     assert not model.syn0[:hot].any() and not model.syn1neg[:hot].any()
     assert _merge_when_due(0, None, model, settings, 5_000, 1_000) == 1_000  # no hot rows: never
@@ -106,43 +107,56 @@ def test_small_corpora_merge_more_often():
     # wiki100m (16.7M words an epoch) merges every 100,000 words; the lee
     # corpus (about 60,000) at every learning-rate step, as often as it can.
     def merge_words(train_words, threads):
-        return hot_rows_for(threads, 1, 50_000, train_words).merge_words
+        return hot_rows_for(threads, 1, 0, 50_000, train_words).merge_words
 
     assert merge_words(16_694_605, threads=2) == 100_000
     assert merge_words(60_000, threads=2) * 2 * 64 <= 60_000
     assert merge_words(10, threads=4) == 1
+    # The top Huffman nodes, on nearly every path, merge at every learning-rate step.
+    assert hot_rows_for(2, 0, 1, 50_000, 16_694_605).merge_words == 10_000
 
 
 def test_hot_copies_only_with_several_fast_threads():
-    assert hot_rows_for(threads=2, fast=1, vocab_size=50_000, train_words=10**6).words > 0
-    assert hot_rows_for(threads=1, fast=1, vocab_size=50_000, train_words=10**6) is None
-    assert hot_rows_for(threads=4, fast=0, vocab_size=50_000, train_words=10**6) is None
-    assert hot_rows_for(threads=2, fast=1, vocab_size=30, train_words=10**6).words == 30
+    def hot(threads, fast, hs, vocab_size=50_000):
+        return hot_rows_for(threads, fast, hs, vocab_size, 10**6)
+
+    assert hot(threads=2, fast=1, hs=0).words > 0 and hot(threads=2, fast=1, hs=0).nodes == 0
+    assert hot(threads=1, fast=1, hs=1) is None
+    assert hot(threads=4, fast=0, hs=0) is None
+    assert hot(threads=2, fast=1, hs=0, vocab_size=30).words == 30
+    # -hs with several threads, -fast or not: the top nodes, and no word rows without -fast.
+    assert hot(threads=2, fast=0, hs=1).words == 0 and hot(threads=2, fast=0, hs=1).nodes == 1024
+    assert hot(threads=2, fast=1, hs=1, vocab_size=30).nodes == 29
 
 
 @pytest.mark.parametrize("cbow", [0, 1])
 def test_one_thread_training_through_its_copies_is_the_shared_training(lee_corpus, cbow):
     # Run one after the other, "thread" 0 takes every item before thread 1 starts,
-    # so thread 0 trains alone: through its own copies of the hot rows, merged
-    # every 10k words, it must learn what it learns on the shared rows. A wrong
-    # row for any of the context, centre or noise words would differ at once.
-    options = TrainOptions(train=str(lee_corpus), threads=2, iter=2, size=16, cbow=cbow, fast=1, debug=0).validate()
+    # so thread 0 trains alone: through its own copies of the hot rows and the
+    # top Huffman nodes, merged every 10k words, it must learn what it learns on
+    # the shared rows. A wrong row for any context, centre, noise word or path
+    # node would differ at once.
+    options = TrainOptions(
+        train=str(lee_corpus), threads=2, iter=2, size=16, cbow=cbow, fast=1, hs=1, negative=5, debug=0
+    ).validate()
     vocab, corpus = prepare_corpus(options.train, corpus_settings(options))
     results = []
-    for hot_words in (0, 200):
+    for hot_words, hot_nodes in ((0, 0), (200, 300)):
         model = driver.new_model(options, vocab.size)
         inputs = driver.loop_inputs(options, vocab, corpus, model)
         assert inputs.hot.words > 0 and len(model.syn0) == vocab.size + 4 * inputs.hot.words
+        assert inputs.hot.nodes > 0 and len(model.syn1) == vocab.size + 4 * inputs.hot.nodes
         assert inputs.source.queue is not None
-        inputs = inputs._replace(hot=inputs.hot._replace(words=hot_words))
+        inputs = inputs._replace(hot=inputs.hot._replace(words=hot_words, nodes=hot_nodes))
         for matrix in (model.syn0, model.syn1neg):  # the copies' layout for this many hot words
             copy_hot_rows(matrix, vocab.size, 2, hot_words)
+        copy_hot_rows(model.syn1, vocab.size, 2, hot_nodes, first_hot_node(vocab.size, hot_nodes))
         for t in range(2):  # thread 0 to its end, then thread 1
             loop.run_thread(t, inputs)
         assert inputs.control.words_done[1] == 0  # thread 1 found no item left
-        results.append((model.syn0[: vocab.size].copy(), model.syn1neg[: vocab.size].copy()))
-    (shared_syn0, shared_syn1neg), (own_syn0, own_syn1neg) = results
+        results.append(tuple(matrix[: vocab.size].copy() for matrix in model))
+    shared, own = results
     # With no other thread merging, a merge hands the shared row the copy itself.
-    assert np.abs(shared_syn0).max() > 0.1
-    assert np.array_equal(own_syn0, shared_syn0)
-    assert np.array_equal(own_syn1neg, shared_syn1neg)
+    assert np.abs(shared[0]).max() > 0.1 and np.abs(shared[1]).max() > 0.01
+    for own_matrix, shared_matrix in zip(own, shared):
+        assert np.array_equal(own_matrix, shared_matrix)

@@ -19,7 +19,7 @@ from ..corpus.vocab import Vocabulary
 from ..progress import Progress
 from . import loop
 from .exact_steps import lcg_next
-from .hot_rows import copy_hot_rows, extra_rows, hot_rows_for
+from .hot_rows import copy_hot_rows, extra_rows, first_hot_node, hot_rows_for
 from .huffman import MAX_CODE_LENGTH, build_tree
 from .loop import (
     DONE,
@@ -88,15 +88,18 @@ def new_model(options, vocab_size):
     hot rows after the vocabulary's (:mod:`pyw2v.training.hot_rows`).
     """
     size, threads = options.size, options.threads
-    hot = hot_rows_for(threads, options.fast, vocab_size, 0)
-    rows = vocab_size + extra_rows(threads, hot)
+    hot = hot_rows_for(threads, options.fast, options.hs, vocab_size, 0)
+    words, nodes = (hot.words, hot.nodes) if hot is not None else (0, 0)
+    rows = vocab_size + extra_rows(threads, words)
     syn0 = initial_syn0(vocab_size, size, rows)
     empty = np.zeros((0, size), dtype=np.float32)
-    syn1 = np.zeros((vocab_size, size), dtype=np.float32) if options.hs else empty
+    syn1 = np.zeros((vocab_size + extra_rows(threads, nodes), size), dtype=np.float32) if options.hs else empty
     syn1neg = np.zeros((rows, size), dtype=np.float32) if options.negative > 0 else empty
     for matrix in (syn0, syn1neg):
-        if len(matrix) and hot is not None:
-            copy_hot_rows(matrix, vocab_size, threads, hot.words)
+        if len(matrix) and words:
+            copy_hot_rows(matrix, vocab_size, threads, words)
+    if len(syn1) and nodes:
+        copy_hot_rows(syn1, vocab_size, threads, nodes, first_hot_node(vocab_size, nodes))
     return Model(syn0, syn1, syn1neg)
 
 
@@ -187,7 +190,7 @@ def loop_inputs(options, vocab, stream, model, turn_words=WHOLE_RUN, tree_and_ta
         vocab_size=vocab.size, train_words=vocab.train_words, iterations=options.iter, num_threads=threads,
         starting_alpha=np.float32(options.starting_alpha), turn_words=turn_words,
     )
-    hot = hot_rows_for(threads, variant.thread_hot_rows, vocab.size, vocab.train_words)
+    hot = hot_rows_for(threads, options.fast, options.hs, vocab.size, vocab.train_words)
     control = loop.Control(
         cursors=cursors,
         rng=np.arange(threads, dtype=np.uint64),
@@ -207,6 +210,7 @@ def stand_in_inputs(options):
     all (no ``-hs``, no ``-negative``) and needs no compiled code:
     :mod:`pyw2v.compile_ahead` compiles the loop before the corpus is read.
     """
+    hot = hot_rows_for(options.threads, options.fast, options.hs, 2, 1)  # its type, from the real options
     options = replace(options, size=1, window=1, iter=1, threads=min(options.threads, 2), hs=0, negative=0)
     threads = options.threads
     vocab = Vocabulary([b"</s>"], np.ones(1, dtype=np.int64))
@@ -215,7 +219,7 @@ def stand_in_inputs(options):
         first_words=np.full(threads, -1, dtype=np.int64),
     )
     rows = np.zeros((1, options.size), dtype=np.float32)
-    return loop_inputs(options, vocab, empty, Model(rows, rows, rows))
+    return loop_inputs(options, vocab, empty, Model(rows, rows, rows))._replace(hot=hot)
 
 
 class _Turns:

@@ -17,6 +17,7 @@ prefetched: C's words in C's order, since nothing else draws in between.
 import numpy as np
 from numba import njit
 
+from .hot_rows import node_row, own_nodes
 from .outputs import (
     F0,
     F1,
@@ -100,13 +101,17 @@ def draw_noise(next_random, job, negatives, count):
 
 
 @njit(cache=True, inline="always")
-def hierarchical_softmax(dot, job, hidden, hidden_row, word, alpha, neu1e):
-    """One hidden row against ``word``'s Huffman path, saturated nodes skipped, as in C."""
+def hierarchical_softmax(dot, t, job, hidden, hidden_row, word, alpha, neu1e):
+    """One hidden row against ``word``'s Huffman path, saturated nodes skipped, as in C.
+
+    Thread ``t`` trains its own rows of the top nodes when it has them (:func:`.hot_rows.node_row`).
+    """
     syn1, tree, exp_table = job.model.syn1, job.tree, job.tables.exp_table
     size = job.model.syn0.shape[1]  # not hidden.shape: CBOW's neu1 is a padded scratch row
+    nodes = own_nodes(t, job.hot, job.settings.vocab_size)
     total = 0.0
     for d in range(tree.lengths[word]):
-        node = tree.points[word, d]
+        node = node_row(np.int64(tree.points[word, d]), nodes)
         f = dot(hidden, hidden_row, syn1, node, size)
         if saturated(f):
             continue
@@ -160,7 +165,7 @@ def skipgram_in_order(dot, t, job, scratch, length, position, alpha, next_random
         last_word = context[j]
         neu1e[:size] = F0
         if settings.hs:
-            hierarchical_softmax(dot, job, syn0, last_word, word, alpha, neu1e)
+            hierarchical_softmax(dot, t, job, syn0, last_word, word, alpha, neu1e)
         if settings.negative > 0:
             negative_sampling(dot, job, syn0, last_word, word, alpha, negatives[j * settings.negative :], neu1e)
         for c in range(size):
@@ -191,7 +196,7 @@ def cbow_in_order(dot, t, job, scratch, length, position, alpha, next_random):
     for c in range(size):
         neu1[0, c] /= divisor
     if settings.hs:
-        hierarchical_softmax(dot, job, neu1, 0, word, alpha, neu1e)
+        hierarchical_softmax(dot, t, job, neu1, 0, word, alpha, neu1e)
     if settings.negative > 0:
         next_random = draw_noise(next_random, job, negatives, settings.negative)
         negative_sampling(dot, job, neu1, 0, word, alpha, negatives, neu1e)

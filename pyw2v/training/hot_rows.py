@@ -1,4 +1,4 @@
-"""``-fast 1`` with several threads: each thread trains its own copy of the most frequent words' rows.
+"""Several threads: each trains its own copies of the rows that every thread writes all the time.
 
 With Hogwild, a row two threads write at once bounces between their
 caches. Rare words' rows seldom are; the most frequent words' rows (ids
@@ -17,6 +17,13 @@ steps on these rows some 100,000 words late. Two merges of one row at the
 same moment may lose one thread's change: Hogwild's own race, far rarer.
 A merge is exact where only one side moved, so a thread that trains alone
 learns exactly what it would on the shared rows (tests/test_hot_rows.py).
+
+With ``-hs`` and several threads (``-fast`` or not) the same is done for
+the ``HOT_NODES`` top nodes of the Huffman tree, the last CreateBinaryTree
+made (ids from ``vocab_size - 1 - nodes`` to the root, ``vocab_size - 2``):
+every path starts at the root, so they are on most paths (the top 1024
+take 80 % of the path steps of the words wiki100m keeps). ``syn1`` keeps
+their copies after its shared rows in the same layout.
 """
 from collections import namedtuple
 
@@ -29,32 +36,46 @@ HOT_WORDS = 1024
 MERGE_WORDS = 100_000
 MERGES_PER_EPOCH = 64
 NO_OWN_ROWS = (np.int64(0), np.int64(0))
+# The top Huffman nodes whose rows of syn1 each thread copies (-hs with several threads).
+HOT_NODES = 1024
+# The top nodes are on nearly every path: their copies must not drift far. Merged every 100,000 words they
+# cost 1-2 analogy points (wiki100m, one epoch); every 10,000 (each learning-rate step) nothing measurable.
+NODE_MERGE_WORDS = 10_000
 
 
-# A run's per-thread rows: the ``words`` most frequent words' rows copied per thread, merged every
-# ``merge_words`` words a thread reads. A run without them has None instead, and compiles no merge.
-HotRows = namedtuple("HotRows", "words merge_words")
+# A run's per-thread rows: the ``words`` most frequent words' rows of syn0 and syn1neg (-fast) and the
+# ``nodes`` top Huffman nodes' rows of syn1 (-hs) copied per thread, merged every ``merge_words`` words
+# a thread reads. A run with one thread has None instead, and compiles no merge.
+HotRows = namedtuple("HotRows", "words nodes merge_words")
 
 
-def hot_rows_for(threads, fast, vocab_size, train_words):
-    """The run's :class:`HotRows`: None with one thread or without ``-fast``."""
-    if not (fast and threads > 1):
+def hot_rows_for(threads, fast, hs, vocab_size, train_words):
+    """The run's :class:`HotRows`: None with one thread, or with neither ``-fast`` nor ``-hs``."""
+    if threads < 2 or not (fast or hs):
         return None
+    words = min(HOT_WORDS, vocab_size) if fast else 0
+    nodes = min(HOT_NODES, vocab_size - 1) if hs else 0
+    interval = NODE_MERGE_WORDS if nodes else MERGE_WORDS
     # At least MERGES_PER_EPOCH merges an epoch: copies that drift apart for an epoch overshoot when added.
-    merge_words = max(1, min(MERGE_WORDS, train_words // (threads * MERGES_PER_EPOCH)))
-    return HotRows(words=min(HOT_WORDS, vocab_size), merge_words=merge_words)
+    merge_words = max(1, min(interval, train_words // (threads * MERGES_PER_EPOCH)))
+    return HotRows(words=words, nodes=nodes, merge_words=merge_words)
 
 
-def extra_rows(threads, hot):
-    """Rows after the vocabulary's: each thread's working copy and snapshot."""
-    return 0 if hot is None else 2 * threads * hot.words
+def extra_rows(threads, count):
+    """Rows after the vocabulary's for ``count`` copied rows: each thread's working copy and snapshot."""
+    return 2 * threads * count
 
 
-def copy_hot_rows(matrix, vocab_size, threads, hot_words):
-    """Fill every thread's working copy and snapshot from the shared rows."""
+def copy_hot_rows(matrix, vocab_size, threads, count, first=0):
+    """Fill every thread's working copy and snapshot from the shared rows ``[first, first + count)``."""
     for copy in range(2 * threads):
-        first = vocab_size + copy * hot_words
-        matrix[first : first + hot_words] = matrix[:hot_words]
+        start = vocab_size + copy * count
+        matrix[start : start + count] = matrix[first : first + count]
+
+
+def first_hot_node(vocab_size, nodes):
+    """The lowest node id copied per thread: CreateBinaryTree makes the root last, ``vocab_size - 2``."""
+    return vocab_size - 1 - nodes
 
 
 @njit(cache=True)
@@ -74,41 +95,61 @@ def row_of(word, own):
 
 
 @njit(cache=True)
-def merge_hot_rows(matrix, t, hot_words, settings):
-    """Add thread ``t``'s change since its last merge to the shared rows; restart its copies from them."""
+def own_nodes(t, hot, vocab_size):
+    """Thread ``t``'s node map: (the first copied node, the row of ``syn1`` holding its copy of it)."""
+    if hot is None:
+        return np.int64(vocab_size), np.int64(0)  # no node is copied
+    return np.int64(vocab_size - 1 - hot.nodes), np.int64(vocab_size + t * hot.nodes)
+
+
+@njit(cache=True, inline="always")
+def node_row(node, nodes):
+    """The row of ``syn1`` a thread trains for ``node``: its own copy for the top nodes, else the shared row."""
+    if node >= nodes[0]:
+        return nodes[1] + (node - nodes[0])
+    return node
+
+
+@njit(cache=True)
+def merge_hot_rows(matrix, t, first, count, settings):
+    """Add thread ``t``'s change to shared rows ``[first, first + count)`` since its last merge; restart its copies."""
     vocab_size, threads = settings.vocab_size, settings.num_threads
-    working = vocab_size + t * hot_words
-    snapshot = vocab_size + (threads + t) * hot_words
+    working = vocab_size + t * count
+    snapshot = vocab_size + (threads + t) * count
     size = matrix.shape[1]
-    for word in range(hot_words):
+    for k in range(count):
+        row = first + k
         for c in range(size):
-            own, last, shared = matrix[working + word, c], matrix[snapshot + word, c], matrix[word, c]
+            own, last, shared = matrix[working + k, c], matrix[snapshot + k, c], matrix[row, c]
             # Exact whenever only one side moved: a lone thread's value is its own copy, an idle one's the shared.
             shared = own if shared == last else shared + (own - last)
-            matrix[word, c] = shared
-            matrix[working + word, c] = shared
-            matrix[snapshot + word, c] = shared
+            matrix[row, c] = shared
+            matrix[working + k, c] = shared
+            matrix[snapshot + k, c] = shared
 
 
 @njit(cache=True, nogil=True)
 def merge_thread_copies(t, hot, model, settings):
-    """Thread ``t``'s merge of its copies in ``syn0`` and ``syn1neg``; nothing when ``hot`` is None."""
+    """Thread ``t``'s merge of its copies in ``syn0``, ``syn1neg`` and ``syn1``; nothing when ``hot`` is None."""
     if hot is None:
         return
-    merge_hot_rows(model.syn0, t, hot.words, settings)
-    if settings.negative > 0:
-        merge_hot_rows(model.syn1neg, t, hot.words, settings)
+    if hot.words > 0:
+        merge_hot_rows(model.syn0, t, 0, hot.words, settings)
+        if settings.negative > 0:
+            merge_hot_rows(model.syn1neg, t, 0, hot.words, settings)
+    if hot.nodes > 0:
+        merge_hot_rows(model.syn1, t, settings.vocab_size - 1 - hot.nodes, hot.nodes, settings)
 
 
 @njit(cache=True)
 def merge_when_due(t, hot, model, settings, word_count, merged_at):
-    """Merge thread ``t``'s copies if ``hot.merge_words`` words were read since ``merged_at``.
+    """Merge thread ``t``'s copies ``hot.merge_words`` words after ``merged_at``; returns the last merge's count.
 
-    Returns the word count of the last merge: ``word_count`` if it merged now.
+    A count below ``merged_at`` is a new epoch of C's slices (their counters restart): it merges at once.
     """
     if hot is None:
         return merged_at
-    if word_count - merged_at < hot.merge_words:
+    if merged_at <= word_count < merged_at + hot.merge_words:
         return merged_at
     merge_thread_copies(t, hot, model, settings)
     return word_count
