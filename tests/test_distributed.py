@@ -364,3 +364,79 @@ def test_round_rates_follow_cs_schedule_and_seeds_differ():
     assert round_count(1) == 1 and round_count(16 << 20) == 1 and round_count((16 << 20) + 1) == 2
     seeds = {seed(e, r, s, 4, 8) for e in range(2) for r in range(4) for s in range(8)}
     assert len(seeds) == 64 and 0 not in seeds
+
+
+class InProcessClient:
+    """A stand-in for ``distributed.Client`` that runs each task at once, in this process, and records them."""
+
+    status = "running"
+
+    class Done:
+        status = "finished"
+
+        def __init__(self, value):
+            self.value = value
+
+        def done(self):
+            return True
+
+        def result(self):
+            return self.value
+
+    def __init__(self):
+        self.tasks = {}  # key -> (the Done objects among its arguments, its own Done)
+
+    def scatter(self, values, broadcast=False):
+        return [self.Done(v) for v in values]
+
+    def submit(self, function, *arguments, key):
+        done = self.Done(function(*(a.value if isinstance(a, self.Done) else a for a in arguments)))
+        self.tasks[key] = ([a for a in arguments if isinstance(a, self.Done)], done)
+        return done
+
+    def run(self, function, *arguments):
+        return {"in-process": function(*arguments)}
+
+    def slice_starts(self):
+        """(epoch, round) -> the weights (a Done) each slice task started from, in shard order."""
+        starts = {}
+        for key, (arguments, _) in self.tasks.items():
+            if key.startswith("pyw2v-slice-"):
+                epoch, round_ = map(int, key.split("-")[-3:-1])
+                starts.setdefault((epoch, round_), []).append(arguments[0])
+        return starts
+
+    def merge(self, suffix):
+        return next(done for key, (_, done) in self.tasks.items() if key.startswith("pyw2v-merge-") and
+                    key.endswith(suffix))
+
+
+def binary_vectors(path):
+    """The rows of a ``-binary 1`` vector file, in file order."""
+    data = Path(path).read_bytes()
+    header_end = data.index(b"\n")
+    words, size = map(int, data[:header_end].split())
+    rows, at = [], header_end + 1
+    for _ in range(words):
+        at = data.index(b" ", at) + 1
+        rows.append(np.frombuffer(data, dtype=np.float32, count=size, offset=at))
+        at += 4 * size + 1
+    return np.array(rows)
+
+
+def test_the_first_round_is_a_chain_and_in_process_tasks_give_the_clusters_bytes(reference, corpus):
+    """Round 0 of epoch 0 trains slice s from the weights that slice s-1 left (a chain); every later round
+    starts all its slices from the round's weights. The same tasks run in this process give the vectors
+    of the real 4-worker cluster."""
+    from pyw2v.train import train
+
+    client = InProcessClient()
+    with open(os.devnull, "w") as quiet:
+        result = train(str(corpus), client=client, out=quiet, cbow=0, negative=5, size=20, iter=3, shards=8)
+    starts = client.slice_starts()
+    assert sorted(starts) == [(0, 0), (1, 0), (2, 0)]  # this corpus is one round an epoch
+    chain = starts.pop((0, 0))
+    assert [id(w) for w in chain[1:]] == [id(client.merge(f"-0-0-{s}")) for s in range(7)]
+    assert all(len({id(w) for w in together}) == 1 for together in starts.values())
+    assert starts[(2, 0)][0] is client.merge("-1-0")
+    np.testing.assert_array_equal(result.syn0, binary_vectors(reference / "vec.bin"))

@@ -144,16 +144,23 @@ class _Run:
         options, client = self.options, self.client
         token = f"{self.token}-{attempt}"  # a round run again gets keys of its own
         alpha = plan.round_alpha(options, vocab.train_words, epoch, round_, rounds)
-        tasks = []
-        for s, shard_slices in enumerate(slices):
-            if shard_slices[round_]:
-                seed = plan.seed(epoch, round_, s, rounds, options.shards)
-                tasks.append(client.submit(
-                    train_slice, weights, run, s, round_, shard_slices[round_], seed, alpha,
-                    key=f"pyw2v-slice-{token}-{epoch}-{round_}-{s}",
-                ))
         hot = plan.hot_rows(self.shares, alpha, vocab.train_words / (options.shards * rounds))
-        merged = client.submit(plan.merge, weights, hot, *tasks, key=f"pyw2v-merge-{token}-{epoch}-{round_}")
+        jobs = [(s, shard_slices[round_], plan.seed(epoch, round_, s, rounds, options.shards))
+                for s, shard_slices in enumerate(slices) if shard_slices[round_]]
+        name = f"{token}-{epoch}-{round_}"
+
+        def slice_task(start, s, pieces, seed):
+            return client.submit(train_slice, start, run, s, round_, pieces, seed, alpha, key=f"pyw2v-slice-{name}-{s}")
+
+        tasks = []
+        if plan.sequential(epoch, round_):  # each slice from the weights the previous one left
+            merged = weights
+            for s, pieces, seed in jobs:
+                tasks.append(slice_task(merged, s, pieces, seed))
+                merged = client.submit(plan.merge, merged, hot, tasks[-1], key=f"pyw2v-merge-{name}-{s}")
+        else:  # every slice from the round's weights
+            tasks = [slice_task(weights, s, pieces, seed) for s, pieces, seed in jobs]
+            merged = client.submit(plan.merge, weights, hot, *tasks, key=f"pyw2v-merge-{name}")
         stats = [client.submit(plan.slice_stats, t, key=f"pyw2v-stats-{token}-{epoch}-{round_}-{i}")
                  for i, t in enumerate(tasks)]
         done_words = self.control.words_done[0]
