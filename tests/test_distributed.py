@@ -385,9 +385,11 @@ class InProcessClient:
 
     def __init__(self):
         self.tasks = {}  # key -> (the Done objects among its arguments, its own Done)
+        self.scattered = []
 
     def scatter(self, values, broadcast=False):
-        return [self.Done(v) for v in values]
+        self.scattered += [self.Done(v) for v in values]
+        return self.scattered[-len(values):]
 
     def submit(self, function, *arguments, key):
         done = self.Done(function(*(a.value if isinstance(a, self.Done) else a for a in arguments)))
@@ -397,18 +399,11 @@ class InProcessClient:
     def run(self, function, *arguments):
         return {"in-process": function(*arguments)}
 
-    def slice_starts(self):
-        """(epoch, round) -> the weights (a Done) each slice task started from, in shard order."""
-        starts = {}
-        for key, (arguments, _) in self.tasks.items():
-            if key.startswith("pyw2v-slice-"):
-                epoch, round_ = map(int, key.split("-")[-3:-1])
-                starts.setdefault((epoch, round_), []).append(arguments[0])
-        return starts
-
-    def merge(self, suffix):
-        return next(done for key, (_, done) in self.tasks.items() if key.startswith("pyw2v-merge-") and
-                    key.endswith(suffix))
+    def task(self, kind, *numbers):
+        """(arguments, result) of the task ``pyw2v-KIND-<run>-<epoch>-<round>[-<shard>]``."""
+        suffix = "-" + "-".join(map(str, numbers))
+        (found,) = [t for key, t in self.tasks.items() if key.startswith(f"pyw2v-{kind}-") and key.endswith(suffix)]
+        return found
 
 
 def binary_vectors(path):
@@ -424,19 +419,24 @@ def binary_vectors(path):
     return np.array(rows)
 
 
-def test_the_first_round_is_a_chain_and_in_process_tasks_give_the_clusters_bytes(reference, corpus):
-    """Round 0 of epoch 0 trains slice s from the weights that slice s-1 left (a chain); every later round
-    starts all its slices from the round's weights. The same tasks run in this process give the vectors
-    of the real 4-worker cluster."""
+def test_rounds_train_chains_of_slices_and_in_process_tasks_give_the_clusters_bytes(reference, corpus):
+    """A round of c chains trains slice s from the weights slice s-1 left when both are in one chain (the
+    shards cut into c runs of consecutive shards), else from the round's weights; the next round starts
+    from the merge. The same tasks run in this process give the vectors of the real 4-worker cluster."""
+    from pyw2v.distributed.rounds import chains
     from pyw2v.train import train
 
     client = InProcessClient()
     with open(os.devnull, "w") as quiet:
         result = train(str(corpus), client=client, out=quiet, cbow=0, negative=5, size=20, iter=3, shards=8)
-    starts = client.slice_starts()
-    assert sorted(starts) == [(0, 0), (1, 0), (2, 0)]  # this corpus is one round an epoch
-    chain = starts.pop((0, 0))
-    assert [id(w) for w in chain[1:]] == [id(client.merge(f"-0-0-{s}")) for s in range(7)]
-    assert all(len({id(w) for w in together}) == 1 for together in starts.values())
-    assert starts[(2, 0)][0] is client.merge("-1-0")
+    round_start = next(d for d in client.scattered if hasattr(d.value, "syn0"))  # C's initial weights
+    counts = [chains(epoch, 0, 1, 8) for epoch in range(3)]  # this corpus is one round an epoch
+    assert counts[0] == 1 and counts[-1] == 8
+    for epoch, c in enumerate(counts):
+        for s in range(8):
+            start = client.task("slice", epoch, 0, s)[0][0]
+            same_chain = s > 0 and s * c // 8 == (s - 1) * c // 8
+            expected = client.task("chain", epoch, 0, s - 1)[1] if same_chain else round_start
+            assert start is expected, (epoch, s)
+        round_start = client.task("chain", epoch, 0, 7)[1] if c == 1 else client.task("merge", epoch, 0)[1]
     np.testing.assert_array_equal(result.syn0, binary_vectors(reference / "vec.bin"))
