@@ -364,3 +364,79 @@ def test_round_rates_follow_cs_schedule_and_seeds_differ():
     assert round_count(1) == 1 and round_count(16 << 20) == 1 and round_count((16 << 20) + 1) == 2
     seeds = {seed(e, r, s, 4, 8) for e in range(2) for r in range(4) for s in range(8)}
     assert len(seeds) == 64 and 0 not in seeds
+
+
+class InProcessClient:
+    """A stand-in for ``distributed.Client`` that runs each task at once, in this process, and records them."""
+
+    status = "running"
+
+    class Done:
+        status = "finished"
+
+        def __init__(self, value):
+            self.value = value
+
+        def done(self):
+            return True
+
+        def result(self):
+            return self.value
+
+    def __init__(self):
+        self.tasks = {}  # key -> (the Done objects among its arguments, its own Done)
+        self.scattered = []
+
+    def scatter(self, values, broadcast=False):
+        self.scattered += [self.Done(v) for v in values]
+        return self.scattered[-len(values):]
+
+    def submit(self, function, *arguments, key):
+        done = self.Done(function(*(a.value if isinstance(a, self.Done) else a for a in arguments)))
+        self.tasks[key] = ([a for a in arguments if isinstance(a, self.Done)], done)
+        return done
+
+    def run(self, function, *arguments):
+        return {"in-process": function(*arguments)}
+
+    def task(self, kind, *numbers):
+        """(arguments, result) of the task ``pyw2v-KIND-<run>-<epoch>-<round>[-<shard>]``."""
+        suffix = "-" + "-".join(map(str, numbers))
+        (found,) = [t for key, t in self.tasks.items() if key.startswith(f"pyw2v-{kind}-") and key.endswith(suffix)]
+        return found
+
+
+def binary_vectors(path):
+    """The rows of a ``-binary 1`` vector file, in file order."""
+    data = Path(path).read_bytes()
+    header_end = data.index(b"\n")
+    words, size = map(int, data[:header_end].split())
+    rows, at = [], header_end + 1
+    for _ in range(words):
+        at = data.index(b" ", at) + 1
+        rows.append(np.frombuffer(data, dtype=np.float32, count=size, offset=at))
+        at += 4 * size + 1
+    return np.array(rows)
+
+
+def test_rounds_train_chains_of_slices_and_in_process_tasks_give_the_clusters_bytes(reference, corpus):
+    """A round of c chains trains slice s from the weights slice s-1 left when both are in one chain (the
+    shards cut into c runs of consecutive shards), else from the round's weights; the next round starts
+    from the merge. The same tasks run in this process give the vectors of the real 4-worker cluster."""
+    from pyw2v.distributed.rounds import chains
+    from pyw2v.train import train
+
+    client = InProcessClient()
+    with open(os.devnull, "w") as quiet:
+        result = train(str(corpus), client=client, out=quiet, cbow=0, negative=5, size=20, iter=3, shards=8)
+    round_start = next(d for d in client.scattered if hasattr(d.value, "syn0"))  # C's initial weights
+    counts = [chains(epoch, 0, 1, 8) for epoch in range(3)]  # this corpus is one round an epoch
+    assert counts[0] == 1 and counts[-1] == 8
+    for epoch, c in enumerate(counts):
+        for s in range(8):
+            start = client.task("slice", epoch, 0, s)[0][0]
+            same_chain = s > 0 and s * c // 8 == (s - 1) * c // 8
+            expected = client.task("chain", epoch, 0, s - 1)[1] if same_chain else round_start
+            assert start is expected, (epoch, s)
+        round_start = client.task("chain", epoch, 0, 7)[1] if c == 1 else client.task("merge", epoch, 0)[1]
+    np.testing.assert_array_equal(result.syn0, binary_vectors(reference / "vec.bin"))

@@ -6,6 +6,8 @@
 2. Each round of each epoch is one :func:`~.task.train_slice` task per
    shard and one :func:`~.rounds.merge` task; the merged weights stay on
    the workers for the next round, and a copy comes back to the client.
+   In the first epochs the shards form chains (:func:`~.rounds.chains`):
+   a chain's slices train one after another, and its delta is merged.
 3. A round whose weights were lost with a worker is run again from that
    copy: the tasks are pure, so the output is unchanged.
 """
@@ -24,7 +26,7 @@ from ..training.loop import EPOCH, Cursor, Model
 from . import rounds as plan
 from .cluster import connect, dashboard, first_line
 from .shards import cut_rounds, cut_shards, merge_counts
-from .task import RunData, count_slice, forget_run, initial_model, list_corpus, train_slice
+from .task import RunData, chain_delta, count_slice, forget_run, initial_model, list_corpus, train_slice
 
 POLL_SECONDS = 0.1
 PROGRESS_SECONDS = 0.5
@@ -144,16 +146,21 @@ class _Run:
         options, client = self.options, self.client
         token = f"{self.token}-{attempt}"  # a round run again gets keys of its own
         alpha = plan.round_alpha(options, vocab.train_words, epoch, round_, rounds)
-        tasks = []
-        for s, shard_slices in enumerate(slices):
-            if shard_slices[round_]:
-                seed = plan.seed(epoch, round_, s, rounds, options.shards)
-                tasks.append(client.submit(
-                    train_slice, weights, run, s, round_, shard_slices[round_], seed, alpha,
-                    key=f"pyw2v-slice-{token}-{epoch}-{round_}-{s}",
-                ))
-        hot = plan.hot_rows(self.shares, alpha, vocab.train_words / (options.shards * rounds))
-        merged = client.submit(plan.merge, weights, hot, *tasks, key=f"pyw2v-merge-{token}-{epoch}-{round_}")
+        jobs = [(s, shard_slices[round_], plan.seed(epoch, round_, s, rounds, options.shards))
+                for s, shard_slices in enumerate(slices) if shard_slices[round_]]
+        chains = plan.chains(epoch, round_, rounds, options.shards)
+        slice_words = vocab.train_words / (options.shards * rounds)
+        name = f"{token}-{epoch}-{round_}"
+
+        def train(start, s, pieces, seed):
+            return client.submit(train_slice, start, run, s, round_, pieces, seed, alpha, key=f"pyw2v-slice-{name}-{s}")
+
+        if chains == options.shards:  # every slice from the round's weights
+            tasks = [train(weights, *job) for job in jobs]
+            merged = client.submit(plan.merge, weights, plan.hot_rows(self.shares, alpha, slice_words), *tasks,
+                                   key=f"pyw2v-merge-{name}")
+        else:
+            tasks, merged = self._chains(weights, jobs, chains, train, slice_words, alpha, name)
         stats = [client.submit(plan.slice_stats, t, key=f"pyw2v-stats-{token}-{epoch}-{round_}-{i}")
                  for i, t in enumerate(tasks)]
         done_words = self.control.words_done[0]
@@ -171,6 +178,26 @@ class _Run:
             if _is_lost(error):
                 raise _Lost() from error
             raise
+
+    def _chains(self, weights, jobs, chains, train, slice_words, alpha, name):
+        """A round of ``chains`` chains: each trains its shards' slices one after another from ``weights``.
+
+        Returns the slice tasks and the merge of the chains' deltas (one chain: its last weights).
+        """
+        client, shards = self.client, self.options.shards
+        tasks, ends = [], []
+        for c in range(chains):
+            end = weights
+            for s, pieces, seed in (job for job in jobs if job[0] * chains // shards == c):
+                tasks.append(train(end, s, pieces, seed))
+                end = client.submit(plan.merge, end, plan.hot_rows(self.shares, alpha, slice_words), tasks[-1],
+                                    key=f"pyw2v-chain-{name}-{s}")
+            ends.append(end)
+        if chains == 1:
+            return tasks, ends[0]
+        deltas = [client.submit(chain_delta, weights, end, key=f"pyw2v-delta-{name}-{c}") for c, end in enumerate(ends)]
+        hot = plan.hot_rows(self.shares, alpha, slice_words * shards / chains)
+        return tasks, client.submit(plan.merge, weights, hot, *deltas, key=f"pyw2v-merge-{name}")
 
     def _result(self, future):
         self._wait([future])

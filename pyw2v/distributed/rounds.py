@@ -3,8 +3,9 @@
 Every epoch, each of the S shards is cut into R consecutive round slices
 (R from the corpus size alone). Round r of epoch e trains the S slices r
 from the same weights, one task each, and the new weights are the old plus
-the S tasks' deltas added in shard order. Nothing here depends on the
-workers, so neither does the output.
+the S tasks' deltas added in shard order. In the first epochs the shards
+are grouped into chains (:func:`chains`) whose slices are trained one after
+another. Nothing here depends on the workers, so neither does the output.
 """
 import numpy as np
 
@@ -34,6 +35,25 @@ def round_alpha(options, train_words, epoch, round_, rounds):
     return max(alpha, np.float32(np.float64(start) * 0.0001))
 
 
+def chains(epoch, round_, rounds, shards):
+    """How many chains round ``round_`` of epoch ``epoch`` trains side by side: 1, then 2, 4, ... up to ``shards``.
+
+    A chain is a run of consecutive shards whose slices are trained one
+    after another, each from the weights the previous one left; the
+    chains' deltas are merged as the slices' are when every slice is its
+    own chain. The run's first round is one chain; after it, epoch e has
+    min(shards, 2^(e+1)) chains. From C's random start, slices trained side
+    by side break its symmetry each their own way (their deltas agree with
+    a sequential run's no better than two runs with other seeds do), and
+    the merge of deltas from the same weights loses more the more there
+    are; the chains give the model its shape before the shards go their
+    own ways. A function of (epoch, round, shards) only, like the rest.
+    """
+    if epoch == 0 and round_ == 0:
+        return 1
+    return min(shards, 2 ** (epoch + 1))
+
+
 def seed(epoch, round_, shard, rounds, shards):
     """The random seed of a slice: a function of (epoch, round, shard) only, never zero."""
     k = (epoch * rounds + round_) * shards + shard + 1
@@ -44,7 +64,7 @@ def seed(epoch, round_, shard, rounds, shards):
 
 
 def merge(weights, hot, *results):
-    """The weights after a round: ``weights`` plus the slices' deltas, added in shard order.
+    """The weights after a round: ``weights`` plus the slices' (or the chains') deltas, added in shard order.
 
     A row's deltas are summed (the parameter-server rule: a row one shard
     touched moves as on one machine), except a *hot* row (``hot``, one mask

@@ -48,6 +48,11 @@ def train_slice(weights, run, shard, round_, pieces, seed, alpha):
     return SliceResult(tuple(row_deltas(new, old) for new, old in zip(model, weights)), words, loss)
 
 
+def chain_delta(start, end):
+    """A chain's weights ``end`` as the :class:`SliceResult` of one delta from ``start`` (no words of its own)."""
+    return SliceResult(tuple(row_deltas(new.copy(), old) for new, old in zip(end, start)), 0, (0.0, 0.0))
+
+
 def row_deltas(new, old):
     """The rows where ``new`` differs from ``old``, and ``new - old`` on them; all rows (None) past half of them."""
     if len(old) == 0:
