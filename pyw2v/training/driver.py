@@ -190,7 +190,7 @@ def loop_inputs(options, vocab, stream, model, turn_words=WHOLE_RUN, tree_and_ta
         vocab_size=vocab.size, train_words=vocab.train_words, iterations=options.iter, num_threads=threads,
         starting_alpha=np.float32(options.starting_alpha), turn_words=turn_words,
     )
-    hot = hot_rows_for(threads, options.fast, options.hs, vocab.size, vocab.train_words)
+    hot = hot_rows_for(threads, variant.thread_hot_rows, options.hs, vocab.size, vocab.train_words)
     control = loop.Control(
         cursors=cursors,
         rng=np.arange(threads, dtype=np.uint64),
