@@ -29,6 +29,7 @@ from collections import namedtuple
 
 import numpy as np
 from numba import njit
+from numba.extending import register_jitable
 
 # 400 KB per matrix and thread at size 100: a thread's copies fit its core's L2 cache.
 HOT_WORDS = 1024
@@ -73,6 +74,7 @@ def copy_hot_rows(matrix, vocab_size, threads, count, first=0):
         matrix[start : start + count] = matrix[first : first + count]
 
 
+@register_jitable
 def first_hot_node(vocab_size, nodes):
     """The lowest node id copied per thread: CreateBinaryTree makes the root last, ``vocab_size - 2``."""
     return vocab_size - 1 - nodes
@@ -99,7 +101,7 @@ def own_nodes(t, hot, vocab_size):
     """Thread ``t``'s node map: (the first copied node, the row of ``syn1`` holding its copy of it)."""
     if hot is None:
         return np.int64(vocab_size), np.int64(0)  # no node is copied
-    return np.int64(vocab_size - 1 - hot.nodes), np.int64(vocab_size + t * hot.nodes)
+    return np.int64(first_hot_node(vocab_size, hot.nodes)), np.int64(vocab_size + t * hot.nodes)
 
 
 @njit(cache=True, inline="always")
@@ -138,7 +140,7 @@ def merge_thread_copies(t, hot, model, settings):
         if settings.negative > 0:
             merge_hot_rows(model.syn1neg, t, 0, hot.words, settings)
     if hot.nodes > 0:
-        merge_hot_rows(model.syn1, t, settings.vocab_size - 1 - hot.nodes, hot.nodes, settings)
+        merge_hot_rows(model.syn1, t, first_hot_node(settings.vocab_size, hot.nodes), hot.nodes, settings)
 
 
 @njit(cache=True)
