@@ -134,3 +134,81 @@ def prefetch_row(array, row, size):
     """Prefetch the ``size`` floats of ``array[row]``: a cache line every 16 floats."""
     for column in range(0, size, 16):
         prefetch(array, row, column)
+
+
+@njit(cache=True, fastmath=True)
+def block_dots(x, x_rows, m, y, y_rows, n, out, size):
+    """``out[j, k] = x[x_rows[j]] . y[y_rows[k]]`` for ``j < m``, ``k < n``, summed in SIMD lanes.
+
+    Two ``x`` rows by three ``y`` rows per pass: five row loads feed six
+    multiply-adds (one ``x`` row by three: four loads for three), and six
+    independent sums hide each other's latency. An odd last ``x`` row goes
+    through :func:`dots`.
+    """
+    j = 0
+    while j + 2 <= m:
+        xa, xb = x_rows[j], x_rows[j + 1]
+        k = 0
+        while k + 3 <= n:
+            r0, r1, r2 = y_rows[k], y_rows[k + 1], y_rows[k + 2]
+            a0, a1, a2, b0, b1, b2 = F0, F0, F0, F0, F0, F0
+            for c in range(size):
+                u, v = x[xa, c], x[xb, c]
+                w0, w1, w2 = y[r0, c], y[r1, c], y[r2, c]
+                a0 += u * w0
+                a1 += u * w1
+                a2 += u * w2
+                b0 += v * w0
+                b1 += v * w1
+                b2 += v * w2
+            out[j, k], out[j, k + 1], out[j, k + 2] = a0, a1, a2
+            out[j + 1, k], out[j + 1, k + 1], out[j + 1, k + 2] = b0, b1, b2
+            k += 3
+        while k < n:
+            r0 = y_rows[k]
+            a0, b0 = F0, F0
+            for c in range(size):
+                w0 = y[r0, c]
+                a0 += x[xa, c] * w0
+                b0 += x[xb, c] * w0
+            out[j, k], out[j + 1, k] = a0, b0
+            k += 1
+        j += 2
+    if j < m:
+        dots(x, x_rows[j], y, y_rows, n, out[j], size)
+
+
+@njit(cache=True, fastmath=True)
+def block_sums(dst, dst_rows, m, src, src_rows, n, coefs, size):
+    """``dst[dst_rows[j]] += sum(coefs[j, k] * src[src_rows[k]] for k < n)`` for ``j < m``.
+
+    Two destination rows by three source rows per pass: five row loads and
+    two stores feed six multiply-adds. ``coefs`` may be a transposed view
+    (its own compiled copy). A destination row named twice gets both
+    additions, and ``dst`` and ``src`` may be the same matrix only if no row
+    is both read and written.
+    """
+    j = 0
+    while j + 2 <= m:
+        da, db = dst_rows[j], dst_rows[j + 1]
+        k = 0
+        while k + 3 <= n:
+            s0, s1, s2 = src_rows[k], src_rows[k + 1], src_rows[k + 2]
+            ga0, ga1, ga2 = coefs[j, k], coefs[j, k + 1], coefs[j, k + 2]
+            gb0, gb1, gb2 = coefs[j + 1, k], coefs[j + 1, k + 1], coefs[j + 1, k + 2]
+            for c in range(size):
+                w0, w1, w2 = src[s0, c], src[s1, c], src[s2, c]
+                dst[da, c] += ga0 * w0 + ga1 * w1 + ga2 * w2
+                dst[db, c] += gb0 * w0 + gb1 * w1 + gb2 * w2
+            k += 3
+        while k < n:
+            s0 = src_rows[k]
+            ga0, gb0 = coefs[j, k], coefs[j + 1, k]
+            for c in range(size):
+                w0 = src[s0, c]
+                dst[da, c] += ga0 * w0
+                dst[db, c] += gb0 * w0
+            k += 1
+        j += 2
+    if j < m:
+        add_rows(dst, dst_rows[j], src, src_rows, coefs[j], n, size)
