@@ -88,8 +88,8 @@ def _blocks(x, x_rows, y, y_rows, coefs, dst, dst_rows):
     return out
 
 
-@pytest.mark.parametrize("m", [1, 2, 3, 5, 6])
-@pytest.mark.parametrize("n", [1, 2, 4, 6, 7])
+@pytest.mark.parametrize("m", [1, 2, 3, 5, 6, 8])
+@pytest.mark.parametrize("n", [1, 2, 4, 6, 7, 11])
 @pytest.mark.parametrize("size", [5, 100])
 def test_two_by_three_blocks_agree_with_numpy(m, n, size):
     """The window's kernels: ``X Y^T``, ``X_err += G Y``, ``Y += G^T X``, within float32 rounding.
@@ -105,8 +105,8 @@ def test_two_by_three_blocks_agree_with_numpy(m, n, size):
     y_rows = rng.integers(0, 12, n)
     y_rows[-1] = y_rows[0]
     coefs = rng.normal(size=(m, n)).astype(np.float32)
-    dst = rng.normal(size=(8, size)).astype(np.float32)
-    dst_rows = np.arange(8)[2 : 2 + m]
+    dst = rng.normal(size=(12, size)).astype(np.float32)
+    dst_rows = np.arange(12)[2 : 2 + m]
     expected_out = x[x_rows].astype(np.float64) @ y[y_rows].T.astype(np.float64)
     expected_dst = dst.astype(np.float64)
     expected_dst[dst_rows] += coefs.astype(np.float64) @ y[y_rows]
