@@ -11,7 +11,7 @@ from pyw2v.training.huffman import build_tree
 from pyw2v.training.loop import DONE, Job, Model, Settings, Tables
 from pyw2v.training.outputs import dot_in_order, exp_table, loss_table
 from pyw2v.training.sentence_plan import plan_sentence
-from pyw2v.training.simd import add_rows, dot_simd, dots, scatter_rows
+from pyw2v.training.simd import add_rows, block_dots, block_sums, dot_simd, dots, scatter_rows
 from pyw2v.training.tables import unigram_table
 
 NO_LOSS = None
@@ -76,6 +76,47 @@ def test_three_row_passes_agree_with_numpy(n, size):
     np.testing.assert_allclose(y, expected_y, rtol=0, atol=1e-5)
     untouched = np.setdiff1d(np.arange(12), rows)
     assert (y[untouched] == before_y[untouched]).all()
+
+
+@njit
+def _blocks(x, x_rows, y, y_rows, coefs, dst, dst_rows):
+    m, n, size = len(x_rows), len(y_rows), x.shape[1]
+    out = np.zeros((m, n), dtype=np.float32)
+    block_dots(x, x_rows, m, y, y_rows, n, out, size)
+    block_sums(dst, dst_rows, m, y, y_rows, n, coefs, size)
+    block_sums(y, y_rows, n, x, x_rows, m, coefs.T, size)
+    return out
+
+
+@pytest.mark.parametrize("m", [1, 2, 3, 5, 6, 8])
+@pytest.mark.parametrize("n", [1, 2, 4, 6, 7, 11])
+@pytest.mark.parametrize("size", [5, 100])
+def test_two_by_three_blocks_agree_with_numpy(m, n, size):
+    """The window's kernels: ``X Y^T``, ``X_err += G Y``, ``Y += G^T X``, within float32 rounding.
+
+    An output row named twice gets both updates, each from the old rows (Y is read by the first
+    two before the third writes it). A kernel that dropped a row of a pass, or a pass's last rows,
+    would be off by a whole product, far outside the tolerance.
+    """
+    rng = np.random.default_rng(m * 100 + n * 10 + size)
+    x = rng.normal(size=(12, size)).astype(np.float32)
+    y = rng.normal(size=(12, size)).astype(np.float32)
+    x_rows = rng.choice(12, m, replace=False)
+    y_rows = rng.integers(0, 12, n)
+    y_rows[-1] = y_rows[0]
+    coefs = rng.normal(size=(m, n)).astype(np.float32)
+    dst = rng.normal(size=(12, size)).astype(np.float32)
+    dst_rows = np.arange(12)[2 : 2 + m]
+    expected_out = x[x_rows].astype(np.float64) @ y[y_rows].T.astype(np.float64)
+    expected_dst = dst.astype(np.float64)
+    expected_dst[dst_rows] += coefs.astype(np.float64) @ y[y_rows]
+    expected_y = y.astype(np.float64)
+    np.add.at(expected_y, y_rows, coefs.T.astype(np.float64) @ x[x_rows])
+    out = _blocks(x, x_rows, y, y_rows, coefs, dst, dst_rows)
+    scale = np.sqrt(size) * m * n
+    np.testing.assert_allclose(out, expected_out, rtol=0, atol=1e-6 * scale)
+    np.testing.assert_allclose(dst, expected_dst, rtol=0, atol=1e-6 * scale)
+    np.testing.assert_allclose(y, expected_y, rtol=0, atol=1e-6 * scale)
 
 
 @njit

@@ -38,7 +38,7 @@ def train_outputs(t, hidden, rows, m, word, word_row, alpha, noise, job, scratch
     """
     settings, model = job.settings, job.model
     block = Rows(hidden, rows, m)
-    work = BlockWork(scratch.gradient, scratch.column, scratch.context_update)
+    work = BlockWork(scratch.gradient, scratch.context_update, scratch.update_rows)
     if settings.hs:
         n = path_outputs(word, job.tree, scratch.targets, scratch.labels)
         nodes = own_nodes(t, job.hot, settings.vocab_size)

@@ -123,12 +123,15 @@ def new_scratch(threads, window, negative, size):
         labels=((outputs,), np.float32),
         gradient=((context, outputs), np.float32),
         context_update=((context, size), np.float32),
+        update_rows=((context,), np.int64),
         column=((context,), np.float32),
         shrinks=((MAX_SENTENCE_LENGTH,), np.int64),
         planned_noise=((MAX_SENTENCE_LENGTH, max(negative, 1)), np.int64),
         hidden_rows=((1,), np.int64),
     )
-    return Scratch(**{name: thread_rows(threads, shape, dtype) for name, (shape, dtype) in shapes.items()})
+    scratch = Scratch(**{name: thread_rows(threads, shape, dtype) for name, (shape, dtype) in shapes.items()})
+    scratch.update_rows[:] = np.arange(scratch.update_rows.shape[1])
+    return scratch
 
 
 def part_offsets(ids, parts):

@@ -26,7 +26,7 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
-from .simd import add_rows, dots, scatter_rows
+from .simd import add_rows, block_dots, block_sums, dots, scatter_rows
 
 EXP_TABLE_SIZE = 1000
 MAX_EXP = 6
@@ -146,8 +146,9 @@ Rows = namedtuple("Rows", "matrix index count")
 # saturated outputs are skipped (HS) or clamped (NS). A run-time value in the tuple, so that
 # train_block is compiled once for both.
 Outputs = namedtuple("Outputs", "matrix index count labels skip_saturated")
-# A block's working arrays: the m x n gradients G, one column of G, and X_err (CBOW's neu1e is its row 0).
-BlockWork = namedtuple("BlockWork", "gradient column update")
+# A block's working arrays: the m x n gradients G, X_err (CBOW's neu1e is its row 0), and the
+# row numbers 0, 1, 2, ... of X_err.
+BlockWork = namedtuple("BlockWork", "gradient update update_rows")
 
 
 @njit(cache=True)
@@ -179,14 +180,20 @@ def train_block(hidden, output, alpha, tables, work, loss):
     """``G = alpha (labels - sigmoid(X Y^T))``, then ``X_err += G Y`` and ``Y += G^T X``.
 
     ``hidden`` is :class:`Rows`, ``output`` :class:`Outputs`, ``work``
-    :class:`BlockWork`, ``tables`` the run's sigmoid and loss tables. Compiled apart from the steps with the row sums
-    inlined: one call per block, one compiled copy for every block step.
+    :class:`BlockWork` (``X_err`` is rows ``0 .. m-1`` of ``work.update``),
+    ``tables`` the run's sigmoid and loss tables. Compiled apart from the
+    steps with the row sums inlined: one call per block, one compiled copy
+    for every block step. One hidden row (CBOW) takes it three output rows
+    per pass; several (the skip-gram window) two hidden by three output rows
+    (:func:`.simd.block_dots`, :func:`.simd.block_sums`).
     """
     size = output.matrix.shape[1]  # not hidden's: CBOW's neu1 is a padded scratch row
     m, n = hidden.count, output.count
-    gradient, column, update = work.gradient, work.column, work.update
-    for j in range(m):
-        dots(hidden.matrix, hidden.index[j], output.matrix, output.index, n, gradient[j], size)
+    gradient = work.gradient
+    if m == 1:
+        dots(hidden.matrix, hidden.index[0], output.matrix, output.index, n, gradient[0], size)
+    else:
+        block_dots(hidden.matrix, hidden.index, m, output.matrix, output.index, n, gradient, size)
     total = 0.0
     for j in range(m):
         for k in range(n):
@@ -194,12 +201,9 @@ def train_block(hidden, output, alpha, tables, work, loss):
             total = add_output_loss(loss, total, f, output.labels[k], output.skip_saturated, tables.loss_table)
             gradient[j, k] = output_gradient(f, output.labels[k], output.skip_saturated, alpha, tables.exp_table)
     store_loss(loss, total)
-    for j in range(m):
-        add_rows(update, j, output.matrix, output.index, gradient[j], n, size)
     if m == 1:  # three output rows per pass; the same sums as one by one
+        add_rows(work.update, 0, output.matrix, output.index, gradient[0], n, size)
         scatter_rows(output.matrix, output.index, gradient[0], n, hidden.matrix, hidden.index[0], size)
         return
-    for k in range(n):
-        for j in range(m):
-            column[j] = gradient[j, k]
-        add_rows(output.matrix, output.index[k], hidden.matrix, hidden.index, column, m, size)
+    block_sums(work.update, work.update_rows, m, output.matrix, output.index, n, gradient, size)
+    block_sums(output.matrix, output.index, n, hidden.matrix, hidden.index, m, gradient.T, size)

@@ -134,3 +134,107 @@ def prefetch_row(array, row, size):
     """Prefetch the ``size`` floats of ``array[row]``: a cache line every 16 floats."""
     for column in range(0, size, 16):
         prefetch(array, row, column)
+
+
+@njit(cache=True, fastmath=True)
+def block_dots(x, x_rows, m, y, y_rows, n, out, size):
+    """``out[j, k] = x[x_rows[j]] . y[y_rows[k]]`` for ``j < m``, ``k < n``, summed in SIMD lanes.
+
+    Two ``x`` rows by three ``y`` rows per pass: five row loads feed six
+    multiply-adds (one ``x`` row by three: four loads for three), and six
+    independent sums hide each other's latency. An odd last ``x`` row goes
+    through :func:`dots`.
+    """
+    j = 0
+    while j + 2 <= m:
+        xa, xb = x_rows[j], x_rows[j + 1]
+        k = 0
+        while k + 3 <= n:
+            r0, r1, r2 = y_rows[k], y_rows[k + 1], y_rows[k + 2]
+            a0, a1, a2, b0, b1, b2 = F0, F0, F0, F0, F0, F0
+            for c in range(size):
+                u, v = x[xa, c], x[xb, c]
+                w0, w1, w2 = y[r0, c], y[r1, c], y[r2, c]
+                a0 += u * w0
+                a1 += u * w1
+                a2 += u * w2
+                b0 += v * w0
+                b1 += v * w1
+                b2 += v * w2
+            out[j, k], out[j, k + 1], out[j, k + 2] = a0, a1, a2
+            out[j + 1, k], out[j + 1, k + 1], out[j + 1, k + 2] = b0, b1, b2
+            k += 3
+        while k < n:
+            r0 = y_rows[k]
+            a0, b0 = F0, F0
+            for c in range(size):
+                w0 = y[r0, c]
+                a0 += x[xa, c] * w0
+                b0 += x[xb, c] * w0
+            out[j, k], out[j + 1, k] = a0, b0
+            k += 1
+        j += 2
+    if j < m:
+        dots(x, x_rows[j], y, y_rows, n, out[j], size)
+
+
+@njit(cache=True, fastmath=True)
+def block_sums(dst, dst_rows, m, src, src_rows, n, coefs, size):
+    """``dst[dst_rows[j]] += sum(coefs[j, k] * src[src_rows[k]] for k < n)`` for ``j < m``.
+
+    Two destination rows per pass, with six source rows (then three, two,
+    one): a pair of destination rows is read and written once for every six
+    source rows, and eight row loads feed twelve multiply-adds. ``coefs`` may
+    be a transposed view (its own compiled copy). A destination row named
+    twice gets both additions, and ``dst`` and ``src`` may be the same matrix
+    only if no row is both read and written.
+    """
+    j = 0
+    while j + 2 <= m:
+        da, db = dst_rows[j], dst_rows[j + 1]
+        k = 0
+        while k + 6 <= n:
+            _sums_2x6(dst, da, db, src, src_rows, coefs, j, k, size)
+            k += 6
+        if k + 3 <= n:
+            s0, s1, s2 = src_rows[k], src_rows[k + 1], src_rows[k + 2]
+            ga0, ga1, ga2 = coefs[j, k], coefs[j, k + 1], coefs[j, k + 2]
+            gb0, gb1, gb2 = coefs[j + 1, k], coefs[j + 1, k + 1], coefs[j + 1, k + 2]
+            for c in range(size):
+                w0, w1, w2 = src[s0, c], src[s1, c], src[s2, c]
+                dst[da, c] += ga0 * w0 + ga1 * w1 + ga2 * w2
+                dst[db, c] += gb0 * w0 + gb1 * w1 + gb2 * w2
+            k += 3
+        if k + 2 <= n:
+            s0, s1 = src_rows[k], src_rows[k + 1]
+            ga0, ga1, gb0, gb1 = coefs[j, k], coefs[j, k + 1], coefs[j + 1, k], coefs[j + 1, k + 1]
+            for c in range(size):
+                w0, w1 = src[s0, c], src[s1, c]
+                dst[da, c] += ga0 * w0 + ga1 * w1
+                dst[db, c] += gb0 * w0 + gb1 * w1
+            k += 2
+        if k < n:
+            s0 = src_rows[k]
+            ga0, gb0 = coefs[j, k], coefs[j + 1, k]
+            for c in range(size):
+                w0 = src[s0, c]
+                dst[da, c] += ga0 * w0
+                dst[db, c] += gb0 * w0
+        j += 2
+    if j < m:
+        add_rows(dst, dst_rows[j], src, src_rows, coefs[j], n, size)
+
+
+@njit(cache=True, fastmath=True, inline="always")
+def _sums_2x6(dst, da, db, src, src_rows, coefs, j, k, size):
+    """:func:`block_sums`' pass of two destination rows by source rows ``src_rows[k:k + 6]``."""
+    s0, s1, s2 = src_rows[k], src_rows[k + 1], src_rows[k + 2]
+    s3, s4, s5 = src_rows[k + 3], src_rows[k + 4], src_rows[k + 5]
+    ga0, ga1, ga2 = coefs[j, k], coefs[j, k + 1], coefs[j, k + 2]
+    ga3, ga4, ga5 = coefs[j, k + 3], coefs[j, k + 4], coefs[j, k + 5]
+    gb0, gb1, gb2 = coefs[j + 1, k], coefs[j + 1, k + 1], coefs[j + 1, k + 2]
+    gb3, gb4, gb5 = coefs[j + 1, k + 3], coefs[j + 1, k + 4], coefs[j + 1, k + 5]
+    for c in range(size):
+        w0, w1, w2, w3, w4, w5 = src[s0, c], src[s1, c], src[s2, c], src[s3, c], src[s4, c], src[s5, c]
+        dst[da, c] += (ga0 * w0 + ga1 * w1 + ga2 * w2) + (ga3 * w3 + ga4 * w4 + ga5 * w5)
+        dst[db, c] += (gb0 * w0 + gb1 * w1 + gb2 * w2) + (gb3 * w3 + gb4 * w4 + gb5 * w5)
