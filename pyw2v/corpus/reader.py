@@ -299,10 +299,14 @@ def corpus_size(path):
             total += len(data)
 
 
+# Corpus files read whole, decompressed (any case); on a cluster too (pyw2v.distributed.corpus).
+COMPRESSED_SUFFIXES = (".gz", ".bz2", ".xz", ".zst", ".lzma")
+
+
 def is_plain_file(path):
     """A local, uncompressed file: its bytes are the corpus and can be read from any offset."""
     import os
 
     path = str(path)
-    compressed = path.lower().endswith((".gz", ".bz2", ".xz", ".zst", ".lzma"))
+    compressed = path.lower().endswith(COMPRESSED_SUFFIXES)
     return "://" not in path and os.path.isfile(path) and not compressed

@@ -23,7 +23,7 @@ runs into the end of its file is dropped (a file that does not end with a
 space, tab or newline loses its last word), and the next file of a glob
 starts with a fresh word.
 
-A compressed file (see :data:`COMPRESSED_SUFFIXES`) can only be read from
+A compressed file (see :data:`pyw2v.corpus.reader.COMPRESSED_SUFFIXES`) can only be read from
 its start: it is one piece, ``Piece(url, 0, None)``, never cut, placed
 whole in the shard (and the round) that holds its middle byte, counting
 its compressed size.
@@ -44,16 +44,14 @@ from collections import namedtuple
 import numpy as np
 
 from ..corpus.encoding import StreamWriter
-from ..corpus.reader import CHUNK_BYTES, scan_chunks
+from ..corpus.reader import CHUNK_BYTES, COMPRESSED_SUFFIXES, scan_chunks
 from ..corpus.wordtable import find_or_add, merge_tables, new_table, table_from_words, words_of
 from ..errors import UserError, open_input
 
 # Bytes [start, end) of one file; a compressed file is one piece, (url, 0, None).
 Piece = namedtuple("Piece", "url start end")
 
-# As on one machine (pyw2v.corpus.reader.is_plain_file): these are read whole, decompressed.
-COMPRESSED_SUFFIXES = (".gz", ".bz2", ".xz", ".zst", ".lzma")
-# fsspec's names for them (zstd needs the zstandard package; without it, reading says so).
+# fsspec's names for the compressed suffixes (zstd needs the zstandard package; without it, reading says so).
 _COMPRESSIONS = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz", ".zst": "zstd", ".lzma": "lzma"}
 _DELIMITER = re.compile(rb"[ \t\n]")
 _DELIMITERS = b" \t\n"
