@@ -21,7 +21,8 @@ import pytest
 BIN = Path(sys.executable).parent
 PYW2V = str(BIN / "pyw2v")
 DASK = str(BIN / "dask")
-OPTIONS = ["-cbow", "0", "-negative", "5", "-size", "20", "-iter", "3", "-binary", "1", "-debug", "2"]
+TRAINING = ["-cbow", "0", "-negative", "5", "-size", "20", "-iter", "3", "-binary", "1"]
+OPTIONS = TRAINING + ["-debug", "2"]
 
 
 @pytest.fixture(scope="module")
@@ -142,7 +143,7 @@ def reference(corpus, tmp_path_factory):
     the kernel cache instead of each compiling it at once.
     """
     out = tmp_path_factory.mktemp("reference")
-    single = run(["-train", str(corpus), "-output", "single.bin", "-save-vocab", "single.txt", *OPTIONS[:-2],
+    single = run(["-train", str(corpus), "-output", "single.bin", "-save-vocab", "single.txt", *TRAINING,
                   "-threads", "2", "-debug", "0"], out)
     assert single.returncode == 0, single.stderr
     done = run(
