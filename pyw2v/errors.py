@@ -182,7 +182,8 @@ def _one_line(exc):
     return str(exc).replace("\r", "\\r").replace("\n", "\\n")
 
 
-# The suffixes smart_open decompresses by, in any case (smart_open.compression.get_supported_extensions()).
+# The suffixes smart_open decompresses by, in any case (smart_open.compression.get_supported_extensions()):
+# smart_open's list, not pyw2v.corpus.reader.COMPRESSED_SUFFIXES, since it decides who opens the file.
 SMART_OPEN_COMPRESSIONS = (".bz2", ".gz", ".lz4", ".xz", ".zst")
 
 
@@ -190,8 +191,8 @@ def open_input(path, mode="rb"):
     """Open a local path, compressed file or URL; missing, unreadable and directory paths are a :class:`UserError`.
 
     URLs and compressed files go through smart_open. A plain local file is
-    opened with ``open``, which is what smart_open would do with it: importing
-    smart_open costs a command 0.1-0.5 s (it imports boto3 where that is installed).
+    opened with ``open``, which is what smart_open would do with it, so a
+    command on local files never imports smart_open (nor boto3, which it imports where installed).
     """
     local = "://" not in str(path)
     if local:
