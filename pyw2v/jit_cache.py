@@ -25,10 +25,10 @@ an entry that cannot be read (an empty ``.nbi`` or ``.nbc`` left by a crash
 or a full disk) is a miss, and the compiled kernel replaces it. It is called
 before the first module that defines a kernel is imported (``pyw2v/__init__``).
 """
-import ast
 import functools
 import hashlib
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -56,16 +56,25 @@ def package_modules(package_dir=PACKAGE_DIR):
     return modules
 
 
+# ``from .x import a, b as c``, its names possibly in brackets over several lines. Read as text, not parsed:
+# parsing every module took most of a run's start-up. A match inside a string or comment only adds a dependency.
+RELATIVE_IMPORT = re.compile(
+    rb"^[ \t]*from[ \t]+(\.+)([\w.]*)[ \t]+import[ \t]*(\([^)]*\)|(?:[^\n]*\\\n)*[^\n]*)", re.M
+)
+COMMENT = re.compile(rb"#[^\n]*")
+
+
 def direct_imports(name, path, modules):
     """The package modules that module ``name`` imports (relative imports, and ``from . import x`` of modules)."""
     package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
     found = set()
-    for node in ast.walk(ast.parse(path.read_bytes())):
-        if not isinstance(node, ast.ImportFrom) or node.level == 0:
-            continue
-        base = package[: len(package) - (node.level - 1)] if node.level > 1 else package
-        target = ".".join(base + (node.module.split(".") if node.module else []))
-        for candidate in [target] + [f"{target}.{alias.name}".lstrip(".") for alias in node.names]:
+    for dots, module, imported in RELATIVE_IMPORT.findall(path.read_bytes()):
+        level = len(dots)
+        base = package[: len(package) - (level - 1)] if level > 1 else package
+        target = ".".join(base + (module.decode().split(".") if module else []))
+        names = COMMENT.sub(b"", imported).replace(b"\\", b" ").strip(b"() \t\n").split(b",")
+        aliases = [part.split()[0].decode() for part in names if part.strip()]
+        for candidate in [target] + [f"{target}.{alias}".lstrip(".") for alias in aliases]:
             if candidate in modules:
                 found.add(candidate)
     return found

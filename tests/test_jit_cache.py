@@ -1,4 +1,5 @@
 """pyw2v.jit_cache: Numba's cache stays in step with every source file of the package."""
+import ast
 import os
 import shutil
 import subprocess
@@ -107,6 +108,37 @@ def test_a_modules_digest_follows_what_it_imports_and_nothing_else(tmp_path):
     edited = jit_cache.dependency_digests(package)
     assert edited[callee] != first[callee] and edited[caller] != first[caller]  # caller imports callee
     assert edited[other] == first[other]
+
+
+def _parsed_imports(name, path, modules):
+    """What :func:`jit_cache.direct_imports` reads as text, found by parsing the module instead."""
+    package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_bytes())):
+        if isinstance(node, ast.ImportFrom) and node.level > 0:
+            base = package[: len(package) - (node.level - 1)]
+            target = ".".join(base + (node.module.split(".") if node.module else []))
+            found |= {target} | {f"{target}.{alias.name}".lstrip(".") for alias in node.names}
+    return found & set(modules)
+
+
+def test_imports_read_as_text_are_the_parsed_imports(tmp_path):
+    package = tmp_path / "pkg"
+    (package / "sub").mkdir(parents=True)
+    for module in ("__init__", "a", "b", "c", "d", "sub/__init__", "sub/e"):
+        (package / f"{module}.py").write_text("x = 1\n")
+    (package / "sub" / "f.py").write_text(
+        "from .. import (a,  # the first\n    b as bee,\n)\n"
+        "def g():\n    from ..c import x\n    from . import e\n"
+        "from .. import \\\n    d\n"
+    )
+    modules = jit_cache.package_modules(package)
+    tricky = jit_cache.direct_imports("sub.f", package / "sub" / "f.py", modules)
+    assert tricky == {"", "a", "b", "c", "d", "sub", "sub.e"}  # "" and "sub": the packages' __init__
+    assert tricky == _parsed_imports("sub.f", package / "sub" / "f.py", modules)
+    real = jit_cache.package_modules()
+    for name, path in real.items():
+        assert jit_cache.direct_imports(name, path, real) == _parsed_imports(name, path, real), name
 
 
 def test_the_package_cache_is_stamped_with_its_sources():
