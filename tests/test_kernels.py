@@ -178,6 +178,16 @@ def _batch_expectation(x, y, labels, alpha, hs):
     return gradient
 
 
+def _expected_loss(x, y, labels, hs):
+    """Summed ``-log sigmoid(z)``: ``z`` the logit for label 1, minus it for 0; softmax skips saturated outputs."""
+    logits = x @ y.T
+    z = np.where(labels == 1.0, logits, -logits)
+    loss = np.log1p(np.exp(-z))
+    if hs:
+        loss = np.where(np.abs(logits) >= 6, 0.0, loss)
+    return loss.sum(), logits.size
+
+
 def _toy_inputs(rng, window, hs, negative, alpha):
     """A 40-word vocabulary's Huffman tree, unigram and kernel tables, and settings for one hand-checked step."""
     vocab_size = 40
@@ -209,10 +219,12 @@ def test_window_update_is_the_batched_gradient(hs, negative):
     x = syn0[context].astype(np.float64)
     expected_syn0 = syn0.astype(np.float64)
     expected_syn1, expected_syn1neg = syn1.astype(np.float64), syn1neg.astype(np.float64)
+    expected_loss, outputs = 0.0, 0
     if hs:
         path = list(tree.points[word, : tree.lengths[word]])
         labels = 1.0 - tree.codes[word, : len(path)]
         gradient = _batch_expectation(x, syn1[path].astype(np.float64), labels, alpha, True)
+        expected_loss, outputs = _expected_loss(x, syn1[path].astype(np.float64), labels, True)
         assert (gradient == 0).any() and (gradient != 0).any()
         np.add.at(expected_syn0, context, gradient @ syn1[path].astype(np.float64))
         np.add.at(expected_syn1, path, gradient.T @ x)
@@ -222,13 +234,18 @@ def test_window_update_is_the_batched_gradient(hs, negative):
         gradient = _batch_expectation(x, syn1neg[targets].astype(np.float64), labels, alpha, False)
         np.add.at(expected_syn0, context, gradient @ syn1neg[targets].astype(np.float64))
         np.add.at(expected_syn1neg, targets, gradient.T @ x)
+        loss, count = _expected_loss(x, syn1neg[targets].astype(np.float64), labels, False)
+        expected_loss, outputs = expected_loss + loss, outputs + count
 
     # At a position past 0 the block step trains with the shrink and noise planned for it.
     scratch = _scratch(sen, window, negative, size, position, shrink, draws[:negative])
-    job = Job(Model(syn0, syn1, syn1neg), tree, tables, settings, NO_LOSS, None)
+    loss = np.zeros(2)  # the thread's (loss, words) of the epoch
+    job = Job(Model(syn0, syn1, syn1neg), tree, tables, settings, loss, None)
     before = syn0.copy()
     after = _one_step(_skipgram_window, job, scratch, len(sen), position, alpha, np.uint64(5))
     assert after == 5  # nothing is drawn past a sentence's first position
+    assert loss[1] == 1.0  # one position trained
+    assert abs(loss[0] - expected_loss) <= 0.013 * outputs  # the loss table's step, per output
     np.testing.assert_allclose(syn0, expected_syn0, rtol=0, atol=1e-6)
     np.testing.assert_allclose(syn1, expected_syn1, rtol=0, atol=1e-6)
     np.testing.assert_allclose(syn1neg, expected_syn1neg, rtol=0, atol=1e-6)
@@ -254,10 +271,12 @@ def test_cbow_step_updates_outputs_from_the_old_rows(hs, negative):
     expected_syn0 = syn0.astype(np.float64)
     expected_syn1, expected_syn1neg = syn1.astype(np.float64), syn1neg.astype(np.float64)
     error = np.zeros((1, size))
+    expected_loss, outputs = 0.0, 0
     if hs:
         path = list(tree.points[word, : tree.lengths[word]])
         labels = 1.0 - tree.codes[word, : len(path)]
         gradient = _batch_expectation(hidden, syn1[path].astype(np.float64), labels, alpha, True)
+        expected_loss, outputs = _expected_loss(hidden, syn1[path].astype(np.float64), labels, True)
         assert gradient[0, 0] == 0 and (gradient != 0).any()
         error += gradient @ syn1[path].astype(np.float64)
         np.add.at(expected_syn1, path, gradient.T @ hidden)
@@ -268,12 +287,16 @@ def test_cbow_step_updates_outputs_from_the_old_rows(hs, negative):
         gradient = _batch_expectation(hidden, syn1neg[targets].astype(np.float64), labels, alpha, False)
         error += gradient @ syn1neg[targets].astype(np.float64)
         np.add.at(expected_syn1neg, targets, gradient.T @ hidden)  # a word drawn twice: both from the old row
+        loss, count = _expected_loss(hidden, syn1neg[targets].astype(np.float64), labels, False)
+        expected_loss, outputs = expected_loss + loss, outputs + count
     np.add.at(expected_syn0, context, np.repeat(error, len(context), 0))
 
     scratch = _scratch(sen, window, negative, size, position, shrink, draws)
-    job = Job(Model(syn0, syn1, syn1neg), tree, tables, settings, NO_LOSS, None)
+    loss = np.zeros(2)  # the thread's (loss, words) of the epoch
+    job = Job(Model(syn0, syn1, syn1neg), tree, tables, settings, loss, None)
     before = syn0.copy()
     _one_step(_cbow_block, job, scratch, len(sen), position, alpha, np.uint64(5))
+    assert loss[1] == 1.0 and abs(loss[0] - expected_loss) <= 0.013 * outputs  # the loss table's step, per output
     assert scratch.hidden_rows[0, 0] == 0
     # The block's hidden row and its error.
     neu1, neu1e = scratch.neu1[0, :, :size], scratch.context_update[0, :1, :size]

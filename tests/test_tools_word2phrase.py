@@ -5,9 +5,11 @@ import time
 import numpy as np
 import pytest
 from conftest_tools import TOOLS_REFERENCE, run_tool, shared_file
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pyw2v.tools import word2phrase
-from pyw2v.tools.phrase_kernels import learn_vocab
+from pyw2v.tools.phrase_kernels import learn_vocab, sort_vocab_like_c
 from pyw2v.tools.phrase_table import entry_bytes
 
 
@@ -110,3 +112,22 @@ def test_two_pass_wiki10m_is_byte_identical_to_c(tmp_path):
         with gzip.open(targets[number - 1], "rb") as expected:
             assert output.read_bytes() == expected.read()
     assert time.perf_counter() - started < 120, "word2phrase should take seconds on 10 MB"
+
+
+def c_sort_vocab(counts, min_count):
+    """word2phrase.c's SortVocab written as C walks it: a stable sort of rows 1.., then one row at a time."""
+    order = [0] + sorted(range(1, len(counts)), key=lambda row: -counts[row])
+    kept, size, row = set(), len(counts), 0
+    while row < size:
+        if counts[order[row]] < min_count:
+            size -= 1
+        else:
+            kept.add(order[row])
+        row += 1
+    return kept, size
+
+
+@given(st.lists(st.integers(0, 6), min_size=1, max_size=40), st.integers(-1, 7))
+def test_sort_vocab_walks_the_rows_as_c_does(counts, min_count):
+    kept, size = sort_vocab_like_c(np.array(counts, dtype=np.int64), min_count)
+    assert (set(np.flatnonzero(kept)), size) == c_sort_vocab(counts, min_count)

@@ -112,7 +112,6 @@ def learn_vocab(data, hash_size, debug):
     return table, train_words, np.array(progress, dtype=np.int64)
 
 
-@njit(cache=True)
 def sort_vocab_like_c(counts, min_count):
     """C's ``SortVocab``: which entries stay findable, and the size C reports.
 
@@ -122,20 +121,19 @@ def sort_vocab_like_c(counts, min_count):
     the shrinking size meets it. So the reported size also counts rare rows
     the walk never reached, and if row 0 is rare while no other row is, the
     last row is lost. Both are C's arithmetic, kept on purpose.
+
+    Row ``r`` is walked while ``r`` is below the size left, ``rows - rare
+    rows before r``; ``r + rare rows before r`` grows with ``r``, so the
+    walked rows are a prefix. Plain NumPy, so word2phrase compiles no sort.
     """
-    order = np.empty(counts.shape[0], dtype=np.int64)
-    order[0] = 0
-    order[1:] = np.argsort(-counts[1:], kind="mergesort") + 1
-    kept = np.zeros(counts.shape[0], dtype=np.bool_)
-    size = counts.shape[0]
-    row = 0
-    while row < size:
-        if counts[order[row]] < min_count:
-            size -= 1
-        else:
-            kept[order[row]] = True
-        row += 1
-    return kept, size
+    rows = counts.shape[0]
+    order = np.concatenate(([0], np.argsort(-counts[1:], kind="stable") + 1))
+    rare = counts[order] < min_count
+    rare_before = np.cumsum(rare) - rare
+    walked = np.arange(rows) + rare_before < rows
+    kept = np.zeros(rows, dtype=np.bool_)
+    kept[order[walked & ~rare]] = True
+    return kept, rows - int(np.count_nonzero(rare[walked]))
 
 
 @njit(cache=True, error_model="numpy")

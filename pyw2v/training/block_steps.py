@@ -24,32 +24,34 @@ from numba import njit
 
 from .exact_steps import window_words
 from .hot_rows import node_row, own_nodes, own_rows, row_of
-from .outputs import F0, F1, BlockWork, Outputs, Rows, add_word, negative_outputs, path_outputs, train_block
+from .outputs import F0, F1, BlockWork, Outputs, Rows, add_word, negative_outputs, path_outputs, train_block, train_row
 from .sentence_plan import LOOKAHEAD, plan_sentence, prefetch_ahead
 from .simd import add_rows, scatter_rows
 
 
 @njit(cache=True, inline="always")
-def train_outputs(t, hidden, rows, m, word, word_row, alpha, noise, job, scratch):
+def train_outputs(train, t, hidden, rows, m, word, word_row, alpha, noise, job, scratch):
     """Rows ``rows[:m]`` of ``hidden`` against ``word``'s Huffman path and/or ``word_row`` and ``noise``.
+
+    ``train`` is :func:`.outputs.train_block`, or :func:`.outputs.train_row` when ``m`` is always 1.
 
     The path's nodes are trained in thread ``t``'s rows for them
     (:func:`.hot_rows.node_row`). Their errors are added to ``scratch.context_update[:m]``.
     """
     settings, model = job.settings, job.model
     block = Rows(hidden, rows, m)
-    work = BlockWork(scratch.gradient, scratch.context_update, scratch.update_rows)
+    work = BlockWork(scratch.gradient, scratch.gradient_t, scratch.context_update, scratch.update_rows)
     if settings.hs:
         n = path_outputs(word, job.tree, scratch.targets, scratch.labels)
         nodes = own_nodes(t, job.hot, settings.vocab_size)
         for d in range(n):
             scratch.targets[d] = node_row(scratch.targets[d], nodes)
         path = Outputs(model.syn1, scratch.targets, n, scratch.labels, True)
-        train_block(block, path, alpha, job.tables, work, job.loss)
+        train(block, path, alpha, job.tables, work, job.loss)
     if settings.negative > 0:
         n = negative_outputs(word_row, noise, settings.negative, scratch.targets, scratch.labels)
         samples = Outputs(model.syn1neg, scratch.targets, n, scratch.labels, False)
-        train_block(block, samples, alpha, job.tables, work, job.loss)
+        train(block, samples, alpha, job.tables, work, job.loss)
 
 
 @njit(cache=True, inline="always")
@@ -86,7 +88,7 @@ def skipgram_window(dot, t, job, scratch, length, position, alpha, next_random):
     add_word(job.loss)
     update[:m, :size] = F0
     noise = scratch.planned_noise[position]
-    train_outputs(t, syn0, context, m, word, row_of(word, own), alpha, noise, job, scratch)
+    train_outputs(train_block, t, syn0, context, m, word, row_of(word, own), alpha, noise, job, scratch)
     for j in range(m):
         row = context[j]
         for c in range(size):
@@ -111,7 +113,7 @@ def cbow_block(dot, t, job, scratch, length, position, alpha, next_random):
     context_mean(neu1, syn0, context, m, scratch.column)
     fill_row(neu1e, syn0.shape[1], F0)
     noise = scratch.planned_noise[position]
-    train_outputs(t, neu1, scratch.hidden_rows, 1, word, row_of(word, own), alpha, noise, job, scratch)
+    train_outputs(train_row, t, neu1, scratch.hidden_rows, 1, word, row_of(word, own), alpha, noise, job, scratch)
     add_to_context(syn0, context, m, scratch.column, neu1e)
     return next_random
 

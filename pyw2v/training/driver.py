@@ -122,6 +122,7 @@ def new_scratch(threads, window, negative, size):
         targets=((outputs,), np.int64),
         labels=((outputs,), np.float32),
         gradient=((context, outputs), np.float32),
+        gradient_t=((outputs, context), np.float32),
         context_update=((context, size), np.float32),
         update_rows=((context,), np.int64),
         column=((context,), np.float32),

@@ -56,13 +56,14 @@ Settings = namedtuple(
 )
 # One thread's working arrays: sen, C's sentence; neu1/neu1e, C's hidden layer and its error
 # (one row); negatives, a position's noise words; context, the window's rows; targets/labels,
-# a block's output rows and labels; gradient, its gradients; context_update, the window's errors,
-# and update_rows their row numbers 0, 1, 2, ...; column, CBOW's ones; shrinks/planned_noise, a
-# sentence's draws made at its start; hidden_rows, the row of neu1 a CBOW block trains (always 0).
+# a block's output rows and labels; gradient, its gradients, and gradient_t their transpose;
+# context_update, the window's errors, and update_rows their row numbers 0, 1, 2, ...; column,
+# CBOW's ones; shrinks/planned_noise, a sentence's draws made at its start; hidden_rows, the row
+# of neu1 a CBOW block trains (always 0).
 Scratch = namedtuple(
     "Scratch",
-    "sen neu1 neu1e negatives context targets labels gradient context_update update_rows column shrinks planned_noise "
-    "hidden_rows",
+    "sen neu1 neu1e negatives context targets labels gradient gradient_t context_update update_rows column shrinks "
+    "planned_noise hidden_rows",
 )
 # What the driver and the threads share, a row per thread: cursors, rng, alpha, words_done; and the stop flag.
 Control = namedtuple("Control", "cursors rng alpha words_done stop")

@@ -146,9 +146,9 @@ Rows = namedtuple("Rows", "matrix index count")
 # saturated outputs are skipped (HS) or clamped (NS). A run-time value in the tuple, so that
 # train_block is compiled once for both.
 Outputs = namedtuple("Outputs", "matrix index count labels skip_saturated")
-# A block's working arrays: the m x n gradients G, X_err (CBOW's neu1e is its row 0), and the
-# row numbers 0, 1, 2, ... of X_err.
-BlockWork = namedtuple("BlockWork", "gradient update update_rows")
+# A block's working arrays: the m x n gradients G and their transpose, X_err (CBOW's neu1e is its
+# row 0), and the row numbers 0, 1, 2, ... of X_err.
+BlockWork = namedtuple("BlockWork", "gradient gradient_t update update_rows")
 
 
 @njit(cache=True)
@@ -175,25 +175,9 @@ def negative_outputs(word, noise, negative, targets, labels):
     return n
 
 
-@njit(cache=True)
-def train_block(hidden, output, alpha, tables, work, loss):
-    """``G = alpha (labels - sigmoid(X Y^T))``, then ``X_err += G Y`` and ``Y += G^T X``.
-
-    ``hidden`` is :class:`Rows`, ``output`` :class:`Outputs`, ``work``
-    :class:`BlockWork` (``X_err`` is rows ``0 .. m-1`` of ``work.update``),
-    ``tables`` the run's sigmoid and loss tables. Compiled apart from the
-    steps with the row sums inlined: one call per block, one compiled copy
-    for every block step. One hidden row (CBOW) takes it three output rows
-    per pass; several (the skip-gram window) two hidden by three output rows
-    (:func:`.simd.block_dots`, :func:`.simd.block_sums`).
-    """
-    size = output.matrix.shape[1]  # not hidden's: CBOW's neu1 is a padded scratch row
-    m, n = hidden.count, output.count
-    gradient = work.gradient
-    if m == 1:
-        dots(hidden.matrix, hidden.index[0], output.matrix, output.index, n, gradient[0], size)
-    else:
-        block_dots(hidden.matrix, hidden.index, m, output.matrix, output.index, n, gradient, size)
+@njit(cache=True, inline="always")
+def output_gradients(gradient, m, n, output, alpha, tables, loss):
+    """``gradient[:m, :n]``, the dot products ``X Y^T``, becomes ``G``; the outputs' loss is stored."""
     total = 0.0
     for j in range(m):
         for k in range(n):
@@ -201,9 +185,45 @@ def train_block(hidden, output, alpha, tables, work, loss):
             total = add_output_loss(loss, total, f, output.labels[k], output.skip_saturated, tables.loss_table)
             gradient[j, k] = output_gradient(f, output.labels[k], output.skip_saturated, alpha, tables.exp_table)
     store_loss(loss, total)
-    if m == 1:  # three output rows per pass; the same sums as one by one
-        add_rows(work.update, 0, output.matrix, output.index, gradient[0], n, size)
-        scatter_rows(output.matrix, output.index, gradient[0], n, hidden.matrix, hidden.index[0], size)
+
+
+@njit(cache=True)
+def train_row(hidden, output, alpha, tables, work, loss):
+    """:func:`train_block` for one hidden row (CBOW's ``neu1``), three output rows per pass.
+
+    The same sums as C's pair updates taken one by one; compiled apart so that
+    a CBOW run compiles none of the block kernels.
+    """
+    size = output.matrix.shape[1]  # not hidden's: CBOW's neu1 is a padded scratch row
+    n, g = output.count, work.gradient[0]
+    dots(hidden.matrix, hidden.index[0], output.matrix, output.index, n, g, size)
+    output_gradients(work.gradient, 1, n, output, alpha, tables, loss)
+    add_rows(work.update, 0, output.matrix, output.index, g, n, size)
+    scatter_rows(output.matrix, output.index, g, n, hidden.matrix, hidden.index[0], size)
+
+
+@njit(cache=True)
+def train_block(hidden, output, alpha, tables, work, loss):
+    """``G = alpha (labels - sigmoid(X Y^T))``, then ``X_err += G Y`` and ``Y += G^T X``.
+
+    ``hidden`` is :class:`Rows`, ``output`` :class:`Outputs`, ``work``
+    :class:`BlockWork` (``X_err`` is rows ``0 .. m-1`` of ``work.update``),
+    ``tables`` the run's sigmoid and loss tables. Compiled apart from the
+    steps with the row sums inlined: one call per block. Two hidden by three
+    output rows per pass (:func:`.simd.block_dots`, :func:`.simd.block_sums`);
+    ``G^T`` is copied into ``work.gradient_t`` so that both sums are one
+    compiled :func:`.simd.block_sums`. One hidden row goes to :func:`train_row`.
+    """
+    m, n = hidden.count, output.count
+    if m == 1:
+        train_row(hidden, output, alpha, tables, work, loss)
         return
+    size = output.matrix.shape[1]
+    gradient, gradient_t = work.gradient, work.gradient_t
+    block_dots(hidden.matrix, hidden.index, m, output.matrix, output.index, n, gradient, size)
+    output_gradients(gradient, m, n, output, alpha, tables, loss)
+    for j in range(m):
+        for k in range(n):
+            gradient_t[k, j] = gradient[j, k]
     block_sums(work.update, work.update_rows, m, output.matrix, output.index, n, gradient, size)
-    block_sums(output.matrix, output.index, n, hidden.matrix, hidden.index, m, gradient.T, size)
+    block_sums(output.matrix, output.index, n, hidden.matrix, hidden.index, m, gradient_t, size)
