@@ -212,12 +212,10 @@ def train_block(hidden, output, alpha, tables, work, loss):
     steps with the row sums inlined: one call per block. Two hidden by three
     output rows per pass (:func:`.simd.block_dots`, :func:`.simd.block_sums`);
     ``G^T`` is copied into ``work.gradient_t`` so that both sums are one
-    compiled :func:`.simd.block_sums`. One hidden row goes to :func:`train_row`.
+    compiled :func:`.simd.block_sums`. Any ``m`` works; CBOW's one row takes
+    :func:`train_row`, which compiles none of the block kernels.
     """
     m, n = hidden.count, output.count
-    if m == 1:
-        train_row(hidden, output, alpha, tables, work, loss)
-        return
     size = output.matrix.shape[1]
     gradient, gradient_t = work.gradient, work.gradient_t
     block_dots(hidden.matrix, hidden.index, m, output.matrix, output.index, n, gradient, size)
