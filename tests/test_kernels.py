@@ -14,7 +14,10 @@ from pyw2v.training.sentence_plan import plan_sentence
 from pyw2v.training.simd import add_rows, block_dots, block_sums, dot_simd, dots, scatter_rows
 from pyw2v.training.tables import unigram_table
 
-NO_LOSS = None
+
+def _epoch_loss():
+    """A thread's (loss, words) of an epoch: every step below is compiled once, with the loss counted."""
+    return np.zeros(2)
 
 
 @njit
@@ -239,7 +242,7 @@ def test_window_update_is_the_batched_gradient(hs, negative):
 
     # At a position past 0 the block step trains with the shrink and noise planned for it.
     scratch = _scratch(sen, window, negative, size, position, shrink, draws[:negative])
-    loss = np.zeros(2)  # the thread's (loss, words) of the epoch
+    loss = _epoch_loss()
     job = Job(Model(syn0, syn1, syn1neg), tree, tables, settings, loss, None)
     before = syn0.copy()
     after = _one_step(_skipgram_window, job, scratch, len(sen), position, alpha, np.uint64(5))
@@ -292,7 +295,7 @@ def test_cbow_step_updates_outputs_from_the_old_rows(hs, negative):
     np.add.at(expected_syn0, context, np.repeat(error, len(context), 0))
 
     scratch = _scratch(sen, window, negative, size, position, shrink, draws)
-    loss = np.zeros(2)  # the thread's (loss, words) of the epoch
+    loss = _epoch_loss()
     job = Job(Model(syn0, syn1, syn1neg), tree, tables, settings, loss, None)
     before = syn0.copy()
     _one_step(_cbow_block, job, scratch, len(sen), position, alpha, np.uint64(5))
@@ -332,7 +335,7 @@ def test_cbow_block_is_cs_cbow_step_up_to_rounding(hs, negative):
     for step in (_cbow_exact, _cbow_block):
         syn0, syn1, syn1neg = weights.copy()
         scratch = _scratch(sen, window, negative, size)
-        job = Job(Model(syn0, syn1, syn1neg), tree, tables, settings, NO_LOSS, None)
+        job = Job(Model(syn0, syn1, syn1neg), tree, tables, settings, _epoch_loss(), None)
         _one_step(step, job, scratch, len(sen), 0, alpha, seed)
         results.append((Model(syn0, syn1, syn1neg), scratch))
     (exact, exact_scratch), (block, block_scratch) = results
@@ -367,7 +370,7 @@ def test_skipgram_pairs_are_cs_skipgram_step_up_to_rounding(hs, negative):
     for step in (_skipgram_exact, _skipgram_pairs):
         syn0, syn1, syn1neg = weights.copy()
         scratch = _scratch(sen, window, negative, size)
-        job = Job(Model(syn0, syn1, syn1neg), tree, tables, settings, NO_LOSS, None)
+        job = Job(Model(syn0, syn1, syn1neg), tree, tables, settings, _epoch_loss(), None)
         after = _one_step(step, job, scratch, len(sen), 2, alpha, seed)
         results.append((Model(syn0, syn1, syn1neg), scratch, after))
     (exact, exact_scratch, exact_after), (pairs, pairs_scratch, pairs_after) = results
@@ -395,7 +398,7 @@ def test_cbow_steps_use_only_the_models_columns(step):
         scratch = _scratch(sen, window, 5, size)
         scratch.neu1[0, :, size:] = padding
         model = Model(*(matrix[: settings.vocab_size] for matrix in buffers))
-        job = Job(model, tree, tables, settings, NO_LOSS, None)
+        job = Job(model, tree, tables, settings, _epoch_loss(), None)
         _one_step(step, job, scratch, len(sen), 0, np.float32(0.05), np.uint64(1))
         results.append(buffers)
     assert not np.array_equal(results[0], weights)  # the step trained
