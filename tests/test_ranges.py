@@ -118,7 +118,7 @@ def test_one_part_one_thread_is_c_slice_loop(one_line_corpus):
     # No blank sentence in one line, no sentence cut at the end: with one part only the scheduler differs.
     _, corpus, inputs = _inputs(one_line_corpus, 1, 1)
     by_slice = inputs(shared_queue=False)
-    assert by_slice.source.queue is None
+    assert by_slice.source.queue.lanes == 0  # C's slices
     _run_serial(by_slice)
     by_queue = inputs(shared_queue=True, part_bytes=len(corpus.ids) + 1)
     assert len(by_queue.source.queue.offsets) == 2

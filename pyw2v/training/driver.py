@@ -154,11 +154,11 @@ def corpus_source(stream, threads, shared_queue, part_bytes=PART_BYTES):
     the stream cut into ``threads`` lanes of parts, no cursor holding a part yet.
     """
     cursors = thread_rows(threads, (len(Cursor._fields),), np.int64)
-    queue = None
     if shared_queue:
         per_lane = max(1, -(-len(stream.ids) // (threads * part_bytes)))
         queue = PartQueue(part_offsets(stream.ids, threads * per_lane), threads, np.zeros(1, dtype=np.int64))
     else:
+        queue = PartQueue(np.zeros(0, dtype=np.int64), 0, np.zeros(1, dtype=np.int64))
         cursors[:, Cursor._fields.index("pos")] = stream.starts
         cursors[:, Cursor._fields.index("end")] = len(stream.ids)
         cursors[:, Cursor._fields.index("first_pending")] = stream.first_words >= 0

@@ -74,9 +74,10 @@ Cursor = namedtuple(
 DONE = Cursor._fields.index("done")
 EPOCH = Cursor._fields.index("epoch")
 # The encoded corpus and how it is handed out: C's slices (starts, first_words: the word a slice
-# starting inside a word reads first, or -1), or the shared queue when ``queue`` is not None.
+# starting inside a word reads first, or -1), or the shared queue when ``queue`` has lanes.
 CorpusSource = namedtuple("CorpusSource", "ids starts first_words queue")
 # -fast's shared queue: the stream's parts (offsets, and its end) in ``lanes``, and the next item to hand out.
+# No lanes: C's slices. A plain field, not a None, since the choice is made once per range: one loop serves both.
 PartQueue = namedtuple("PartQueue", "offsets lanes next_item")
 # What a step reads besides its thread's scratch; loss: the thread's (loss, words) of this epoch, or None;
 # hot: the run's pyw2v.training.hot_rows.HotRows, or None.
@@ -164,9 +165,9 @@ def item_part(item, parts, lanes):
 def next_range(queue, source, t, settings, epoch):
     """Thread ``t``'s next range after ``epoch``'s: ``(found, pos, end, first_pending, epoch)``.
 
-    ``queue`` is ``source.queue``: C's slice again when it is None.
+    ``queue`` is ``source.queue``: C's slice again when it has no lanes.
     """
-    if queue is None:
+    if queue.lanes == 0:
         following = epoch + 1
         pending = np.int64(source.first_words[t] >= 0)
         return following < settings.iterations, source.starts[t], np.int64(len(source.ids)), pending, following
@@ -209,7 +210,7 @@ def thread_loop(thread, inputs, step, dot):
     next_random = control.rng[thread]
     alpha = control.alpha[thread]
     share = settings.train_words // settings.num_threads
-    shared_queue = source.queue is not None
+    shared_queue = source.queue.lanes > 0
     job = Job(inputs.model, inputs.tree, inputs.tables, settings, epoch_loss(inputs.loss, thread, epoch), inputs.hot)
     read_now = 0
     while done == 0:
