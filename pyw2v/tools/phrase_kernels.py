@@ -8,7 +8,7 @@ beats the threshold. All of it works on the raw bytes of the file.
 import numpy as np
 from numba import njit
 
-from .phrase_table import ENTRIES, add, copy_bytes, find, hash_bytes, new_table, prune
+from .phrase_table import ENTRIES, add, copy_items, find, hash_bytes, new_table, prune
 
 MAX_STRING = 60  # C's buffer size: words keep at most MAX_STRING - 2 bytes, pairs MAX_STRING - 1
 WORD, NEWLINE, END = 0, 1, 2
@@ -55,9 +55,9 @@ def read_word(data, pos, word):
 @njit(cache=True)
 def join_pair(first, first_length, second, second_length, pair):
     """C's ``last_word + "_" + word``, cut to ``MAX_STRING - 1`` bytes; returns its length."""
-    copy_bytes(pair, 0, first, first_length)
+    copy_items(pair, 0, first, first_length)
     pair[first_length] = 95  # "_"
-    copy_bytes(pair, first_length + 1, second, second_length)
+    copy_items(pair, first_length + 1, second, second_length)
     return min(first_length + 1 + second_length, MAX_STRING - 1)
 
 
@@ -103,7 +103,7 @@ def learn_vocab(data, hash_size, debug):
             progress.append(table[6][ENTRIES])
         table = _count(table, word, length)
         pair_length = join_pair(last, last_length, word, length, pair)
-        copy_bytes(last, 0, word, length)
+        copy_items(last, 0, word, length)
         last_length = length
         table = _count(table, pair, pair_length)
         if table[6][ENTRIES] > hash_size * 0.7:
@@ -158,7 +158,7 @@ def write_phrases(data, table, kept, train_words, min_count, threshold):
     threshold = np.float32(threshold)
     pos = 0
     while True:
-        copy_bytes(last, 0, word, length)
+        copy_items(last, 0, word, length)
         last_length = length
         pos, length, kind = read_word(data, pos, word)
         if kind == END:
@@ -197,7 +197,7 @@ def write_phrases(data, table, kept, train_words, min_count, threshold):
             pb = 0  # a joined word cannot start the next pair
         else:
             out[used] = 32
-        copy_bytes(out, used + 1, word, length)
+        copy_items(out, used + 1, word, length)
         used += 1 + length
         pa = pb
     return out[:used], written

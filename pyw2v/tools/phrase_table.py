@@ -20,7 +20,7 @@ _FNV_PRIME = np.uint64(1099511628211)
 
 
 @njit(cache=True, inline="always")
-def copy_bytes(dst, at, src, count):
+def copy_items(dst, at, src, count):
     """``dst[at : at + count] = src[:count]`` as a loop: a slice assignment compiles its shape check's message."""
     for i in range(count):
         dst[at + i] = src[i]
@@ -86,7 +86,7 @@ def add(table, buffer, length, hashed):
     arena, starts, lengths, counts, hashes, slots, state = table
     entry = state[ENTRIES]
     used = state[ARENA_USED]
-    copy_bytes(arena, used, buffer, length)
+    copy_items(arena, used, buffer, length)
     starts[entry], lengths[entry], hashes[entry] = used, length, hashed
     counts[entry] = 0  # the row may be reused after a prune
     state[ENTRIES] = entry + 1
@@ -124,7 +124,7 @@ def _make_room(table, length):
 @njit(cache=True)
 def _grown(array, size):
     bigger = np.zeros(size, dtype=array.dtype)
-    copy_bytes(bigger, 0, array, array.shape[0])
+    copy_items(bigger, 0, array, array.shape[0])
     return bigger
 
 

@@ -184,10 +184,9 @@ def block_sums(dst, dst_rows, m, src, src_rows, n, coefs, size):
 
     Two destination rows per pass, with six source rows (then three, two,
     one): a pair of destination rows is read and written once for every six
-    source rows, and eight row loads feed twelve multiply-adds. ``coefs`` may
-    be a transposed view (its own compiled copy). A destination row named
-    twice gets both additions, and ``dst`` and ``src`` may be the same matrix
-    only if no row is both read and written.
+    source rows, and eight row loads feed twelve multiply-adds. A destination
+    row named twice gets both additions, and ``dst`` and ``src`` may be the
+    same matrix only if no row is both read and written.
     """
     j = 0
     while j + 2 <= m:
