@@ -21,8 +21,12 @@ import pytest
 BIN = Path(sys.executable).parent
 PYW2V = str(BIN / "pyw2v")
 DASK = str(BIN / "dask")
-TRAINING = ["-cbow", "0", "-negative", "5", "-size", "20", "-iter", "3", "-binary", "1"]
+MODE = ["-cbow", "0", "-negative", "5", "-size", "20", "-binary", "1"]
+TRAINING = MODE + ["-iter", "3"]
 OPTIONS = TRAINING + ["-debug", "2"]
+# A run a test stops once its progress shows: three epochs end some 3 s later, which a loaded machine can
+# let pass before the test's signal; forty cannot.
+STOPPED = MODE + ["-iter", "40", "-debug", "2"]
 
 
 @pytest.fixture(scope="module")
@@ -213,7 +217,7 @@ def test_a_worker_killed_mid_training_changes_nothing(reference, corpus, cluster
 
 def test_sigterm_stops_the_run_and_its_local_cluster_which_listens_on_loopback_only(corpus, tmp_path):
     process = subprocess.Popen(
-        [PYW2V, "-train", str(corpus), "-output", "vec.bin", "-workers", "2", *OPTIONS],
+        [PYW2V, "-train", str(corpus), "-output", "vec.bin", "-workers", "2", *STOPPED],
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )
     try:
@@ -284,7 +288,7 @@ def test_workers_with_another_pyw2v_are_named(cluster, corpus, tmp_path, tmp_pat
 def test_scheduler_killed_mid_training_is_one_line_within_60_s(cluster, corpus, tmp_path):
     # Last: it ends the module's cluster.
     process = subprocess.Popen(
-        [PYW2V, "-train", str(corpus), "-output", "vec.bin", "-scheduler", cluster.address, *OPTIONS],
+        [PYW2V, "-train", str(corpus), "-output", "vec.bin", "-scheduler", cluster.address, *STOPPED],
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=False,
     )
     try:
