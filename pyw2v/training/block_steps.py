@@ -30,16 +30,15 @@ from .simd import add_rows, scatter_rows
 
 
 @njit(cache=True, inline="always")
-def train_outputs(train, t, hidden, rows, m, word, word_row, alpha, noise, job, scratch):
-    """Rows ``rows[:m]`` of ``hidden`` against ``word``'s Huffman path and/or ``word_row`` and ``noise``.
+def train_outputs(train, t, block, word, word_row, alpha, noise, job, scratch):
+    """Hidden rows ``block`` (:class:`.outputs.Rows`) against ``word``'s Huffman path and/or ``word_row``, ``noise``.
 
-    ``train`` is :func:`.outputs.train_block`, or :func:`.outputs.train_row` when ``m`` is always 1.
+    ``train`` is :func:`.outputs.train_block`, or :func:`.outputs.train_row` when the block is always one row.
 
     The path's nodes are trained in thread ``t``'s rows for them
-    (:func:`.hot_rows.node_row`). Their errors are added to ``scratch.context_update[:m]``.
+    (:func:`.hot_rows.node_row`). The block's errors are added to ``scratch.context_update``, a row per hidden row.
     """
     settings, model = job.settings, job.model
-    block = Rows(hidden, rows, m)
     work = BlockWork(scratch.gradient, scratch.gradient_t, scratch.context_update, scratch.update_rows)
     if settings.hs:
         n = path_outputs(word, job.tree, scratch.targets, scratch.labels)
@@ -88,7 +87,7 @@ def skipgram_window(dot, t, job, scratch, length, position, alpha, next_random):
     add_word(job.loss)
     update[:m, :size] = F0
     noise = scratch.planned_noise[position]
-    train_outputs(train_block, t, syn0, context, m, word, row_of(word, own), alpha, noise, job, scratch)
+    train_outputs(train_block, t, Rows(syn0, context, m), word, row_of(word, own), alpha, noise, job, scratch)
     for j in range(m):
         row = context[j]
         for c in range(size):
@@ -113,7 +112,8 @@ def cbow_block(dot, t, job, scratch, length, position, alpha, next_random):
     context_mean(neu1, syn0, context, m, scratch.column)
     fill_row(neu1e, syn0.shape[1], F0)
     noise = scratch.planned_noise[position]
-    train_outputs(train_row, t, neu1, scratch.hidden_rows, 1, word, row_of(word, own), alpha, noise, job, scratch)
+    hidden = Rows(neu1, scratch.hidden_rows, 1)
+    train_outputs(train_row, t, hidden, word, row_of(word, own), alpha, noise, job, scratch)
     add_to_context(syn0, context, m, scratch.column, neu1e)
     return next_random
 
