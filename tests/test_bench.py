@@ -64,6 +64,27 @@ def test_a_run_writes_the_report_and_its_picture(tmp_path):
     assert width == 900 and 300 < height < 800
 
 
+def test_every_pyw2v_job_first_runs_untimed_on_the_corpus_head(tmp_path):
+    calls = tmp_path / "calls.txt"
+    # logs the corpus and the mode of each call, then writes a vector file as a trainer would
+    logging = (
+        "import sys; a = sys.argv; open(%r, 'a').write(a[a.index('-train') + 1] + ' ' + str('-fast' in a) + '\\n'); "
+        % str(calls)
+    ) + STAND_IN.replace("import sys; ", "")
+    args = smoke_args(tmp_path)
+    args[args.index("--pyw2v-cmd") + 1] = shlex.join([sys.executable, "-c", logging])
+    status, _, err = bench(args, tmp_path)
+    assert status == 0, err
+    lines = calls.read_text().splitlines()
+    # 2 archs x 2 systems: four warm-up calls on a prefix, then 2 repetitions of the four timed calls
+    assert len(lines) == 12
+    assert all("warm-up" in line for line in lines[:4])
+    assert sorted(line.split()[1] for line in lines[:4]) == ["False", "False", "True", "True"]
+    assert all(line.split()[0].endswith("corpus.txt") and "warm-up" not in line for line in lines[4:])
+    report = (tmp_path / "out" / "smoke.md").read_text()
+    assert "| pyw2v | sg-ns | 2 |" in report  # the warm-up runs are not counted
+
+
 def test_without_matplotlib_the_report_says_there_is_no_picture(tmp_path):
     status, _, err = bench(smoke_args(tmp_path), tmp_path, blocked=["matplotlib"])
     assert status == 0, err

@@ -167,7 +167,8 @@ def render_report(args, argv, train, stats, rows, runs, evaluator, started,
     out.append("")
     out.append("- wall s: median, from the start of the process to its exit "
                "(start-up, vocabulary, training and saving), min–max in "
-               "brackets.")
+               "brackets. Each pyw2v job first ran once, untimed, on the "
+               "corpus's first MiB, so its kernels load from the cache.")
     out.append("- words/s: iter × training words per epoch (%s, tokens of "
                "words kept by min-count, before subsampling) / median wall "
                "time; the whole job's time, so lower than the trainer's own "
