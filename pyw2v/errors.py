@@ -185,6 +185,8 @@ def _one_line(exc):
 # The suffixes smart_open decompresses by, in any case (smart_open.compression.get_supported_extensions()):
 # smart_open's list, not pyw2v.corpus.reader.COMPRESSED_SUFFIXES, since it decides who opens the file.
 SMART_OPEN_COMPRESSIONS = (".bz2", ".gz", ".lz4", ".xz", ".zst")
+# Decompressed by smart_open only with a package pyw2v does not require: the package a user installs.
+OPTIONAL_DECOMPRESSORS = {".lz4": "lz4", ".zst": "backports.zstd"}
 
 
 def open_input(path, mode="rb"):
@@ -202,11 +204,30 @@ def open_input(path, mode="rb"):
             raise UserError(f"cannot read {path}: it is a directory")
         if not os.access(path, os.R_OK):
             raise UserError(f"cannot read {path}: permission denied")
+    name = os.fsdecode(path).lower()
     try:
-        if local and not os.fsdecode(path).lower().endswith(SMART_OPEN_COMPRESSIONS):
+        if name.endswith(".lzma"):
+            return _open_lzma(path, local, mode)
+        if local and not name.endswith(SMART_OPEN_COMPRESSIONS):
             return open(path, mode)
         from smart_open import open as smart_open
 
         return smart_open(path, mode)
-    except (OSError, ValueError) as exc:
+    except ImportError:
+        suffix = os.path.splitext(name)[1]
+        package = OPTIONAL_DECOMPRESSORS.get(suffix, "that provides its decompressor")
+        raise UserError(f"cannot read {path}: {suffix} files need the Python package {package} "
+                        f"(pip install {package})") from None
+    except (OSError, ValueError, EOFError) as exc:
         raise UserError(f"cannot read {path}: {exc}") from None
+
+
+def _open_lzma(path, local, mode):
+    """A ``.lzma`` file (LZMA "alone", or xz), decompressed: smart_open knows neither that suffix nor the format."""
+    import lzma
+
+    if local:
+        return lzma.open(path, mode)
+    from smart_open import open as smart_open
+
+    return lzma.open(smart_open(path, "rb", compression="disable"), mode)

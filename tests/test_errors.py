@@ -71,6 +71,19 @@ def test_user_error(tmp_path, args, needle):
     assert [name for name in os.listdir(tmp_path) if name.endswith(".part")] == []
 
 
+@pytest.mark.parametrize("suffix, module", [(".zst", "backports.zstd"), (".lz4", "lz4.frame")])
+def test_a_compression_whose_package_is_missing_is_one_line_naming_it(tmp_path, suffix, module):
+    try:
+        __import__(module)
+        pytest.skip(f"{module} is installed here, so {suffix} files are read")
+    except ImportError:
+        pass
+    (tmp_path / f"corpus.txt{suffix}").write_bytes(b"a b c a b a\n")
+    status, _, stderr = run_pyw2v(["-train", f"corpus.txt{suffix}", "-output", "v.txt", *SMALL], tmp_path)
+    assert_one_line_failure(status, stderr, f"pip install {module.split('.frame')[0]}")
+    assert not (tmp_path / "v.txt").exists()
+
+
 def test_no_arguments_prints_every_option_with_its_default(capsys):
     assert main([]) == 0
     usage = capsys.readouterr().out

@@ -1,5 +1,7 @@
 """The tokenizer against an independent, byte-at-a-time model of C's ReadWord (helpers.c_read_words)."""
+import bz2
 import gzip
+import lzma
 import re
 
 import numpy as np
@@ -64,9 +66,19 @@ def test_thread_start_inside_any_byte(tmp_path, monkeypatch, offset):
     assert stream == c_read_words(TRICKY, start=offset)
 
 
-def test_compressed_corpus_encodes_like_plain(lee_corpus, tmp_path):
-    packed = tmp_path / "lee.txt.gz"
-    packed.write_bytes(gzip.compress(lee_corpus.read_bytes()))
+COMPRESSORS = {
+    ".gz": gzip.compress,
+    ".bz2": bz2.compress,
+    ".xz": lzma.compress,
+    ".lzma": lambda data: lzma.compress(data, format=lzma.FORMAT_ALONE),  # smart_open does not know this one
+    ".LZMA": lambda data: lzma.compress(data, format=lzma.FORMAT_ALONE),
+}
+
+
+@pytest.mark.parametrize("suffix", COMPRESSORS)
+def test_compressed_corpus_encodes_like_plain(lee_corpus, tmp_path, suffix):
+    packed = tmp_path / f"lee.txt{suffix}"
+    packed.write_bytes(COMPRESSORS[suffix](lee_corpus.read_bytes()))
     encoded = []
     for path in (lee_corpus, packed):
         options = TrainOptions(train=str(path), threads=3, debug=0)

@@ -300,7 +300,7 @@ def corpus_size(path):
 
 
 # Corpus files read whole, decompressed (any case); on a cluster too (pyw2v.distributed.corpus).
-COMPRESSED_SUFFIXES = (".gz", ".bz2", ".xz", ".zst", ".lzma")
+COMPRESSED_SUFFIXES = (".gz", ".bz2", ".xz", ".zst", ".lzma", ".lz4")
 
 
 def is_plain_file(path):

@@ -52,7 +52,7 @@ from ..errors import UserError, open_input
 Piece = namedtuple("Piece", "url start end")
 
 # fsspec's names for the compressed suffixes (zstd needs the zstandard package; without it, reading says so).
-_COMPRESSIONS = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz", ".zst": "zstd", ".lzma": "lzma"}
+_COMPRESSIONS = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz", ".zst": "zstd", ".lzma": "lzma", ".lz4": "lz4"}
 _DELIMITER = re.compile(rb"[ \t\n]")
 _DELIMITERS = b" \t\n"
 _GLOB_CHARS = re.compile(r"[*?\[]")
