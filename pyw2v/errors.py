@@ -213,11 +213,11 @@ def open_input(path, mode="rb"):
         from smart_open import open as smart_open
 
         return smart_open(path, mode)
-    except ImportError:
+    except ImportError as exc:
         suffix = os.path.splitext(name)[1]
-        package = OPTIONAL_DECOMPRESSORS.get(suffix, "that provides its decompressor")
-        raise UserError(f"cannot read {path}: {suffix} files need the Python package {package} "
-                        f"(pip install {package})") from None
+        package = OPTIONAL_DECOMPRESSORS.get(suffix)
+        need = f"the Python package {package} (pip install {package})" if package else f"the module {exc.name}"
+        raise UserError(f"cannot read {path}: {suffix} files need {need}") from None
     except (OSError, ValueError, EOFError) as exc:
         raise UserError(f"cannot read {path}: {exc}") from None
 
