@@ -299,8 +299,10 @@ def corpus_size(path):
             total += len(data)
 
 
-# Corpus files read whole, decompressed (any case); on a cluster too (pyw2v.distributed.corpus).
-COMPRESSED_SUFFIXES = (".gz", ".bz2", ".xz", ".zst", ".lzma", ".lz4")
+# Corpus files read whole, decompressed (any case); on a cluster too (pyw2v.distributed.corpus), where
+# fsspec decompresses them under these names (zstd and lz4 need their packages; without one, reading says so).
+COMPRESSIONS = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz", ".zst": "zstd", ".lzma": "lzma", ".lz4": "lz4"}
+COMPRESSED_SUFFIXES = tuple(COMPRESSIONS)
 
 
 def is_plain_file(path):

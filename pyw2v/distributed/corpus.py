@@ -44,15 +44,13 @@ from collections import namedtuple
 import numpy as np
 
 from ..corpus.encoding import StreamWriter
-from ..corpus.reader import CHUNK_BYTES, COMPRESSED_SUFFIXES, scan_chunks
+from ..corpus.reader import CHUNK_BYTES, COMPRESSED_SUFFIXES, COMPRESSIONS, scan_chunks
 from ..corpus.wordtable import find_or_add, merge_tables, new_table, table_from_words, words_of
 from ..errors import UserError, open_input
 
 # Bytes [start, end) of one file; a compressed file is one piece, (url, 0, None).
 Piece = namedtuple("Piece", "url start end")
 
-# fsspec's names for the compressed suffixes (zstd needs the zstandard package; without it, reading says so).
-_COMPRESSIONS = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz", ".zst": "zstd", ".lzma": "lzma", ".lz4": "lz4"}
 _DELIMITER = re.compile(rb"[ \t\n]")
 _DELIMITERS = b" \t\n"
 _GLOB_CHARS = re.compile(r"[*?\[]")
@@ -327,7 +325,7 @@ def _open(url, compressed):
     fs, path = _filesystem(url)
     suffix = os.path.splitext(url)[1].lower()
     try:
-        compression = _COMPRESSIONS[suffix] if compressed else None
+        compression = COMPRESSIONS[suffix] if compressed else None
         return fs.open(path, "rb", block_size=_REMOTE_BLOCK_BYTES, compression=compression)
     except Exception as exc:  # noqa: BLE001 - the filesystem's own errors (credentials, network) name no file: we do
         raise UserError(f"cannot read {url}: {_reason(exc)}") from None
