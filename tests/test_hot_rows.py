@@ -1,4 +1,6 @@
 """``-fast 1`` threads' own copies of the hot rows: the row map, the merge, and training through them."""
+import threading
+
 import numpy as np
 import pytest
 from numba import njit
@@ -7,6 +9,7 @@ from pyw2v.corpus.prepare import prepare_corpus
 from pyw2v.options import TrainOptions
 from pyw2v.train import corpus_settings
 from pyw2v.training import driver, loop
+from pyw2v.training.atomics import new_lock
 from pyw2v.training.hot_rows import (
     NO_OWN_ROWS,
     HotRows,
@@ -14,6 +17,7 @@ from pyw2v.training.hot_rows import (
     first_hot_node,
     hot_rows_for,
     merge_hot_rows,
+    merge_thread_copies,
     merge_when_due,
     own_rows,
     row_of,
@@ -39,7 +43,7 @@ def _settings(vocab_size, threads):
 
 
 def test_hot_words_map_to_the_threads_own_rows():
-    hot = HotRows(words=4, nodes=0, merge_words=1)
+    hot = HotRows(words=4, nodes=0, merge_words=1, lock=new_lock())
     words = np.arange(10)
     assert _rows(words, 0, hot, 10) == [10, 11, 12, 13, 4, 5, 6, 7, 8, 9]
     assert _rows(words, 2, hot, 10) == [18, 19, 20, 21, 4, 5, 6, 7, 8, 9]
@@ -83,6 +87,41 @@ def _merge_when_due(t, hot, model, settings, word_count, merged_at):
     return merge_when_due(t, hot, model, settings, word_count, merged_at)
 
 
+@njit(nogil=True)
+def _learn_and_merge(t, hot, model, settings, merges):
+    """Thread ``t`` adds 1 to every element of its working copies, then merges; ``merges`` times."""
+    working = settings.vocab_size + t * hot.words
+    for _ in range(merges):
+        for matrix in (model.syn0, model.syn1neg):
+            for k in range(hot.words):
+                for c in range(matrix.shape[1]):
+                    matrix[working + k, c] += 1.0
+        merge_thread_copies(t, hot, model, settings)
+
+
+def test_merges_at_the_same_moment_lose_no_threads_change():
+    # Two operating-system threads, as training runs them, merging as fast as they can: without
+    # merges taking turns, both would add their change to the same old shared value and some
+    # changes would be lost (the shared rows would end below 2 x merges).
+    vocab_size, threads, hot, size, merges = 2048, 2, 1024, 16, 5000
+    rows = vocab_size + 2 * threads * hot
+    unused = np.zeros((0, size), np.float32)
+    model = Model(np.zeros((rows, size), np.float32), unused, np.zeros((rows, size), np.float32))
+    settings = _settings(vocab_size, threads)._replace(negative=5)
+    hot_rows = HotRows(words=hot, nodes=0, merge_words=1, lock=new_lock())
+    _learn_and_merge(0, hot_rows, model, settings, 0)  # compiled before the threads start
+    workers = [
+        threading.Thread(target=_learn_and_merge, args=(t, hot_rows, model, settings, merges)) for t in range(threads)
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    for matrix in (model.syn0, model.syn1neg):
+        assert (matrix[:hot] == threads * merges).all()  # small integers: exact in float32
+        assert not matrix[hot:vocab_size].any()
+
+
 def test_a_thread_merges_only_once_merge_words_have_passed():
     vocab_size, threads, hot, size = 6, 2, 2, 3
     matrices = []
@@ -93,7 +132,7 @@ def test_a_thread_merges_only_once_merge_words_have_passed():
         matrices.append(matrix)
     model = Model(matrices[0], np.zeros((0, size), np.float32), matrices[1])
     settings = _settings(vocab_size, threads)._replace(negative=5)
-    rows = HotRows(words=hot, nodes=0, merge_words=100)
+    rows = HotRows(words=hot, nodes=0, merge_words=100, lock=new_lock())
     assert _merge_when_due(0, rows, model, settings, 1_099, 1_000) == 1_000  # 99 words since: not yet
     assert not model.syn0[:hot].any() and not model.syn1neg[:hot].any()
     assert _merge_when_due(0, None, model, settings, 5_000, 1_000) == 1_000  # no hot rows: never

@@ -10,6 +10,7 @@ from pyw2v.corpus.prepare import prepare_corpus
 from pyw2v.options import TrainOptions
 from pyw2v.train import corpus_settings
 from pyw2v.training import driver, loop
+from pyw2v.training.atomics import fetch_add
 from pyw2v.training.driver import initial_syn0
 from pyw2v.training.loop import DONE
 
@@ -53,7 +54,7 @@ def test_items_visit_every_part_once_an_epoch_alternating_lanes(parts, lanes):
 @njit(nogil=True)
 def _claim_all(counter, owner, t):
     while True:
-        item = loop.fetch_add(counter, 0, 1)
+        item = fetch_add(counter, 0, 1)
         if item >= len(owner):
             break
         owner[item] += t + 1

@@ -13,10 +13,17 @@ as context and as noise. So each thread trains copies of those rows of
 Every ``merge_words`` words a thread adds what it learnt since its last
 merge (working copy less snapshot) to the shared rows and restarts both
 copies from the result: Hogwild's gradient, each thread seeing the others'
-steps on these rows some 100,000 words late. Two merges of one row at the
-same moment may lose one thread's change: Hogwild's own race, far rarer.
-A merge is exact where only one side moved, so a thread that trains alone
-learns exactly what it would on the shared rows (tests/test_hot_rows.py).
+steps on these rows some 100,000 words late. A merge is exact where only
+one side moved, so a thread that trains alone learns exactly what it would
+on the shared rows (tests/test_hot_rows.py).
+
+Merges take turns (a ticket lock, :mod:`.atomics`). Two merges at once
+would both add their change to the same old shared value, and one thread's
+learning of a whole interval on every hot row would be lost. That is not
+rare: threads that read at the same speed reach their merge points
+together, and on wiki100m the lost merges cost ``-fast`` CBOW NS about
+half an analogy point (docs/performance.md). A merge is a few hundred
+microseconds every few tens of milliseconds, so the wait is short and seldom.
 
 With ``-hs`` and several threads (``-fast`` or not) the same is done for
 the ``HOT_NODES`` top nodes of the Huffman tree, the last CreateBinaryTree
@@ -30,6 +37,8 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 from numba.extending import register_jitable
+
+from .atomics import acquire, new_lock, release
 
 # 400 KB per matrix and thread at size 100: a thread's copies fit its core's L2 cache.
 HOT_WORDS = 1024
@@ -46,8 +55,8 @@ NODE_MERGE_WORDS = 10_000
 
 # A run's per-thread rows: the ``words`` most frequent words' rows of syn0 and syn1neg (-fast) and the
 # ``nodes`` top Huffman nodes' rows of syn1 (-hs) copied per thread, merged every ``merge_words`` words
-# a thread reads. A run with one thread has None instead, and compiles no merge.
-HotRows = namedtuple("HotRows", "words nodes merge_words")
+# a thread reads, one merge at a time (``lock``). A run with one thread has None instead, and compiles no merge.
+HotRows = namedtuple("HotRows", "words nodes merge_words lock")
 
 
 def hot_rows_for(threads, fast, hs, vocab_size, train_words):
@@ -59,7 +68,7 @@ def hot_rows_for(threads, fast, hs, vocab_size, train_words):
     interval = NODE_MERGE_WORDS if nodes else MERGE_WORDS
     # At least MERGES_PER_EPOCH merges an epoch: copies that drift apart for an epoch overshoot when added.
     merge_words = max(1, min(interval, train_words // (threads * MERGES_PER_EPOCH)))
-    return HotRows(words=words, nodes=nodes, merge_words=merge_words)
+    return HotRows(words=words, nodes=nodes, merge_words=merge_words, lock=new_lock())
 
 
 def extra_rows(threads, count):
@@ -132,15 +141,17 @@ def merge_hot_rows(matrix, t, first, count, settings):
 
 @njit(cache=True, nogil=True)
 def merge_thread_copies(t, hot, model, settings):
-    """Thread ``t``'s merge of its copies in ``syn0``, ``syn1neg`` and ``syn1``; nothing when ``hot`` is None."""
+    """Thread ``t``'s merge, in its turn, of its copies in syn0, syn1neg and syn1; nothing if ``hot`` is None."""
     if hot is None:
         return
+    acquire(hot.lock)
     if hot.words > 0:
         merge_hot_rows(model.syn0, t, 0, hot.words, settings)
         if settings.negative > 0:
             merge_hot_rows(model.syn1neg, t, 0, hot.words, settings)
     if hot.nodes > 0:
         merge_hot_rows(model.syn1, t, first_hot_node(settings.vocab_size, hot.nodes), hot.nodes, settings)
+    release(hot.lock)
 
 
 @njit(cache=True)

@@ -28,12 +28,11 @@ on its one shared counter.
 from collections import namedtuple
 
 import numpy as np
-from numba import njit, typeof, types
-from numba.core import cgutils
-from numba.extending import intrinsic
+from numba import njit, typeof
 
 from ..borrow import borrowed
 from ..corpus.encoding import read_id
+from .atomics import fetch_add
 from .block_steps import cbow_block, skipgram_window
 from .exact_steps import cbow_in_order, lcg_next, skipgram_in_order
 from .hot_rows import merge_thread_copies, merge_when_due
@@ -136,22 +135,6 @@ def read_sentence(ids, pos, end, first_word, sen, keep, sample, next_random):
         if length >= MAX_SENTENCE_LENGTH:
             break
     return length, pos, words_read, next_random, at_end
-
-
-@intrinsic
-def fetch_add(typingctx, array, index, value):
-    """Atomically add ``value`` to ``array[index]`` (int64) and return the old value."""
-    if not (isinstance(array, types.Array) and array.dtype == types.int64):
-        return None
-    signature = types.int64(array, types.intp, types.int64)
-
-    def codegen(context, builder, signature, args):
-        array_type = signature.args[0]
-        data = context.make_array(array_type)(context, builder, args[0])
-        pointer = cgutils.get_item_pointer(context, builder, array_type, data, [args[1]])
-        return builder.atomic_rmw("add", pointer, args[2], "seq_cst")
-
-    return signature, codegen
 
 
 @njit(cache=True)
