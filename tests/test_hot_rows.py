@@ -185,7 +185,8 @@ def test_one_thread_training_through_its_copies_is_the_shared_training(lee_corpu
         inputs = driver.loop_inputs(options, vocab, corpus, model)
         assert inputs.hot.words > 0 and len(model.syn0) == vocab.size + 4 * inputs.hot.words
         assert inputs.hot.nodes > 0 and len(model.syn1) == vocab.size + 4 * inputs.hot.nodes
-        assert inputs.source.queue.lanes > 0
+        source, cursors = driver.corpus_source(corpus, 2, shared_queue=True)  # CBOW's -fast has C's slices
+        inputs = inputs._replace(source=source, control=inputs.control._replace(cursors=cursors))
         inputs = inputs._replace(hot=inputs.hot._replace(words=hot_words, nodes=hot_nodes))
         for matrix in (model.syn0, model.syn1neg):  # the copies' layout for this many hot words
             copy_hot_rows(matrix, vocab.size, 2, hot_words)

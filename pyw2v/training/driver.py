@@ -52,7 +52,9 @@ def choose_variant(cbow, threads, fast):
     """The loop and ``-fast``'s effects: one thread without ``-fast`` keeps C's exact arithmetic.
 
     Several threads race anyway: they sum in SIMD lanes, and CBOW updates a
-    position's output rows together.
+    position's output rows together. ``-fast`` CBOW keeps C's slices: on
+    wiki100m the shared queue cost it about 0.8 analogy points and gained it
+    no speed (docs/performance.md).
     """
     if fast:
         name = "cbow_block" if cbow else "skipgram_window"
@@ -60,7 +62,7 @@ def choose_variant(cbow, threads, fast):
         name = "cbow_exact" if cbow else "skipgram_exact"
     else:
         name = "cbow_block" if cbow else "skipgram_pairs"
-    return Variant(name, window_at_once=bool(fast and not cbow), shared_queue=bool(fast),
+    return Variant(name, window_at_once=bool(fast and not cbow), shared_queue=bool(fast and not cbow),
                    thread_hot_rows=bool(fast and threads > 1))
 
 
