@@ -43,7 +43,7 @@ def _settings(vocab_size, threads):
 
 
 def test_hot_words_map_to_the_threads_own_rows():
-    hot = HotRows(words=4, nodes=0, merge_words=1, lock=new_lock())
+    hot = HotRows(words=4, nodes=0, word_merge_words=1, node_merge_words=1, lock=new_lock())
     words = np.arange(10)
     assert _rows(words, 0, hot, 10) == [10, 11, 12, 13, 4, 5, 6, 7, 8, 9]
     assert _rows(words, 2, hot, 10) == [18, 19, 20, 21, 4, 5, 6, 7, 8, 9]
@@ -108,7 +108,7 @@ def test_merges_at_the_same_moment_lose_no_threads_change():
     unused = np.zeros((0, size), np.float32)
     model = Model(np.zeros((rows, size), np.float32), unused, np.zeros((rows, size), np.float32))
     settings = _settings(vocab_size, threads)._replace(negative=5)
-    hot_rows = HotRows(words=hot, nodes=0, merge_words=1, lock=new_lock())
+    hot_rows = HotRows(words=hot, nodes=0, word_merge_words=1, node_merge_words=1, lock=new_lock())
     _learn_and_merge(0, hot_rows, model, settings, 0)  # compiled before the threads start
     workers = [
         threading.Thread(target=_learn_and_merge, args=(t, hot_rows, model, settings, merges)) for t in range(threads)
@@ -132,7 +132,7 @@ def test_a_thread_merges_only_once_merge_words_have_passed():
         matrices.append(matrix)
     model = Model(matrices[0], np.zeros((0, size), np.float32), matrices[1])
     settings = _settings(vocab_size, threads)._replace(negative=5)
-    rows = HotRows(words=hot, nodes=0, merge_words=100, lock=new_lock())
+    rows = HotRows(words=hot, nodes=0, word_merge_words=100, node_merge_words=10, lock=new_lock())
     assert _merge_when_due(0, rows, model, settings, 1_099, 1_000) == 1_000  # 99 words since: not yet
     assert not model.syn0[:hot].any() and not model.syn1neg[:hot].any()
     assert _merge_when_due(0, None, model, settings, 5_000, 1_000) == 1_000  # no hot rows: never
@@ -142,17 +142,39 @@ def test_a_thread_merges_only_once_merge_words_have_passed():
     assert not model.syn0[hot:vocab_size].any()
 
 
+def test_word_copies_merge_with_the_node_merge_that_passes_their_interval():
+    # -fast with -hs: the top nodes merge every node_merge_words, the word rows only with the node
+    # merge that passes a multiple of word_merge_words (merging them as often would cost speed).
+    vocab_size, threads, hot, size = 6, 2, 2, 3
+    syn0, syn1 = (np.zeros((vocab_size + 2 * threads * hot, size), dtype=np.float32) for _ in range(2))
+    copy_hot_rows(syn0, vocab_size, threads, hot)
+    copy_hot_rows(syn1, vocab_size, threads, hot, first_hot_node(vocab_size, hot))
+    for matrix in (syn0, syn1):
+        matrix[vocab_size : vocab_size + hot] += 1.0  # thread 0 has learnt something
+    model = Model(syn0, syn1, np.zeros((0, size), np.float32))
+    settings = _settings(vocab_size, threads)._replace(hs=1)
+    rows = HotRows(words=hot, nodes=hot, word_merge_words=100, node_merge_words=10, lock=new_lock())
+    nodes = slice(first_hot_node(vocab_size, hot), first_hot_node(vocab_size, hot) + hot)
+    assert _merge_when_due(0, rows, model, settings, 1_005, 1_000) == 1_000  # nothing due
+    assert not syn1[nodes].any() and not syn0[:hot].any()
+    assert _merge_when_due(0, rows, model, settings, 1_010, 1_000) == 1_010  # the nodes only
+    assert (syn1[nodes] == 1).all() and not syn0[:hot].any()
+    assert _merge_when_due(0, rows, model, settings, 1_100, 1_090) == 1_100  # 1,100 passed: the words too
+    assert (syn0[:hot] == 1).all()
+    assert not syn0[hot:vocab_size].any() and not syn1[: nodes.start].any()
+
+
 def test_small_corpora_merge_more_often():
     # wiki100m (16.7M words an epoch) merges every 100,000 words; the lee
     # corpus (about 60,000) at every learning-rate step, as often as it can.
     def merge_words(train_words, threads):
-        return hot_rows_for(threads, 1, 0, 50_000, train_words).merge_words
+        return hot_rows_for(threads, 1, 0, 50_000, train_words).word_merge_words
 
     assert merge_words(16_694_605, threads=2) == 100_000
     assert merge_words(60_000, threads=2) * 2 * 64 <= 60_000
     assert merge_words(10, threads=4) == 1
-    # The top Huffman nodes, on nearly every path, merge at every learning-rate step.
-    assert hot_rows_for(2, 0, 1, 50_000, 16_694_605).merge_words == 10_000
+    # The top Huffman nodes, on nearly every path, merge every 1,000 words.
+    assert hot_rows_for(2, 0, 1, 50_000, 16_694_605).node_merge_words == 1_000
 
 
 def test_hot_copies_only_with_several_fast_threads():
@@ -164,7 +186,7 @@ def test_hot_copies_only_with_several_fast_threads():
     assert hot(threads=4, fast=0, hs=0) is None
     assert hot(threads=2, fast=1, hs=0, vocab_size=30).words == 30
     # -hs with several threads, -fast or not: the top nodes, and no word rows without -fast.
-    assert hot(threads=2, fast=0, hs=1).words == 0 and hot(threads=2, fast=0, hs=1).nodes == 1024
+    assert hot(threads=2, fast=0, hs=1).words == 0 and hot(threads=2, fast=0, hs=1).nodes == 64
     assert hot(threads=2, fast=1, hs=1, vocab_size=30).nodes == 29
 
 
@@ -172,7 +194,7 @@ def test_hot_copies_only_with_several_fast_threads():
 def test_one_thread_training_through_its_copies_is_the_shared_training(lee_corpus, cbow):
     # Run one after the other, "thread" 0 takes every item before thread 1 starts,
     # so thread 0 trains alone: through its own copies of the hot rows and the
-    # top Huffman nodes, merged every 10k words, it must learn what it learns on
+    # top Huffman nodes, merged every few hundred words, it must learn what it learns on
     # the shared rows. A wrong row for any context, centre, noise word or path
     # node would differ at once.
     options = TrainOptions(
@@ -180,7 +202,7 @@ def test_one_thread_training_through_its_copies_is_the_shared_training(lee_corpu
     ).validate()
     vocab, corpus = prepare_corpus(options.train, corpus_settings(options))
     results = []
-    for hot_words, hot_nodes in ((0, 0), (200, 300)):
+    for hot_words, hot_nodes in ((0, 0), (200, 60)):
         model = driver.new_model(options, vocab.size)
         inputs = driver.loop_inputs(options, vocab, corpus, model)
         assert inputs.hot.words > 0 and len(model.syn0) == vocab.size + 4 * inputs.hot.words

@@ -10,7 +10,7 @@ as context and as noise. So each thread trains copies of those rows of
     [V + t K, V + (t + 1) K)    thread t's working copy of rows [0, K)
     [V + (T + t) K, ...)        thread t's copy as it was at its last merge
 
-Every ``merge_words`` words a thread adds what it learnt since its last
+Every ``MERGE_WORDS`` words a thread adds what it learnt since its last
 merge (working copy less snapshot) to the shared rows and restarts both
 copies from the result: Hogwild's gradient, each thread seeing the others'
 steps on these rows some 100,000 words late. A merge is exact where only
@@ -28,9 +28,12 @@ microseconds every few tens of milliseconds, so the wait is short and seldom.
 With ``-hs`` and several threads (``-fast`` or not) the same is done for
 the ``HOT_NODES`` top nodes of the Huffman tree, the last CreateBinaryTree
 made (ids from ``vocab_size - 1 - nodes`` to the root, ``vocab_size - 2``):
-every path starts at the root, so they are on most paths (the top 1024
-take 80 % of the path steps of the words wiki100m keeps). ``syn1`` keeps
-their copies after its shared rows in the same layout.
+every path starts at the root, so they are on most paths (the top 64 take
+about half of the path steps of the words wiki100m keeps). ``syn1`` keeps
+their copies after its shared rows in the same layout. Every thread moves
+these rows at every word, and two copies that each moved a row for a
+while overshoot when their changes are added: they are merged every
+``NODE_MERGE_WORDS`` words, checked at each sentence's start.
 """
 from collections import namedtuple
 
@@ -46,17 +49,20 @@ HOT_WORDS = 1024
 MERGE_WORDS = 100_000
 MERGES_PER_EPOCH = 64
 NO_OWN_ROWS = (np.int64(0), np.int64(0))
-# The top Huffman nodes whose rows of syn1 each thread copies (-hs with several threads).
-HOT_NODES = 1024
-# The top nodes are on nearly every path: their copies must not drift far. Merged every 100,000 words they
-# cost 1-2 analogy points (wiki100m, one epoch); every 10,000 (each learning-rate step) nothing measurable.
-NODE_MERGE_WORDS = 10_000
+# The top Huffman nodes whose rows of syn1 each thread copies (-hs with several threads): the root's
+# neighbourhood, where the cores fought over cache lines. More nodes only add to the merges.
+HOT_NODES = 64
+# The top nodes are on nearly every path: their copies must not drift far. 1024 nodes merged every 100,000
+# words cost 1-2 analogy points, every 10,000 about half a point (wiki100m, skip-gram HS); 64 nodes every
+# 1,000 words are within C's spread at the same speed (docs/performance.md).
+NODE_MERGE_WORDS = 1_000
 
 
-# A run's per-thread rows: the ``words`` most frequent words' rows of syn0 and syn1neg (-fast) and the
-# ``nodes`` top Huffman nodes' rows of syn1 (-hs) copied per thread, merged every ``merge_words`` words
-# a thread reads, one merge at a time (``lock``). A run with one thread has None instead, and compiles no merge.
-HotRows = namedtuple("HotRows", "words nodes merge_words lock")
+# A run's per-thread rows: the ``words`` most frequent words' rows of syn0 and syn1neg (-fast), merged every
+# ``word_merge_words`` words a thread reads, and the ``nodes`` top Huffman nodes' rows of syn1 (-hs), merged
+# every ``node_merge_words``; one merge at a time (``lock``). A run with one thread has None instead, and
+# compiles no merge.
+HotRows = namedtuple("HotRows", "words nodes word_merge_words node_merge_words lock")
 
 
 def hot_rows_for(threads, fast, hs, vocab_size, train_words):
@@ -65,10 +71,12 @@ def hot_rows_for(threads, fast, hs, vocab_size, train_words):
         return None
     words = min(HOT_WORDS, vocab_size) if fast else 0
     nodes = min(HOT_NODES, vocab_size - 1) if hs else 0
-    interval = NODE_MERGE_WORDS if nodes else MERGE_WORDS
     # At least MERGES_PER_EPOCH merges an epoch: copies that drift apart for an epoch overshoot when added.
-    merge_words = max(1, min(interval, train_words // (threads * MERGES_PER_EPOCH)))
-    return HotRows(words=words, nodes=nodes, merge_words=merge_words, lock=new_lock())
+    most = max(1, train_words // (threads * MERGES_PER_EPOCH))
+    return HotRows(
+        words=words, nodes=nodes, word_merge_words=min(MERGE_WORDS, most), node_merge_words=min(NODE_MERGE_WORDS, most),
+        lock=new_lock(),
+    )
 
 
 def extra_rows(threads, count):
@@ -140,12 +148,15 @@ def merge_hot_rows(matrix, t, first, count, settings):
 
 
 @njit(cache=True, nogil=True)
-def merge_thread_copies(t, hot, model, settings):
-    """Thread ``t``'s merge, in its turn, of its copies in syn0, syn1neg and syn1; nothing if ``hot`` is None."""
+def merge_thread_copies(t, hot, model, settings, with_words=True):
+    """Thread ``t``'s merge, in its turn, of its copies in syn1 and (``with_words``) syn0 and syn1neg.
+
+    Nothing if ``hot`` is None.
+    """
     if hot is None:
         return
     acquire(hot.lock)
-    if hot.words > 0:
+    if with_words and hot.words > 0:
         merge_hot_rows(model.syn0, t, 0, hot.words, settings)
         if settings.negative > 0:
             merge_hot_rows(model.syn1neg, t, 0, hot.words, settings)
@@ -156,13 +167,21 @@ def merge_thread_copies(t, hot, model, settings):
 
 @njit(cache=True)
 def merge_when_due(t, hot, model, settings, word_count, merged_at):
-    """Merge thread ``t``'s copies ``hot.merge_words`` words after ``merged_at``; returns the last merge's count.
+    """Merge thread ``t``'s copies when due since the last merge at ``merged_at``; returns the last merge's count.
 
-    A count below ``merged_at`` is a new epoch of C's slices (their counters restart): it merges at once.
+    The nodes are due ``hot.node_merge_words`` words after it, the words
+    (alone, without nodes) ``hot.word_merge_words``; with nodes, the words
+    are merged with the nodes whose merge passes a multiple of
+    ``hot.word_merge_words``. Called at each sentence's start: a merge is at
+    most a sentence late. A count below ``merged_at`` is a new epoch of C's
+    slices (their counters restart): everything is merged at once.
     """
     if hot is None:
         return merged_at
-    if merged_at <= word_count < merged_at + hot.merge_words:
+    interval = hot.node_merge_words if hot.nodes > 0 else hot.word_merge_words
+    if merged_at <= word_count < merged_at + interval:
         return merged_at
-    merge_thread_copies(t, hot, model, settings)
+    new_epoch = word_count < merged_at
+    with_words = new_epoch or word_count // hot.word_merge_words != merged_at // hot.word_merge_words
+    merge_thread_copies(t, hot, model, settings, with_words)
     return word_count

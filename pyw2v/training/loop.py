@@ -203,8 +203,8 @@ def thread_loop(thread, inputs, step, dot):
             control.words_done[thread] += word_count - last_word_count
             last_word_count = word_count
             alpha = learning_rate(settings, control.words_done)
-            merged_at = merge_when_due(thread, job.hot, job.model, settings, word_count, merged_at)
         if sentence_length == 0:
+            merged_at = merge_when_due(thread, job.hot, job.model, settings, word_count, merged_at)
             # A part of the queue ends at its end; C's slice ends by its word count (below).
             new_range = first_pending == 0 and shared_queue and pos >= end
             if not new_range:
