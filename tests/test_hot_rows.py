@@ -96,7 +96,7 @@ def _learn_and_merge(t, hot, model, settings, merges):
             for k in range(hot.words):
                 for c in range(matrix.shape[1]):
                     matrix[working + k, c] += 1.0
-        merge_thread_copies(t, hot, model, settings)
+        merge_thread_copies(t, hot, model, settings, True)
 
 
 def test_merges_at_the_same_moment_lose_no_threads_change():

@@ -148,7 +148,7 @@ def merge_hot_rows(matrix, t, first, count, settings):
 
 
 @njit(cache=True, nogil=True)
-def merge_thread_copies(t, hot, model, settings, with_words=True):
+def merge_thread_copies(t, hot, model, settings, with_words):
     """Thread ``t``'s merge, in its turn, of its copies in syn1 and (``with_words``) syn0 and syn1neg.
 
     Nothing if ``hot`` is None.

@@ -244,7 +244,7 @@ def thread_loop(thread, inputs, step, dot):
     if done or control.stop[0]:
         control.words_done[thread] += word_count - last_word_count
         last_word_count = word_count
-        merge_thread_copies(thread, job.hot, job.model, settings)
+        merge_thread_copies(thread, job.hot, job.model, settings, True)
     cursor[0], cursor[1], cursor[2], cursor[3], cursor[4] = pos, end, word_count, last_word_count, epoch
     cursor[5], cursor[6], cursor[7] = sentence_length, sentence_position, first_pending
     cursor[8], cursor[9] = done, merged_at
