@@ -22,8 +22,9 @@ would both add their change to the same old shared value, and one thread's
 learning of a whole interval on every hot row would be lost. That is not
 rare: threads that read at the same speed reach their merge points
 together, and on wiki100m the lost merges cost ``-fast`` CBOW NS about
-half an analogy point (docs/performance.md). A merge is a few hundred
-microseconds every few tens of milliseconds, so the wait is short and seldom.
+half an analogy point (docs/performance.md). The word rows' merge is a few
+hundred microseconds every tenth of a second or so, the 64 nodes' a few
+microseconds every millisecond or two: the wait is short and seldom.
 
 With ``-hs`` and several threads (``-fast`` or not) the same is done for
 the ``HOT_NODES`` top nodes of the Huffman tree, the last CreateBinaryTree
