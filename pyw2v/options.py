@@ -183,9 +183,8 @@ OPTION_HELP = [
     (
         "fast",
         "int",
-        ("pyw2v only: 1 for speed, with three effects: skip-gram trains each window at once\n"
-        "\t\t(pWord2Vec style: one set of negative samples per window, batched updates); the threads\n"
-        "\t\ttake the epochs' parts from a shared queue instead of C's fixed slices; with several\n"
+        ("pyw2v only: 1 for speed, with two effects: skip-gram trains each window at once\n"
+        "\t\t(pWord2Vec style: one set of negative samples per window, batched updates); with several\n"
         "\t\tthreads each trains its own copies of the most frequent words' rows. Default is 0 (C's way)"),
     ),
     (

@@ -28,7 +28,6 @@ from .loop import (
     Cursor,
     LoopInputs,
     Model,
-    PartQueue,
     Scratch,
     Settings,
     Tables,
@@ -40,21 +39,19 @@ WHOLE_RUN = 2**62  # a thread's words per loop call when each has a core: no pau
 # A thread's turn when threads outnumber the cores: some 20 ms of work, a system time slice.
 TURN_WORDS = 10_000
 PROGRESS_SECONDS = 0.5
-# -fast's queue: parts of about 160k words of Wikipedia text, some 0.2 s of one thread's work.
-PART_BYTES = 1 << 18
 
-# The loop (a key of pyw2v.training.loop.LOOPS), and -fast's three effects (README):
-# window_at_once, shared_queue, thread_hot_rows.
-Variant = namedtuple("Variant", "loop window_at_once shared_queue thread_hot_rows")
+# The loop (a key of pyw2v.training.loop.LOOPS), and -fast's two effects (README):
+# window_at_once, thread_hot_rows.
+Variant = namedtuple("Variant", "loop window_at_once thread_hot_rows")
 
 
 def choose_variant(cbow, threads, fast):
     """The loop and ``-fast``'s effects: one thread without ``-fast`` keeps C's exact arithmetic.
 
     Several threads race anyway: they sum in SIMD lanes, and CBOW updates a
-    position's output rows together. ``-fast`` CBOW keeps C's slices: on
-    wiki100m the shared queue cost it about 0.8 analogy points and gained it
-    no speed (docs/performance.md).
+    position's output rows together. Every variant reads C's slices: a
+    shared queue of parts cost ``-fast`` CBOW NS and skip-gram HS 0.7-0.8
+    analogy points on wiki100m and gained no speed (docs/performance.md).
     """
     if fast:
         name = "cbow_block" if cbow else "skipgram_window"
@@ -62,8 +59,7 @@ def choose_variant(cbow, threads, fast):
         name = "cbow_exact" if cbow else "skipgram_exact"
     else:
         name = "cbow_block" if cbow else "skipgram_pairs"
-    return Variant(name, window_at_once=bool(fast and not cbow), shared_queue=bool(fast and not cbow),
-                   thread_hot_rows=bool(fast and threads > 1))
+    return Variant(name, window_at_once=bool(fast and not cbow), thread_hot_rows=bool(fast and threads > 1))
 
 
 @njit(cache=True)
@@ -137,36 +133,16 @@ def new_scratch(threads, window, negative, size):
     return scratch
 
 
-def part_offsets(ids, parts):
-    """``parts + 1`` nondecreasing offsets into the varint stream ``ids``, each the start of an id or the end."""
-    offsets = np.empty(parts + 1, dtype=np.int64)
-    for part in range(parts + 1):
-        position = len(ids) * part // parts
-        # A byte starts an id when the byte before it has no continuation bit.
-        while 0 < position < len(ids) and ids[position - 1] >= 128:
-            position += 1
-        offsets[part] = position
-    return offsets
-
-
-def corpus_source(stream, threads, shared_queue, part_bytes=PART_BYTES):
+def corpus_source(stream, threads):
     """The :class:`~pyw2v.training.loop.CorpusSource` of ``stream`` (ids, starts, first_words), and the cursors.
 
-    C's slices: each thread's cursor at its slice's start. The shared queue:
-    the stream cut into ``threads`` lanes of parts, no cursor holding a part yet.
+    Each thread's cursor is at its slice's start.
     """
     cursors = thread_rows(threads, (len(Cursor._fields),), np.int64)
-    if shared_queue:
-        per_lane = max(1, -(-len(stream.ids) // (threads * part_bytes)))
-        queue = PartQueue(part_offsets(stream.ids, threads * per_lane), threads, np.zeros(1, dtype=np.int64))
-    else:
-        queue = PartQueue(np.zeros(0, dtype=np.int64), 0, np.zeros(1, dtype=np.int64))
-        cursors[:, Cursor._fields.index("pos")] = stream.starts
-        cursors[:, Cursor._fields.index("end")] = len(stream.ids)
-        cursors[:, Cursor._fields.index("first_pending")] = stream.first_words >= 0
+    cursors[:, Cursor._fields.index("pos")] = stream.starts
+    cursors[:, Cursor._fields.index("first_pending")] = stream.first_words >= 0
     source = CorpusSource(
-        stream.ids, np.asarray(stream.starts, dtype=np.int64), np.asarray(stream.first_words, dtype=np.int64),
-        queue,
+        stream.ids, np.asarray(stream.starts, dtype=np.int64), np.asarray(stream.first_words, dtype=np.int64)
     )
     return source, cursors
 
@@ -189,7 +165,7 @@ def loop_inputs(options, vocab, stream, model, turn_words=WHOLE_RUN, tree_and_ta
     """
     threads = options.threads
     variant = choose_variant(options.cbow, threads, options.fast)
-    source, cursors = corpus_source(stream, threads, variant.shared_queue)
+    source, cursors = corpus_source(stream, threads)
     tree, tables = tree_and_tables or vocabulary_tables(options, vocab)
     settings = Settings(
         hs=options.hs, negative=options.negative, window=options.window, sample=options.sample,

@@ -1,19 +1,16 @@
-"""C's TrainModelThread: one thread's loop over its ranges of the encoded corpus.
+"""C's TrainModelThread: one thread's loop over its slice of the encoded corpus.
 
-:func:`thread_loop` takes ranges of the varint id stream from its
-:class:`CorpusSource`, reads them a sentence at a time (:func:`read_sentence`:
+:func:`thread_loop` reads its slice of the varint id stream
+(:class:`CorpusSource`) a sentence at a time (:func:`read_sentence`:
 C's subsampling), recomputes the learning rate every ``ALPHA_UPDATE_WORDS``
 words (:func:`learning_rate`), and trains each position with its variant's
 step (:mod:`.exact_steps` or :mod:`.block_steps`), each variant a loop of
 its own (:data:`LOOPS`).
 
-The ranges are C's fixed slices: thread ``t`` reads from ``starts[t]`` (the
+A slice is C's: thread ``t`` reads from ``starts[t]`` (the
 stream's image of C's ``file_size / threads * t``) until it has read more
 than ``train_words / threads`` words or reaches the end, drops the sentence
-it was reading then, and starts its next epoch at the same place. With
-``-fast 1`` they are a shared queue instead: the stream cut into parts, one
-lane of parts per thread, handed out by an atomic counter in an order that
-alternates lanes (:func:`item_part`); a part's last sentence is trained.
+it was reading then, and starts its next epoch at the same place.
 
 The loop runs for ``settings.turn_words`` words or until ``control.stop[0]``
 is set, and returns at a sentence boundary with its state in its cursor:
@@ -32,7 +29,6 @@ from numba import njit, typeof
 
 from ..borrow import borrowed
 from ..corpus.encoding import read_id
-from .atomics import fetch_add
 from .block_steps import cbow_block, skipgram_window
 from .exact_steps import cbow_in_order, lcg_next, skipgram_in_order
 from .hot_rows import merge_thread_copies, merge_when_due
@@ -68,16 +64,13 @@ Scratch = namedtuple(
 Control = namedtuple("Control", "cursors rng alpha words_done stop")
 # A thread's cursor: where it is in its source, and C's thread-local counters.
 Cursor = namedtuple(
-    "Cursor", "pos end word_count last_word_count epoch sentence_length sentence_position first_pending done merged_at"
+    "Cursor", "pos word_count last_word_count epoch sentence_length sentence_position first_pending done merged_at"
 )
 DONE = Cursor._fields.index("done")
 EPOCH = Cursor._fields.index("epoch")
-# The encoded corpus and how it is handed out: C's slices (starts, first_words: the word a slice
-# starting inside a word reads first, or -1), or the shared queue when ``queue`` has lanes.
-CorpusSource = namedtuple("CorpusSource", "ids starts first_words queue")
-# -fast's shared queue: the stream's parts (offsets, and its end) in ``lanes``, and the next item to hand out.
-# No lanes: C's slices. A plain field, not a None, since the choice is made once per range: one loop serves both.
-PartQueue = namedtuple("PartQueue", "offsets lanes next_item")
+# The encoded corpus and C's slices of it: starts, and first_words (the word a slice starting
+# inside a word reads first, or -1).
+CorpusSource = namedtuple("CorpusSource", "ids starts first_words")
 # What a step reads besides its thread's scratch; loss: the thread's (loss, words) of this epoch, or None;
 # hot: the run's pyw2v.training.hot_rows.HotRows, or None.
 Job = namedtuple("Job", "model tree tables settings loss hot")
@@ -109,7 +102,7 @@ def read_sentence(ids, pos, end, first_word, sen, keep, sample, next_random):
     ``first_word`` (unless -1) is read before the stream. With ``sample > 0``
     each word read draws once, and C keeps it when
     ``keep[word] >= (r & 0xFFFF) / 65536``. Returns ``(length, pos,
-    words_read, next_random, at_end)``; ``at_end``: the range ran out first.
+    words_read, next_random, at_end)``; ``at_end``: the stream ran out first.
     """
     length = 0
     words_read = 0
@@ -138,28 +131,11 @@ def read_sentence(ids, pos, end, first_word, sen, keep, sample, next_random):
 
 
 @njit(cache=True)
-def item_part(item, parts, lanes):
-    """The part a queue item trains: items cycle through the lanes, each lane in reading order."""
-    step = item % parts
-    return (step % lanes) * (parts // lanes) + step // lanes
-
-
-@njit(cache=True)
-def next_range(queue, source, t, settings, epoch):
-    """Thread ``t``'s next range after ``epoch``'s: ``(found, pos, end, first_pending, epoch)``.
-
-    ``queue`` is ``source.queue``: C's slice again when it has no lanes.
-    """
-    if queue.lanes == 0:
-        following = epoch + 1
-        pending = np.int64(source.first_words[t] >= 0)
-        return following < settings.iterations, source.starts[t], np.int64(len(source.ids)), pending, following
-    parts = len(queue.offsets) - 1
-    item = fetch_add(queue.next_item, 0, 1)
-    if item >= parts * settings.iterations:
-        return False, np.int64(0), np.int64(0), np.int64(0), epoch
-    part = item_part(item, parts, queue.lanes)
-    return True, queue.offsets[part], queue.offsets[part + 1], np.int64(0), item // parts
+def next_epoch(source, t, settings, epoch):
+    """Thread ``t``'s slice again after ``epoch``: ``(found, pos, first_pending, epoch)``; C's ``local_iter--``."""
+    following = epoch + 1
+    pending = np.int64(source.first_words[t] >= 0)
+    return following < settings.iterations, source.starts[t], pending, following
 
 
 @njit(cache=True)
@@ -187,13 +163,13 @@ def thread_loop(thread, inputs, step, dot):
     inputs = borrowed(inputs)
     source, scratch, control, settings = inputs.source, inputs.scratch, inputs.control, inputs.settings
     cursor = control.cursors[thread]
-    pos, end, word_count, last_word_count, epoch = cursor[0], cursor[1], cursor[2], cursor[3], cursor[4]
-    sentence_length, sentence_position, first_pending = cursor[5], cursor[6], cursor[7]
-    done, merged_at = cursor[8], cursor[9]
+    pos, word_count, last_word_count, epoch = cursor[0], cursor[1], cursor[2], cursor[3]
+    sentence_length, sentence_position, first_pending = cursor[4], cursor[5], cursor[6]
+    done, merged_at = cursor[7], cursor[8]
+    end = len(source.ids)
     next_random = control.rng[thread]
     alpha = control.alpha[thread]
     share = settings.train_words // settings.num_threads
-    shared_queue = source.queue.lanes > 0
     job = Job(inputs.model, inputs.tree, inputs.tables, settings, epoch_loss(inputs.loss, thread, epoch), inputs.hot)
     read_now = 0
     while done == 0:
@@ -205,24 +181,19 @@ def thread_loop(thread, inputs, step, dot):
             alpha = learning_rate(settings, control.words_done)
         if sentence_length == 0:
             merged_at = merge_when_due(thread, job.hot, job.model, settings, word_count, merged_at)
-            # A part of the queue ends at its end; C's slice ends by its word count (below).
-            new_range = first_pending == 0 and shared_queue and pos >= end
-            if not new_range:
-                start_word = np.int64(source.first_words[thread]) if first_pending else np.int64(-1)
-                length, pos, words_read, next_random, at_end = read_sentence(
-                    source.ids, pos, end, start_word, scratch.sen, job.tables.keep, settings.sample, next_random
-                )
-                first_pending = 0
-                word_count += words_read
-                read_now += words_read
-                if not shared_queue and (at_end or word_count > share):
-                    # C's end of a slice's epoch: the sentence just read is dropped, the counters restart.
-                    control.words_done[thread] += word_count - last_word_count
-                    word_count = 0
-                    last_word_count = 0
-                    new_range = True
-            if new_range:
-                found, pos, end, first_pending, epoch = next_range(source.queue, source, thread, settings, epoch)
+            start_word = np.int64(source.first_words[thread]) if first_pending else np.int64(-1)
+            length, pos, words_read, next_random, at_end = read_sentence(
+                source.ids, pos, end, start_word, scratch.sen, job.tables.keep, settings.sample, next_random
+            )
+            first_pending = 0
+            word_count += words_read
+            read_now += words_read
+            if at_end or word_count > share:
+                # C's end of a slice's epoch: the sentence just read is dropped, the counters restart.
+                control.words_done[thread] += word_count - last_word_count
+                word_count = 0
+                last_word_count = 0
+                found, pos, first_pending, epoch = next_epoch(source, thread, settings, epoch)
                 if not found:
                     done = 1
                     break
@@ -230,10 +201,9 @@ def thread_loop(thread, inputs, step, dot):
                 cursor[EPOCH] = epoch  # read by the driver's progress line while the thread runs
                 continue
             if length == 0:
-                if not shared_queue:
-                    # C goes on to "train" the stale sen[0] of an empty sentence: no context word
-                    # exists, so all that happens is the window draw.
-                    next_random = lcg_next(next_random)
+                # C goes on to "train" the stale sen[0] of an empty sentence: no context word
+                # exists, so all that happens is the window draw.
+                next_random = lcg_next(next_random)
                 continue
             sentence_length = length
             sentence_position = 0
@@ -245,9 +215,9 @@ def thread_loop(thread, inputs, step, dot):
         control.words_done[thread] += word_count - last_word_count
         last_word_count = word_count
         merge_thread_copies(thread, job.hot, job.model, settings, True)
-    cursor[0], cursor[1], cursor[2], cursor[3], cursor[4] = pos, end, word_count, last_word_count, epoch
-    cursor[5], cursor[6], cursor[7] = sentence_length, sentence_position, first_pending
-    cursor[8], cursor[9] = done, merged_at
+    cursor[0], cursor[1], cursor[2], cursor[3] = pos, word_count, last_word_count, epoch
+    cursor[4], cursor[5], cursor[6] = sentence_length, sentence_position, first_pending
+    cursor[7], cursor[8] = done, merged_at
     control.rng[thread] = next_random
     control.alpha[thread] = alpha
     return read_now
