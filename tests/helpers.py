@@ -4,6 +4,10 @@ import subprocess
 import sys
 import time
 
+from numba import njit
+
+from pyw2v.corpus.encoding import read_id
+
 
 def c_read_words(data, max_string=100, start=0):
     """C's ReadWord called from byte ``start`` until end of file, each word taken as the C string it is.
@@ -64,3 +68,14 @@ def start_long_training(corpus, directory):
         process.kill()
         raise
     return process
+
+
+@njit
+def decode_ids(stream, start=0):
+    """The ids of the varint stream from byte ``start`` (an id's first byte) to its end, as a list."""
+    out = []
+    position = start
+    while position < len(stream):
+        value, position = read_id(stream, position)
+        out.append(value)
+    return out

@@ -1,18 +1,8 @@
 """The varint id stream: round trip, exact sizing, growth and token offsets."""
 import numpy as np
-from numba import njit
+from helpers import decode_ids
 
-from pyw2v.corpus.encoding import StreamWriter, read_id, varint_lengths
-
-
-@njit
-def _decode_all(stream):
-    out = []
-    position = 0
-    while position < len(stream):
-        value, position = read_id(stream, position)
-        out.append(value)
-    return out
+from pyw2v.corpus.encoding import StreamWriter, varint_lengths
 
 
 def test_round_trip_across_every_width_and_exact_size():
@@ -25,7 +15,7 @@ def test_round_trip_across_every_width_and_exact_size():
     writer(ids[4:].astype(np.int32))
     data, offsets = writer.finish([0, 3, 4, 9, 11])
     assert len(data) == expected_bytes == 1 + 1 + 1 + 2 + 2 + 3 + 3 + 4 + 5 + 1 + 1
-    assert _decode_all(data) == ids.tolist()
+    assert decode_ids(data) == ids.tolist()
     assert offsets.tolist() == [0, 3, 5, 22, len(data)]
 
 
@@ -35,4 +25,4 @@ def test_writer_grows_when_counts_undercount():
     writer = StreamWriter(10)
     writer(ids)
     data, _ = writer.finish([])
-    assert _decode_all(data) == ids.tolist()
+    assert decode_ids(data) == ids.tolist()

@@ -3,9 +3,9 @@ import threading
 
 import numpy as np
 import pytest
+from helpers import decode_ids
 from numba import njit
 
-from pyw2v.corpus.encoding import read_id
 from pyw2v.corpus.prepare import prepare_corpus
 from pyw2v.options import TrainOptions
 from pyw2v.train import corpus_settings
@@ -15,21 +15,12 @@ from pyw2v.training.driver import initial_syn0
 from pyw2v.training.loop import DONE, MAX_SENTENCE_LENGTH
 
 
-@njit
-def _decode(ids, start, end):
-    out = []
-    while start < end:
-        word, start = read_id(ids, start)
-        out.append(word)
-    return out
-
-
 def _slice_words(corpus, t, share):
     """Words thread ``t`` reads an epoch, by C's rule: whole sentences from its start until more than ``share``.
 
     Without subsampling a sentence ends at ``</s>`` or after MAX_SENTENCE_LENGTH words.
     """
-    words = _decode(corpus.ids, corpus.starts[t], len(corpus.ids))
+    words = decode_ids(corpus.ids, corpus.starts[t])
     if corpus.first_words[t] >= 0:
         words.insert(0, corpus.first_words[t])
     read = length = 0
