@@ -402,7 +402,10 @@ class InProcessClient:
         self.scattered += [self.Done(v) for v in values]
         return self.scattered[-len(values):]
 
-    def submit(self, function, *arguments, key):
+    def scheduler_info(self):
+        return {"workers": {"in-process": {}}}
+
+    def submit(self, function, *arguments, key, **placement):
         done = self.Done(function(*(a.value if isinstance(a, self.Done) else a for a in arguments)))
         self.tasks[key] = ([a for a in arguments if isinstance(a, self.Done)], done)
         return done

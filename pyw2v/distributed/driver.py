@@ -26,7 +26,9 @@ from ..training.loop import EPOCH, Cursor, Model
 from . import rounds as plan
 from .cluster import connect, dashboard, first_line
 from .shards import cut_rounds, cut_shards, merge_counts
-from .task import RunData, chain_delta, count_slice, forget_run, initial_model, list_corpus, train_slice
+from .task import (
+    RunData, chain_delta, count_slice, forget_run, initial_model, list_corpus, pack_words, train_slice, unpack_words,
+)
 
 POLL_SECONDS = 0.1
 PROGRESS_SECONDS = 0.5
@@ -82,7 +84,8 @@ class _Run:
                 self.client.submit(count_slice, s, pieces, key=f"pyw2v-count-{self.token}-{s}")
                 for s, pieces in enumerate(self.shards)
             ]
-            words, counts = _end_of_sentence_first(*merge_counts([self._result(f) for f in counted]))
+            per_shard = [(unpack_words(words), counts) for words, counts in map(self._result, counted)]
+            words, counts = _end_of_sentence_first(*merge_counts(per_shard))
             vocab, _ = sorted_vocabulary(words, counts, options.min_count)
         if vocab.size < 2 or vocab.train_words == 0:
             source = options.read_vocab or options.train
@@ -96,7 +99,7 @@ class _Run:
         rounds = plan.round_count(self.total_bytes)
         slices = [cut_rounds(pieces, rounds) for pieces in self.shards]
         fields = {k: v for k, v in asdict(options).items() if k in RUN_FIELDS}
-        run = client.scatter([RunData(self.token, fields, vocab.words, vocab.counts)], broadcast=True)[0]
+        run = client.scatter([RunData(self.token, fields, pack_words(vocab.words), vocab.counts)], broadcast=True)[0]
         weights_here = initial_model(options, vocab.size)
         tree = build_tree(vocab.counts) if options.hs else None
         self.shares = plan.update_shares(vocab.counts, options.negative, options.hs, tree)
@@ -151,9 +154,11 @@ class _Run:
         chains = plan.chains(epoch, round_, rounds, options.shards)
         slice_words = vocab.train_words / (options.shards * rounds)
         name = f"{token}-{epoch}-{round_}"
+        homes = self._homes()
 
         def train(start, s, pieces, seed):
-            return client.submit(train_slice, start, run, s, round_, pieces, seed, alpha, key=f"pyw2v-slice-{name}-{s}")
+            return client.submit(train_slice, start, run, s, round_, pieces, seed, alpha, key=f"pyw2v-slice-{name}-{s}",
+                                 workers=homes[s], allow_other_workers=True)
 
         if chains == options.shards:  # every slice from the round's weights
             tasks = [train(weights, *job) for job in jobs]
@@ -178,6 +183,17 @@ class _Run:
             if _is_lost(error):
                 raise _Lost() from error
             raise
+
+    def _homes(self):
+        """Per shard, the worker its slices should run on: consecutive shards on one worker, the workers in turn.
+
+        A hint only (Dask may run a task elsewhere, and a dead worker's go
+        elsewhere): the output never depends on it. Without it Dask runs a
+        round's slices where the round's weights already are, on one worker.
+        """
+        workers = sorted(self.client.scheduler_info().get("workers", {}))
+        shards = self.options.shards
+        return [[workers[s * len(workers) // shards]] if workers else None for s in range(shards)]
 
     def _chains(self, weights, jobs, chains, train, slice_words, alpha, name):
         """A round of ``chains`` chains: each trains its shards' slices one after another from ``weights``.
