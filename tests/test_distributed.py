@@ -330,7 +330,7 @@ def test_scheduler_and_workers_together_are_refused(corpus, tmp_path):
 
 
 def test_deltas_are_the_changed_rows_and_merge_in_shard_order():
-    from pyw2v.distributed.rounds import merge
+    from pyw2v.distributed.rounds import group_sum, merge
     from pyw2v.distributed.task import SliceResult, row_deltas
     from pyw2v.training.loop import Model
 
@@ -347,11 +347,16 @@ def test_deltas_are_the_changed_rows_and_merge_in_shard_order():
     results = [SliceResult(((rows, values), row_deltas(empty, empty)), 0, (0, 0)),
                SliceResult(((None, dense), row_deltas(empty, empty)), 0, (0, 0))]
     cold = (np.zeros(10, dtype=bool),) * 3
-    merged = merge(Model(old, empty, empty), cold, *results).syn0
+    weights = Model(old, empty, empty)
+    one_group = group_sum(weights, *results)
+    assert one_group.touched[0].tolist() == [1, 1, 2, 1, 1, 1, 0, 1, 0, 0]
+    merged = merge(weights, cold, one_group).syn0
+    two_groups = merge(weights, cold, group_sum(weights, results[0]), group_sum(weights, results[1])).syn0
+    assert two_groups.tobytes() == merged.tobytes()
     np.testing.assert_allclose(merged, old + (few - old) + (most - old), rtol=0, atol=1e-6)
     assert merged.tobytes() == (old + (values_at(rows, values, old.shape) + dense)).tobytes()
     hot = (np.arange(10) < 3,) * 3  # rows 0-2 hot: the mean where both shards touched them (row 2)
-    averaged = merge(Model(old, empty, empty), hot, *results).syn0
+    averaged = merge(weights, hot, group_sum(weights, *results)).syn0
     expected = values_at(rows, values, old.shape) + dense
     expected[2] /= np.float32(2)
     assert averaged.tobytes() == (old + expected).tobytes()
@@ -396,6 +401,7 @@ class InProcessClient:
 
     def __init__(self):
         self.tasks = {}  # key -> (the Done objects among its arguments, its own Done)
+        self.all_arguments = {}  # key -> every argument as submitted
         self.scattered = []
 
     def scatter(self, values, broadcast=False):
@@ -408,16 +414,74 @@ class InProcessClient:
     def submit(self, function, *arguments, key, **placement):
         done = self.Done(function(*(a.value if isinstance(a, self.Done) else a for a in arguments)))
         self.tasks[key] = ([a for a in arguments if isinstance(a, self.Done)], done)
+        self.all_arguments[key] = arguments
         return done
 
     def run(self, function, *arguments):
         return {"in-process": function(*arguments)}
+
+    def arguments(self, kind, *numbers):
+        """Every argument of the task ``pyw2v-KIND-<run>-<epoch>-<round>[-<shard>]``, as submitted."""
+        suffix = "-" + "-".join(map(str, numbers))
+        prefix = f"pyw2v-{kind}-"
+        (found,) = [a for key, a in self.all_arguments.items() if key.startswith(prefix) and key.endswith(suffix)]
+        return found
 
     def task(self, kind, *numbers):
         """(arguments, result) of the task ``pyw2v-KIND-<run>-<epoch>-<round>[-<shard>]``."""
         suffix = "-" + "-".join(map(str, numbers))
         (found,) = [t for key, t in self.tasks.items() if key.startswith(f"pyw2v-{kind}-") and key.endswith(suffix)]
         return found
+
+
+class KilledWorker(Exception):
+    """Named as Dask's: the driver knows work lost with a worker by this name."""
+
+
+class LosingClient(InProcessClient):
+    """An :class:`InProcessClient` whose merge of ``lost_round`` is lost with its worker the first time."""
+
+    class Lost:
+        status = "error"
+
+        def done(self):
+            return True
+
+        def exception(self):
+            return KilledWorker("the worker running this task died")
+
+        def result(self):
+            raise self.exception()
+
+    def __init__(self, lost_round):
+        super().__init__()
+        self.lost_round, self.lost = lost_round, False
+        self.cancelled = []
+
+    def submit(self, function, *arguments, key, **placement):
+        if not self.lost and key.startswith("pyw2v-merge-") and key.endswith(self.lost_round):
+            self.lost = True
+            return self.Lost()
+        if any(isinstance(a, self.Lost) for a in arguments):  # as Dask does: a task of lost inputs is lost
+            return self.Lost()
+        return super().submit(function, *arguments, key=key, **placement)
+
+    def cancel(self, futures):
+        self.cancelled += futures
+
+
+def test_a_round_lost_with_its_worker_is_run_again_from_the_clients_copy(corpus):
+    """The round whose merge was lost, and the round submitted after it, run again from the copy of the
+    last finished round's weights: the vectors are those of an undisturbed run."""
+    from pyw2v.train import train
+
+    settings = dict(out=open(os.devnull, "w"), cbow=1, negative=5, size=20, iter=3, shards=4)  # noqa: SIM115
+    undisturbed = train(str(corpus), client=InProcessClient(), **settings)
+    client = LosingClient(lost_round="-1-0")  # epoch 1, round 0
+    disturbed = train(str(corpus), client=client, **settings)
+    assert client.lost and client.cancelled
+    assert any(key.startswith("pyw2v-merge-") and "-1-1-0" in key for key in client.tasks)  # run again: restart 1
+    assert disturbed.syn0.tobytes() == undisturbed.syn0.tobytes()
 
 
 def binary_vectors(path):
@@ -434,10 +498,10 @@ def binary_vectors(path):
 
 
 def test_rounds_train_chains_of_slices_and_in_process_tasks_give_the_clusters_bytes(reference, corpus):
-    """A round of c chains trains slice s from the weights slice s-1 left when both are in one chain (the
-    shards cut into c runs of consecutive shards), else from the round's weights; the next round starts
-    from the merge. The same tasks run in this process give the vectors of the real 4-worker cluster."""
-    from pyw2v.distributed.rounds import chains
+    """A round of c chains is c tasks, each training a run of consecutive shards' slices (the shards cut
+    into c such runs, in order) from the round's weights; the next round starts from the merge of the
+    round's c tasks. The same tasks run in this process give the vectors of the real 4-worker cluster."""
+    from pyw2v.distributed.rounds import GROUP_CHAINS, chains
     from pyw2v.train import train
 
     client = InProcessClient()
@@ -445,12 +509,18 @@ def test_rounds_train_chains_of_slices_and_in_process_tasks_give_the_clusters_by
         result = train(str(corpus), client=client, out=quiet, cbow=0, negative=5, size=20, iter=3, shards=8)
     round_start = next(d for d in client.scattered if hasattr(d.value, "syn0"))  # C's initial weights
     counts = [chains(epoch, 0, 1, 8) for epoch in range(3)]  # this corpus is one round an epoch
-    assert counts[0] == 1 and counts[-1] == 8
+    assert counts == [1, 4, 8]
     for epoch, c in enumerate(counts):
-        for s in range(8):
-            start = client.task("slice", epoch, 0, s)[0][0]
-            same_chain = s > 0 and s * c // 8 == (s - 1) * c // 8
-            expected = client.task("chain", epoch, 0, s - 1)[1] if same_chain else round_start
-            assert start is expected, (epoch, s)
-        round_start = client.task("chain", epoch, 0, 7)[1] if c == 1 else client.task("merge", epoch, 0)[1]
+        merge_arguments, merged = client.task("merge", epoch, 0)
+        assert merge_arguments[0] is round_start
+        for chain in range(c):
+            arguments, done = client.task("chain", epoch, 0, chain)
+            links = client.arguments("chain", epoch, 0, chain)[3]
+            assert arguments[0] is round_start, (epoch, chain)
+            assert [shard for shard, _, _ in links] == [s for s in range(8) if s * c // 8 == chain], (epoch, chain)
+            group_arguments = client.task("group", epoch, 0, chain - chain % GROUP_CHAINS)[0]
+            assert group_arguments[1 + chain % GROUP_CHAINS] is done
+        groups = [client.task("group", epoch, 0, g)[1] for g in range(0, c, GROUP_CHAINS)]
+        assert merge_arguments[1:] == groups
+        round_start = merged
     np.testing.assert_array_equal(result.syn0, binary_vectors(reference / "vec.bin"))

@@ -39,6 +39,7 @@ def connect(options, client=None):
     """A checked :class:`distributed.Client` for ``options`` (or ``client``, left open at the end)."""
     if client is not None:
         check_workers(client)
+        _small_pages(client)
         yield client
         return
     distributed = import_distributed()
@@ -63,7 +64,14 @@ def connect(options, client=None):
             if not client.scheduler_info().get("workers"):
                 client.wait_for_workers(1, timeout=CONNECT_SECONDS * 3)
             check_workers(client)
+            _small_pages(client)
             yield client
+
+
+def _small_pages(client):
+    from .task import small_pages
+
+    client.run(small_pages)
 
 
 def check_workers(client):

@@ -3,16 +3,17 @@
 1. The workers list the corpus files and count each shard's words; the
    counts are merged in shard order and sorted as on one machine (the same
    vocabulary, ``-save-vocab`` file, Huffman tree and unigram table).
-2. Each round of each epoch is one :func:`~.task.train_slice` task per
-   shard and one :func:`~.rounds.merge` task; the merged weights stay on
-   the workers for the next round, and a copy comes back to the client.
-   In the first epochs the shards form chains (:func:`~.rounds.chains`):
-   a chain's slices train one after another, and its delta is merged.
+2. Each round of each epoch is one :func:`~.task.train_chain` task per
+   chain of shards (:func:`~.rounds.chains`: one shard each after the
+   first epochs) and one :func:`~.rounds.merge` task; the merged weights
+   stay on the workers for the next round, and a copy comes back to the
+   client.
 3. A round whose weights were lost with a worker is run again from that
    copy: the tasks are pure, so the output is unchanged.
 """
 import time
 import uuid
+from collections import deque, namedtuple
 from dataclasses import asdict
 from types import SimpleNamespace
 
@@ -27,7 +28,14 @@ from . import rounds as plan
 from .cluster import connect, dashboard, first_line
 from .shards import cut_rounds, cut_shards, merge_counts
 from .task import (
-    RunData, chain_delta, count_slice, forget_run, initial_model, list_corpus, pack_words, train_slice, unpack_words,
+    RunData,
+    count_slice,
+    forget_run,
+    initial_model,
+    list_corpus,
+    pack_words,
+    train_chain,
+    unpack_words,
 )
 
 POLL_SECONDS = 0.1
@@ -35,6 +43,8 @@ PROGRESS_SECONDS = 0.5
 # Without its scheduler this long, the client gives up (Dask itself would retry for minutes).
 LOST_SECONDS = 20
 ROUND_ATTEMPTS = 3
+# Rounds submitted ahead of the one the client waits for (each holds its weights on the workers).
+ROUNDS_IN_FLIGHT = 2
 
 
 class ClusterProgress(Progress):
@@ -121,64 +131,88 @@ class _Run:
         return _trimmed(weights_here, vocab.size), losses
 
     def _epochs(self, weights, weights_here, run, slices, vocab, rounds, progress, loss):
-        """All rounds of all epochs; returns the client's copy of the last merged weights."""
+        """All rounds of all epochs; returns the client's copy of the last merged weights.
+
+        The next round is submitted before the client waits for this one,
+        so the workers go on while the client collects a round's statistics
+        and its copy of the weights. Work lost with a worker sends the run
+        back to the first unfinished round, from the client's copy.
+        """
         options, client = self.options, self.client
-        for epoch in range(options.iter):
-            self.control.cursors[0, EPOCH] = epoch
-            for round_ in range(rounds):
-                for attempt in range(ROUND_ATTEMPTS):
-                    try:
-                        weights, weights_here, stats = self._round(
-                            weights, run, slices, vocab, epoch, round_, rounds, progress, f"{attempt}"
-                        )
-                        break
-                    except _Lost:
-                        if client.status != "running":
-                            raise UserError(self._lost_scheduler()) from None
-                        if attempt + 1 == ROUND_ATTEMPTS:
-                            raise UserError("the Dask cluster lost this round's work three times; giving up") from None
-                        weights = client.scatter([weights_here])[0]
-                self.control.words_done[0] += sum(s[0] for s in stats)
-                if loss is not None:
-                    loss[0, epoch] += np.sum([s[1] for s in stats], axis=0)
-                self.traffic.append((sum(s[2] for s in stats), self.weights_bytes))
+        schedule = [(epoch, round_) for epoch in range(options.iter) for round_ in range(rounds)]
+        in_flight, submitted, finished, attempts, restarts = deque(), 0, 0, 0, 0
+        while finished < len(schedule):
+            try:
+                while submitted < len(schedule) and len(in_flight) < ROUNDS_IN_FLIGHT:
+                    epoch, round_ = schedule[submitted]
+                    in_flight.append(self._submit_round(weights, run, slices, vocab, epoch, round_, rounds, restarts))
+                    weights = in_flight[-1].merged
+                    submitted += 1
+                epoch, _ = schedule[finished]
+                self.control.cursors[0, EPOCH] = epoch
+                weights_here, stats = self._finish_round(in_flight[0], progress)
+            except _Lost:
+                if client.status != "running":
+                    raise UserError(self._lost_scheduler()) from None
+                attempts += 1
+                if attempts == ROUND_ATTEMPTS:
+                    raise UserError("the Dask cluster lost this round's work three times; giving up") from None
+                client.cancel([f for submitted_round in in_flight for f in submitted_round.futures])
+                in_flight.clear()
+                submitted, restarts = finished, restarts + 1
+                weights = client.scatter([weights_here])[0]
+                continue
+            in_flight.popleft()
+            finished, attempts = finished + 1, 0
+            self.control.words_done[0] += sum(s[0] for s in stats)
+            if loss is not None:
+                loss[0, epoch] += np.sum([s[1] for s in stats], axis=0)
+            self.traffic.append((sum(s[2] for s in stats), self.weights_bytes))
         return weights_here
 
-    def _round(self, weights, run, slices, vocab, epoch, round_, rounds, progress, attempt):
-        """One round: the shards' slice tasks from ``weights``, their merge, and its copy on the client."""
+    def _submit_round(self, weights, run, slices, vocab, epoch, round_, rounds, restarts):
+        """One round's tasks: the chains' from ``weights``, their group sums and merge; returns a :class:`_Round`."""
         options, client = self.options, self.client
-        token = f"{self.token}-{attempt}"  # a round run again gets keys of its own
+        name = f"{self.token}-{restarts}-{epoch}-{round_}"  # a round run again gets keys of its own
         alpha = plan.round_alpha(options, vocab.train_words, epoch, round_, rounds)
         jobs = [(s, shard_slices[round_], plan.seed(epoch, round_, s, rounds, options.shards))
                 for s, shard_slices in enumerate(slices) if shard_slices[round_]]
         chains = plan.chains(epoch, round_, rounds, options.shards)
-        slice_words = vocab.train_words / (options.shards * rounds)
-        name = f"{token}-{epoch}-{round_}"
         homes = self._homes()
+        tasks, firsts = [], []
+        for c in range(chains):
+            links = [job for job in jobs if job[0] * chains // options.shards == c]
+            if links:
+                firsts.append(links[0][0])
+                tasks.append(client.submit(
+                    train_chain, weights, run, round_, links, alpha, key=f"pyw2v-chain-{name}-{c}",
+                    workers=homes[firsts[-1]], allow_other_workers=True,
+                ))
+        groups = [
+            client.submit(plan.group_sum, weights, *tasks[g : g + plan.GROUP_CHAINS], key=f"pyw2v-group-{name}-{g}",
+                          workers=homes[firsts[g]], allow_other_workers=True)
+            for g in range(0, len(tasks), plan.GROUP_CHAINS)
+        ]
+        # A row is hot by its expected updates in one chain's text.
+        hot = plan.hot_rows(self.shares, alpha, vocab.train_words / (rounds * chains))
+        merged = client.submit(plan.merge, weights, hot, *groups, key=f"pyw2v-merge-{name}")
+        stats = [client.submit(plan.slice_stats, t, key=f"pyw2v-stats-{name}-{i}") for i, t in enumerate(tasks)]
+        return _Round(merged, stats, tasks + groups + stats + [merged])
 
-        def train(start, s, pieces, seed):
-            return client.submit(train_slice, start, run, s, round_, pieces, seed, alpha, key=f"pyw2v-slice-{name}-{s}",
-                                 workers=homes[s], allow_other_workers=True)
-
-        if chains == options.shards:  # every slice from the round's weights
-            tasks = [train(weights, *job) for job in jobs]
-            merged = client.submit(plan.merge, weights, plan.hot_rows(self.shares, alpha, slice_words), *tasks,
-                                   key=f"pyw2v-merge-{name}")
-        else:
-            tasks, merged = self._chains(weights, jobs, chains, train, slice_words, alpha, name)
-        stats = [client.submit(plan.slice_stats, t, key=f"pyw2v-stats-{token}-{epoch}-{round_}-{i}")
-                 for i, t in enumerate(tasks)]
+    def _finish_round(self, submitted, progress):
+        """Wait for a submitted round; returns the client's copy of its merged weights, and its chains' stats."""
         done_words = self.control.words_done[0]
+        debug = self.options.debug
 
         def tick():
-            finished = sum(s.result()[0] for s in stats if s.status == "finished") if options.debug > 1 else 0
+            finished = sum(s.result()[0] for s in submitted.stats if s.status == "finished") if debug > 1 else 0
             self.control.words_done[0] = done_words + finished
             progress.report(self.control)
 
-        self._wait(list(stats) + [merged], tick)
+        self._wait(list(submitted.stats) + [submitted.merged], tick)
         self.control.words_done[0] = done_words
         try:
-            return merged, merged.result(), [s.result() for s in stats]
+            return submitted.merged.result(), [s.result() for s in submitted.stats]
         except Exception as error:
             if _is_lost(error):
                 raise _Lost() from error
@@ -194,26 +228,6 @@ class _Run:
         workers = sorted(self.client.scheduler_info().get("workers", {}))
         shards = self.options.shards
         return [[workers[s * len(workers) // shards]] if workers else None for s in range(shards)]
-
-    def _chains(self, weights, jobs, chains, train, slice_words, alpha, name):
-        """A round of ``chains`` chains: each trains its shards' slices one after another from ``weights``.
-
-        Returns the slice tasks and the merge of the chains' deltas (one chain: its last weights).
-        """
-        client, shards = self.client, self.options.shards
-        tasks, ends = [], []
-        for c in range(chains):
-            end = weights
-            for s, pieces, seed in (job for job in jobs if job[0] * chains // shards == c):
-                tasks.append(train(end, s, pieces, seed))
-                end = client.submit(plan.merge, end, plan.hot_rows(self.shares, alpha, slice_words), tasks[-1],
-                                    key=f"pyw2v-chain-{name}-{s}")
-            ends.append(end)
-        if chains == 1:
-            return tasks, ends[0]
-        deltas = [client.submit(chain_delta, weights, end, key=f"pyw2v-delta-{name}-{c}") for c, end in enumerate(ends)]
-        hot = plan.hot_rows(self.shares, alpha, slice_words * shards / chains)
-        return tasks, client.submit(plan.merge, weights, hot, *deltas, key=f"pyw2v-merge-{name}")
 
     def _result(self, future):
         self._wait([future])
@@ -278,6 +292,10 @@ class _Run:
 
 # The options a task reads.
 RUN_FIELDS = ("cbow", "fast", "hs", "negative", "window", "sample", "size", "loss")
+
+
+# A round whose tasks are submitted: its merged weights, its chains' statistics, and every future it made.
+_Round = namedtuple("_Round", "merged stats futures")
 
 
 class _Lost(Exception):

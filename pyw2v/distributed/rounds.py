@@ -7,6 +7,8 @@ the S tasks' deltas added in shard order. In the first epochs the shards
 are grouped into chains (:func:`chains`) whose slices are trained one after
 another. Nothing here depends on the workers, so neither does the output.
 """
+from collections import namedtuple
+
 import numpy as np
 
 from ..training.loop import Model
@@ -63,32 +65,58 @@ def seed(epoch, round_, shard, rounds, shards):
     return (z ^ (z >> 31)) or 1
 
 
-def merge(weights, hot, *results):
-    """The weights after a round: ``weights`` plus the slices' (or the chains') deltas, added in shard order.
+# A round's chain results are summed in groups of this many consecutive chains, each group on the
+# worker that trained its first chain, and the groups' sums added by the merge: the deltas mostly
+# stay where they were made, and the summing is shared by the workers. Fixed, so the order in which
+# floats are added never depends on the workers.
+GROUP_CHAINS = 4
 
-    A row's deltas are summed (the parameter-server rule: a row one shard
-    touched moves as on one machine), except a *hot* row (``hot``, one mask
-    per matrix) that several shards touched: it gets their mean. Summed, the
-    shards' moves of a row that each of them saturated overshoot by the
-    number of shards, and the weights diverge.
-    """
-    merged = [matrix.copy() for matrix in weights]
-    for m, matrix in enumerate(merged):
-        if not len(matrix):
-            continue
+# The sum of a group's deltas, per matrix: (total float32, touched int32: how many chains changed each row).
+GroupSum = namedtuple("GroupSum", "totals touched")
+
+
+def group_sum(weights, *results):
+    """The :class:`GroupSum` of ``results`` (a group of consecutive chains' deltas), added in chain order."""
+    totals, touched = [], []
+    for m, matrix in enumerate(weights):
         total = np.zeros_like(matrix)
-        touched = np.zeros(len(matrix), dtype=np.int32)
-        for result in results:
+        count = np.zeros(len(matrix), dtype=np.int32)
+        for result in results if len(matrix) else ():
             rows, values = result.deltas[m]
             if rows is None:
                 total += values
-                touched += values.any(axis=1)
+                count += values.any(axis=1)
             else:
                 total[rows] += values  # rows are distinct within one delta
-                touched[rows] += 1
+                count[rows] += 1
+        totals.append(total)
+        touched.append(count)
+    return GroupSum(totals, touched)
+
+
+def merge(weights, hot, *groups):
+    """The weights after a round: ``weights`` plus the chains' deltas (summed in :class:`GroupSum` s, in order).
+
+    A row's deltas are summed (the parameter-server rule: a row one shard
+    touched moves as on one machine), except a *hot* row (``hot``, one mask
+    per matrix) that several chains touched: it gets their mean. Summed, the
+    shards' moves of a row that each of them saturated overshoot by the
+    number of shards, and the weights diverge.
+    """
+    merged = []
+    for m, matrix in enumerate(weights):
+        if not len(matrix):
+            merged.append(matrix.copy())
+            continue
+        total = groups[0].totals[m].copy()
+        touched = groups[0].touched[m].copy()
+        for group in groups[1:]:
+            total += group.totals[m]
+            touched += group.touched[m]
         shared = hot[m] & (touched > 1)
         total[shared] /= touched[shared, None].astype(np.float32)
-        matrix += total
+        total += matrix
+        merged.append(total)
     return Model(*merged)
 
 

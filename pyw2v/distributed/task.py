@@ -1,8 +1,8 @@
-"""What a worker does in one round: encode its shard's slice, train it on one thread, return the deltas.
+"""What a worker does in one round: encode a chain's slices, train them on one thread, return the deltas.
 
-:func:`train_slice` is a pure function of (the weights at the round's start,
-the slice, its seed, the round's learning rate): Dask may run it on any
-worker, or twice after a worker died, and the result is the same bytes.
+:func:`train_chain` is a pure function of (the weights at the round's start,
+the slices with their seeds, the round's learning rate): Dask may run it on
+any worker, or twice after a worker died, and the result is the same bytes.
 :func:`train_ids` is the only place that calls into :mod:`pyw2v.training`.
 """
 import os
@@ -39,18 +39,39 @@ def _prepared(run):
     return _PREPARED[run.token]
 
 
-def train_slice(weights, run, shard, round_, pieces, seed, alpha):
-    """Train shard ``shard``'s round slice ``pieces`` from ``weights``; returns a :class:`SliceResult`."""
+def train_chain(weights, run, round_, links, alpha):
+    """Train a chain's round slices one after another from ``weights``; returns one :class:`SliceResult`.
+
+    ``links``: (shard, pieces, seed) per slice, in shard order; each slice
+    starts from the weights the one before it left, in the task's own copy.
+    The usual chain is one slice (:func:`~.rounds.chains`).
+    """
+    small_pages()  # a worker that joined after the run started
     tree_and_tables, vocab, index = _prepared(run)
-    ids = _encoded(run, shard, round_, pieces, index)
     model = Model(*(matrix.copy() for matrix in weights))
-    words, loss = train_ids(ids, model, tree_and_tables, vocab, run.options, alpha, seed)
+    words, loss = 0, (0.0, 0.0)
+    for shard, pieces, seed in links:
+        ids = _encoded(run, shard, round_, pieces, index)
+        slice_words, slice_loss = train_ids(ids, model, tree_and_tables, vocab, run.options, alpha, seed)
+        words, loss = words + slice_words, (loss[0] + slice_loss[0], loss[1] + slice_loss[1])
     return SliceResult(tuple(row_deltas(new, old) for new, old in zip(model, weights)), words, loss)
 
 
-def chain_delta(start, end):
-    """A chain's weights ``end`` as the :class:`SliceResult` of one delta from ``start`` (no words of its own)."""
-    return SliceResult(tuple(row_deltas(new.copy(), old) for new, old in zip(end, start)), 0, (0.0, 0.0))
+def small_pages():
+    """Turn NumPy's huge-page hint off in this worker process (run on every worker, and by each chain task).
+
+    On hosts that defragment memory for huge pages on request
+    (``/sys/kernel/mm/transparent_hugepage/defrag`` = ``madvise``), the hint
+    made every fresh array of a round (a task's copy of the weights, its
+    deltas, the sums) stall in the kernel's compaction: a 27 MB copy took
+    110 ms instead of 6 ms. It is a private NumPy switch, hence the guard;
+    it only changes how memory is paged, never a value.
+    """
+    try:
+        from numpy._core.multiarray import _set_madvise_hugepage
+    except ImportError:
+        return
+    _set_madvise_hugepage(False)
 
 
 def row_deltas(new, old):
