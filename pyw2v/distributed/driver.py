@@ -112,7 +112,7 @@ class _Run:
         run = client.scatter([RunData(self.token, fields, pack_words(vocab.words), vocab.counts)], broadcast=True)[0]
         weights_here = initial_model(options, vocab.size)
         tree = build_tree(vocab.counts) if options.hs else None
-        self.shares = plan.update_shares(vocab.counts, options.negative, options.hs, tree)
+        self.shares = plan.update_shares(vocab.counts, options.negative, options.hs, tree, options.cbow, options.window)
         weights = client.scatter([weights_here])[0]
         self.weights_bytes = sum(m.nbytes for m in weights_here)
         loss = np.zeros((1, options.iter, 2)) if options.loss else None
