@@ -329,6 +329,25 @@ def test_scheduler_and_workers_together_are_refused(corpus, tmp_path):
     one_line_failure(done, tmp_path, "-scheduler", "-workers")
 
 
+def test_skip_gram_rows_are_hot_per_pair_and_cbow_rows_per_word():
+    """A row's expected updates (what makes it hot): skip-gram updates every matrix once per (word, context
+    word) pair, window + 1 pairs a word on average; CBOW once per word. syn1neg adds the negatives' draws."""
+    from pyw2v.distributed.rounds import update_shares
+    from pyw2v.training.huffman import build_tree
+
+    counts = np.array([50, 30, 15, 5])
+    tree = build_tree(counts)
+    cbow = update_shares(counts, 5, 1, tree, cbow=1, window=5)
+    skip_gram = update_shares(counts, 5, 1, tree, cbow=0, window=5)
+    frequency = counts / counts.sum()
+    np.testing.assert_allclose(cbow[0], frequency)
+    power = counts**0.75
+    np.testing.assert_allclose(cbow[2], frequency + 5 * power / power.sum())
+    assert cbow[1].max() == pytest.approx(1.0)  # the root: on every word's path
+    for matrix in range(3):
+        np.testing.assert_allclose(skip_gram[matrix], 6 * cbow[matrix])
+
+
 def test_deltas_are_the_changed_rows_and_merge_in_shard_order():
     from pyw2v.distributed.rounds import group_sum, merge
     from pyw2v.distributed.task import SliceResult, row_deltas

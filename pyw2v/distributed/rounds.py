@@ -3,8 +3,9 @@
 Every epoch, each of the S shards is cut into R consecutive round slices
 (R from the corpus size alone). Round r of epoch e trains the S slices r
 from the same weights, one task each, and the new weights are the old plus
-the S tasks' deltas added in shard order. In the first epochs the shards
-are grouped into chains (:func:`chains`) whose slices are trained one after
+the S tasks' deltas added in shard order (summed in fixed groups of
+consecutive shards first). In the first epochs the shards are grouped into
+chains (:func:`chains`), each one task training its slices one after
 another. Nothing here depends on the workers, so neither does the output.
 """
 from collections import namedtuple
