@@ -441,15 +441,16 @@ class InProcessClient:
 
     def arguments(self, kind, *numbers):
         """Every argument of the task ``pyw2v-KIND-<run>-<epoch>-<round>[-<shard>]``, as submitted."""
-        suffix = "-" + "-".join(map(str, numbers))
-        prefix = f"pyw2v-{kind}-"
-        (found,) = [a for key, a in self.all_arguments.items() if key.startswith(prefix) and key.endswith(suffix)]
-        return found
+        return self.all_arguments[self._key(kind, numbers)]
 
     def task(self, kind, *numbers):
         """(arguments, result) of the task ``pyw2v-KIND-<run>-<epoch>-<round>[-<shard>]``."""
-        suffix = "-" + "-".join(map(str, numbers))
-        (found,) = [t for key, t in self.tasks.items() if key.startswith(f"pyw2v-{kind}-") and key.endswith(suffix)]
+        return self.tasks[self._key(kind, numbers)]
+
+    def _key(self, kind, numbers):
+        """The one key of a task of ``kind`` whose key ends in ``numbers``."""
+        prefix, suffix = f"pyw2v-{kind}-", "-" + "-".join(map(str, numbers))
+        (found,) = [key for key in self.tasks if key.startswith(prefix) and key.endswith(suffix)]
         return found
 
 
