@@ -160,10 +160,10 @@ def update_shares(counts, negative, hs, tree, cbow, window):
 
 
 def delta_bytes(result):
-    """Bytes of one slice's deltas as sent over the network (rows and values)."""
+    """Bytes of one chain's deltas (a slice's, in the usual chain of one) as sent over the network."""
     return sum((0 if rows is None else rows.nbytes) + values.nbytes for rows, values in result.deltas)
 
 
 def slice_stats(result):
-    """What the driver needs of a slice's result: (words read, (loss, words trained), delta bytes)."""
+    """What the driver needs of a chain's result: (words read, (loss, words trained), delta bytes)."""
     return result.words, result.loss, delta_bytes(result)

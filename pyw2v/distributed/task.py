@@ -23,7 +23,7 @@ NO_DECAY_WORDS = 2**61
 # What every task of a run shares, scattered to the workers once. options: a dict of
 # TrainOptions' training fields; words (packed by :func:`pack_words`)/counts: the vocabulary in C's order.
 RunData = namedtuple("RunData", "token options words counts")
-# Deltas: per matrix of the Model, (rows int32, values float32 [len(rows), size]): the rows the slice changed;
+# Deltas: per matrix of the Model, (rows int32, values float32 [len(rows), size]): the rows a chain changed;
 # rows None: values is the whole matrix's delta (when most rows changed, the cheaper form to send and add).
 SliceResult = namedtuple("SliceResult", "deltas words loss")
 
