@@ -365,7 +365,7 @@ def test_deltas_are_the_changed_rows_and_merge_in_shard_order():
     empty = np.zeros((0, 4), dtype=np.float32)
     results = [SliceResult(((rows, values), row_deltas(empty, empty)), 0, (0, 0)),
                SliceResult(((None, dense), row_deltas(empty, empty)), 0, (0, 0))]
-    cold = (np.zeros(10, dtype=bool),) * 3
+    cold = (np.zeros(10, dtype=np.float32),) * 3  # no saturation: every row's deltas summed
     weights = Model(old, empty, empty)
     one_group = group_sum(weights, *results)
     assert one_group.touched[0].tolist() == [1, 1, 2, 1, 1, 1, 0, 1, 0, 0]
@@ -374,12 +374,38 @@ def test_deltas_are_the_changed_rows_and_merge_in_shard_order():
     assert two_groups.tobytes() == merged.tobytes()
     np.testing.assert_allclose(merged, old + (few - old) + (most - old), rtol=0, atol=1e-6)
     assert merged.tobytes() == (old + (values_at(rows, values, old.shape) + dense)).tobytes()
-    hot = (np.arange(10) < 3,) * 3  # rows 0-2 hot: the mean where both shards touched them (row 2)
-    averaged = merge(weights, hot, group_sum(weights, *results)).syn0
+    saturated = (np.full(10, 50, dtype=np.float32),) * 3  # the mean where both shards touched a row (row 2)
+    averaged = merge(weights, saturated, group_sum(weights, *results)).syn0
     expected = values_at(rows, values, old.shape) + dense
     expected[2] /= np.float32(2)
     assert averaged.tobytes() == (old + expected).tobytes()
     assert old.tobytes() == old.copy().tobytes()  # the round's weights are never written
+
+
+def test_a_row_several_chains_moved_moves_as_the_chains_in_sequence_would():
+    """k chains that each move a row the fraction 1 - r of the way to a target (r = e^-x) merge to 1 - r^k of it."""
+    from pyw2v.distributed.rounds import GroupSum, merge, sequential_scale
+    from pyw2v.training.loop import Model
+
+    x = np.array([0.0, 0.01, 0.3, np.log(2), 2.0, 40.0])
+    for k in (2, 3, 8):
+        scale = sequential_scale(np.full(len(x), float(k)), x)
+        r = np.exp(-x)
+        moved = k * (1 - r) * scale  # the merged move, as a fraction of the way
+        np.testing.assert_allclose(moved[1:], 1 - r[1:] ** k, rtol=1e-12)
+        assert scale[0] == 1.0  # nothing pulls the row: the parameter-server sum
+        assert np.all(np.diff(scale) < 0) and scale[-1] == pytest.approx(1 / k)  # saturated: the mean
+    assert sequential_scale(np.array([2.0]), np.array([np.log(2)]))[0] == pytest.approx(0.75)  # (1 + r) / 2
+
+    start = np.zeros((2, 3), dtype=np.float32)
+    target = np.ones((2, 3), dtype=np.float32)
+    step = np.float32(1 - np.exp(-0.5))  # each chain's text moves a row 39 % of the way
+    totals = [np.array([[3], [1]], dtype=np.float32) * step * (target - start)]  # three chains' moves, one's
+    touched = [np.array([3, 1], dtype=np.int32)]
+    merged = merge(Model(start, start[:0], start[:0]), (np.full(2, 0.5, dtype=np.float32),) * 3,
+                   GroupSum(totals + [start[:0]] * 2, touched + [np.zeros(0, np.int32)] * 2)).syn0
+    np.testing.assert_allclose(merged[0], 1 - np.exp(-1.5), rtol=1e-6)  # three chains in sequence
+    np.testing.assert_allclose(merged[1], step, rtol=1e-6)  # one chain: its delta, as on one machine
 
 
 def values_at(rows, values, shape):

@@ -193,9 +193,8 @@ class _Run:
                           workers=homes[firsts[g]], allow_other_workers=True)
             for g in range(0, len(tasks), plan.GROUP_CHAINS)
         ]
-        # A row is hot by its expected updates in one chain's text.
-        hot = plan.hot_rows(self.shares, alpha, vocab.train_words / (rounds * chains))
-        merged = client.submit(plan.merge, weights, hot, *groups, key=f"pyw2v-merge-{name}")
+        saturation = plan.saturation(self.shares, alpha, vocab.train_words / (rounds * chains))
+        merged = client.submit(plan.merge, weights, saturation, *groups, key=f"pyw2v-merge-{name}")
         stats = [client.submit(plan.slice_stats, t, key=f"pyw2v-stats-{name}-{i}") for i, t in enumerate(tasks)]
         return _Round(merged, stats, tasks + groups + stats + [merged])
 

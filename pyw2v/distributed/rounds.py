@@ -4,7 +4,8 @@ Every epoch, each of the S shards is cut into R consecutive round slices
 (R from the corpus size alone). Round r of epoch e trains the S slices r
 from the same weights, one task each, and the new weights are the old plus
 the S tasks' deltas added in shard order (summed in fixed groups of
-consecutive shards first). In the first epochs the shards are grouped into
+consecutive shards first; a row several tasks moved by their sum scaled to
+what the tasks in sequence would have moved it, :func:`merge`). In the first epochs the shards are grouped into
 chains (:func:`chains`), each one task training its slices one after
 another. Nothing here depends on the workers, so neither does the output.
 """
@@ -95,14 +96,17 @@ def group_sum(weights, *results):
     return GroupSum(totals, touched)
 
 
-def merge(weights, hot, *groups):
+def merge(weights, saturation, *groups):
     """The weights after a round: ``weights`` plus the chains' deltas (summed in :class:`GroupSum` s, in order).
 
-    A row's deltas are summed (the parameter-server rule: a row one shard
-    touched moves as on one machine), except a *hot* row (``hot``, one mask
-    per matrix) that several chains touched: it gets their mean. Summed, the
-    shards' moves of a row that each of them saturated overshoot by the
-    number of shards, and the weights diverge.
+    A row one chain touched moves by its delta, as on one machine (the
+    parameter-server rule). A row that k > 1 chains touched moves by the sum
+    of their deltas times :func:`sequential_scale` (k, its ``saturation``
+    x, one array per matrix): what k chains run one after another would
+    have moved it, if each moves a row the fraction 1 - e^(-x) of the way
+    to where its updates pull it. A plain sum of such moves overshoots by
+    up to k (at 4 or more chains the weights diverge); their mean loses
+    the progress of every row that is still far from there.
     """
     merged = []
     for m, matrix in enumerate(weights):
@@ -114,19 +118,44 @@ def merge(weights, hot, *groups):
         for group in groups[1:]:
             total += group.totals[m]
             touched += group.touched[m]
-        shared = hot[m] & (touched > 1)
-        total[shared] /= touched[shared, None].astype(np.float32)
+        shared = touched > 1
+        scale = sequential_scale(touched[shared].astype(np.float64), saturation[m][shared].astype(np.float64))
+        total[shared] *= scale[:, None].astype(np.float32)
         total += matrix
         merged.append(total)
     return Model(*merged)
 
 
-def hot_rows(shares, alpha, slice_words):
-    """Rows a slice is expected to saturate: ``alpha`` times their expected updates in a slice is 1 or more.
+def sequential_scale(k, x):
+    """(1 - e^(-kx)) / (k (1 - e^(-x))): the factor that turns k chains' summed moves of a row into a sequence's.
 
-    ``shares``: per matrix, each row's expected updates per word trained.
+    Model: each of a chain's updates of a row pulls it a little towards a
+    target, so a chain's text moves it the fraction 1 - r of the way, with
+    r = e^(-x). k chains from the same start each move it 1 - r of the
+    way; k chains one after another would have moved it 1 - r^k of it.
+    So the sum is scaled by (1 - r^k) / (k (1 - r)): 1 as x goes to 0 (a
+    row few updates touch: the sum), 1/k as x grows (a saturated row: the
+    mean), and never more than the whole way for any x.
     """
-    return tuple(np.float64(alpha) * slice_words * share >= 1.0 for share in shares)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = np.expm1(-k * x) / (k * np.expm1(-x))
+    return np.where(x > 0, scale, 1.0)
+
+
+# How much of the way to its target one update at rate alpha moves a row, per unit of alpha: the
+# rows' contraction is alpha x sigmoid' x the other side's squared norm, which grows with training;
+# one constant fitted on the 30 MB sample of docs/distributed.md (cbow-ns at 8 shards: 0.1, 0.3 and
+# 1.0 gave 8.28, 8.79 and 7.60 %; the former rule, the mean for rows saturated at 1.0: 8.08 %).
+CONTRACTION = 0.3
+
+
+def saturation(shares, alpha, chain_words):
+    """Per matrix, each row's x of :func:`sequential_scale`: :data:`CONTRACTION` x ``alpha`` x its expected updates.
+
+    ``shares``: per matrix, each row's expected updates per word trained
+    (:func:`update_shares`); ``chain_words``: the words of one chain's text.
+    """
+    return tuple((CONTRACTION * np.float64(alpha) * chain_words * share).astype(np.float32) for share in shares)
 
 
 def update_shares(counts, negative, hs, tree, cbow, window):
@@ -138,9 +167,10 @@ def update_shares(counts, negative, hs, tree, cbow, window):
     (word, context word) pair, and a word has ``window + 1`` context words
     on average (C draws ``b`` from 0 to window - 1 and takes window - b on
     each side), so its shares are that many times CBOW's. (CBOW also adds
-    its ``neu1e`` to every context row, but counting that made more rows
-    hot and cost accuracy: 6.85 % against 8.07 % on the 30 MB sample of
-    docs/distributed.md; skip-gram's count took sg-ns from 4.96 % to 7.57 %.)
+    its ``neu1e`` to every context row, but counting that cost accuracy
+    under the merge's former rule: 6.85 % against 8.07 % on the 30 MB
+    sample of docs/distributed.md; skip-gram's count took sg-ns from 4.96 %
+    to 7.57 %.)
     """
     per_word = 1.0 if cbow else window + 1.0
     counts = np.asarray(counts, dtype=np.float64)
