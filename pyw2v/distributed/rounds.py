@@ -4,10 +4,11 @@ Every epoch, each of the S shards is cut into R consecutive round slices
 (R from the corpus size alone). Round r of epoch e trains the S slices r
 from the same weights, one task each, and the new weights are the old plus
 the S tasks' deltas added in shard order (summed in fixed groups of
-consecutive shards first; a row several tasks moved by their sum scaled to
-what the tasks in sequence would have moved it, :func:`merge`). In the first epochs the shards are grouped into
-chains (:func:`chains`), each one task training its slices one after
-another. Nothing here depends on the workers, so neither does the output.
+consecutive shards first; a row several tasks moved moves by their sum
+scaled to what the tasks in sequence would have moved it: :func:`merge`).
+In the first epochs the shards are grouped into chains (:func:`chains`),
+each one task training its slices one after another. Nothing here depends
+on the workers, so neither does the output.
 """
 from collections import namedtuple
 
