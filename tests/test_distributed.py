@@ -215,7 +215,9 @@ def test_a_worker_killed_mid_training_changes_nothing(reference, corpus, cluster
     assert (tmp_path / "vec.bin").read_bytes() == (reference / "vec.bin").read_bytes()
 
 
-def test_sigterm_stops_the_run_and_its_local_cluster_which_listens_on_loopback_only(corpus, tmp_path):
+def test_sigterm_stops_the_run_and_its_local_cluster_of_loopback_workers_that_keep_freed_memory(corpus, tmp_path):
+    from pyw2v.distributed.cluster import WORKER_MALLOC
+
     process = subprocess.Popen(
         [PYW2V, "-train", str(corpus), "-output", "vec.bin", "-workers", "2", *STOPPED],
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -228,6 +230,8 @@ def test_sigterm_stops_the_run_and_its_local_cluster_which_listens_on_loopback_o
         ]
         assert len(listening) >= 3  # the scheduler, its dashboard, and each worker
         assert {address.ip for address in listening} == {"127.0.0.1"}
+        keeping = [p for p in family[1:] if all(p.environ().get(k) == v for k, v in WORKER_MALLOC.items())]
+        assert len(keeping) >= 2, "the workers run with Dask's malloc settings, not cluster.WORKER_MALLOC"
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 128 + signal.SIGTERM
         gone, alive = psutil.wait_procs(family[1:], timeout=10)
