@@ -333,9 +333,9 @@ def test_scheduler_and_workers_together_are_refused(corpus, tmp_path):
     one_line_failure(done, tmp_path, "-scheduler", "-workers")
 
 
-def test_skip_gram_rows_are_hot_per_pair_and_cbow_rows_per_word():
-    """A row's expected updates (what makes it hot): skip-gram updates every matrix once per (word, context
-    word) pair, window + 1 pairs a word on average; CBOW once per word. syn1neg adds the negatives' draws."""
+def test_skip_gram_rows_are_updated_per_pair_and_cbow_rows_per_word():
+    """A row's expected updates (its saturation in the merge): skip-gram updates every matrix once per (word,
+    context word) pair, window + 1 pairs a word on average; CBOW once per word. syn1neg adds the negatives'."""
     from pyw2v.distributed.rounds import update_shares
     from pyw2v.training.huffman import build_tree
 
