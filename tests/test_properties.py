@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from pyw2v.corpus.reader import scan_chunks
 from pyw2v.corpus.vocab import Vocabulary, read_vocab, save_vocab
-from pyw2v.corpus.wordtable import table_from_words, words_of
+from pyw2v.corpus.wordtable import find_or_add, table_from_words, words_of
 from pyw2v.errors import UserError
 from pyw2v.model.vectors import parse_vectors, write_vectors_to
 from pyw2v.options import parse_arguments
@@ -40,7 +40,12 @@ corpus_bytes = st.lists(
 @example(data=b"ab\0cd x\n", cuts=[])
 @example(data=b"\0x y\n", cuts=[3])
 def test_tokenizer_matches_c_readword(data, cuts):
-    """The word2vec tokenizer, fed in chunks cut anywhere, reads C's tokens."""
+    """The word2vec tokenizer, fed in chunks cut anywhere, reads C's tokens, each word once in the table.
+
+    The tokenizer hashes a word as it reads its bytes; the table's own
+    lookup (:func:`find_or_add`) must find every word it added, or a word
+    would be counted under two ids.
+    """
     bounds = sorted({cut for cut in cuts if cut < len(data)} | {0, len(data)})
     chunks = [data[a:b] for a, b in zip(bounds, bounds[1:])]
     table, _ = table_from_words([b"</s>"])
@@ -48,6 +53,8 @@ def test_tokenizer_matches_c_readword(data, cuts):
     scan = scan_chunks(chunks, 0, table, False, on_ids=lambda part: ids.extend(part.tolist()))
     words = words_of(scan.table)
     assert [words[i] for i in ids] == c_read_words(data, 100)
+    found = [find_or_add(scan.table, np.frombuffer(word, np.uint8), 0, len(word), False) for word in words]
+    assert found == list(range(len(words)))
 
 
 @SETTINGS

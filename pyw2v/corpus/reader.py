@@ -29,7 +29,7 @@ from numba import njit
 
 from ..borrow import borrowed
 from ..errors import UserError, open_input
-from .wordtable import find_or_add, reduce_vocab, reserve
+from .wordtable import FNV_OFFSET, find_or_add, find_or_add_hashed, hash_byte, reduce_vocab, reserve, word_hash
 
 MAX_STRING = 100
 CHUNK_BYTES = 1 << 20
@@ -69,10 +69,8 @@ def _append_byte(buf, length, byte):
 
 
 @njit(cache=True, inline="always")
-def _emit(table, word_buf, length, frozen, out_ids, n_out, state):
-    """Count (or look up) one token and append its id; returns the new ``n_out``."""
-    # np.int64: a literal 0 would make Numba compile find_or_add once more for that constant.
-    word = find_or_add(table, word_buf, np.int64(0), length, not frozen)
+def _emit(table, word, frozen, out_ids, n_out, state):
+    """Count (or, when ``frozen``, only keep) the token ``word`` (-1: not in the table); returns the new ``n_out``."""
     if frozen:
         if word < 0:
             return n_out
@@ -95,15 +93,21 @@ def _scan_bytes(chunk, start, base_offset, state, word_buf, eos, table, frozen, 
     words already in ``table`` are emitted (C's ReadWordIndex skipping -1).
     Returns the new ``n_out`` and where it stopped: the end of the chunk, or
     earlier when the hash slots are half full and must grow first.
+
+    A word's hash is made as its bytes are read (the bytes C keeps: up to
+    its first NUL and its 98th byte), so each byte is read once.
     """
-    # Lent uncounted to find_or_add, which every token calls (pyw2v.borrow).
+    # Lent uncounted to the lookup, which every token makes (pyw2v.borrow).
     table, word_buf, eos = borrowed(table), borrowed(word_buf), borrowed(eos)
     length = state[_WORD_LEN]
     # Where the word's first NUL is (it ends the word as C's string), or -1.
     nul_at = state[_NUL_AT]
+    hash_ = word_hash(word_buf, 0, length if nul_at < 0 else nul_at)  # of a word carried over from the last chunk
+    add = not frozen
     # A frozen table never grows, so it never needs to stop.
     slot_limit = len(table.slots) if frozen else len(table.slots) // 2 - 4
     n_probes = len(probes.offsets)
+    active_probes = state[_ACTIVE_PROBES]
     no_probe = base_offset + len(chunk)
     next_probe = probes.offsets[state[_NEXT_PROBE]] if state[_NEXT_PROBE] < n_probes else no_probe
     for i in range(start, len(chunk)):
@@ -113,50 +117,53 @@ def _scan_bytes(chunk, start, base_offset, state, word_buf, eos, table, frozen, 
                 probe = state[_NEXT_PROBE]
                 if length > 0:
                     probes.active[probe] = 1
-                    state[_ACTIVE_PROBES] += 1
+                    active_probes += 1
                 else:
                     probes.token_index[probe] = state[_TOKENS]
                 state[_NEXT_PROBE] += 1
             next_probe = probes.offsets[state[_NEXT_PROBE]] if state[_NEXT_PROBE] < n_probes else no_probe
         if byte == 13:
             continue
-        delimiter = byte == 32 or byte == 9 or byte == 10
-        if state[_ACTIVE_PROBES] > 0:
-            # A slice started inside the current word: collect its tail as the
-            # slice reads it, and place the slice after this word once it ends.
-            if delimiter:
-                if length > 0:
-                    n_out = _emit(table, word_buf, length if nul_at < 0 else nul_at, frozen, out_ids, n_out, state)
-                    length = 0
-                    nul_at = -1
+        if byte == 32 or byte == 9 or byte == 10:
+            if length > 0:
+                # np.int64: a literal 0 would make Numba compile the lookup once more for that constant.
+                word = find_or_add_hashed(table, word_buf, np.int64(0), length if nul_at < 0 else nul_at, add, hash_)
+                n_out = _emit(table, word, frozen, out_ids, n_out, state)
+                length = 0
+                nul_at = -1
+                hash_ = FNV_OFFSET
+            if active_probes > 0:
+                # A slice started inside the word just ended: it starts after it.
                 for probe in range(n_probes):
                     if probes.active[probe]:
                         probes.active[probe] = 0
                         probes.token_index[probe] = state[_TOKENS]
-                state[_ACTIVE_PROBES] = 0
-            else:
+                active_probes = 0
+            if byte == 10:
+                # A call, not the inlined lookup: one copy of it is enough, and newlines are rarer than words.
+                n_out = _emit(table, find_or_add(table, eos, np.int64(0), len(eos), add), frozen, out_ids, n_out, state)
+            if table.meta[0] > slot_limit:
+                state[_WORD_LEN] = 0
+                state[_NUL_AT] = -1
+                state[_ACTIVE_PROBES] = active_probes
+                return n_out, i + 1
+        else:
+            if active_probes > 0:
+                # A slice started inside this word: collect its tail as the slice reads it.
                 for probe in range(n_probes):
                     if probes.active[probe]:
                         probes.partial_len[probe] = _append_byte(
                             probes.partial[probe], probes.partial_len[probe], byte
                         )
-        if delimiter:
-            if length > 0:
-                n_out = _emit(table, word_buf, length if nul_at < 0 else nul_at, frozen, out_ids, n_out, state)
-                length = 0
-                nul_at = -1
-            if byte == 10:
-                n_out = _emit(table, eos, len(eos), frozen, out_ids, n_out, state)
-            if table.meta[0] > slot_limit:
-                state[_WORD_LEN] = 0
-                state[_NUL_AT] = -1
-                return n_out, i + 1
-        else:
-            if byte == 0 and nul_at < 0 and length < MAX_STRING - 2:
-                nul_at = length  # bytes past the 98th never reach C's word
+            if nul_at < 0 and length < MAX_STRING - 2:  # bytes past the 98th never reach C's word
+                if byte == 0:
+                    nul_at = length
+                else:
+                    hash_ = hash_byte(hash_, byte)
             length = _append_byte(word_buf, length, byte)
     state[_WORD_LEN] = length
     state[_NUL_AT] = nul_at
+    state[_ACTIVE_PROBES] = active_probes
     return n_out, len(chunk)
 
 

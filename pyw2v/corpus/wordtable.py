@@ -22,7 +22,7 @@ from ..borrow import borrowed
 
 WordTable = namedtuple("WordTable", "pool starts lengths counts slots meta")
 
-_FNV_OFFSET = np.uint64(14695981039346656037)
+FNV_OFFSET = np.uint64(14695981039346656037)  # the hash of the empty word
 _FNV_PRIME = np.uint64(1099511628211)
 
 
@@ -85,10 +85,16 @@ def words_of(table, ids=None):
 @njit(cache=True, inline="always")
 def word_hash(buf, start, length):
     """64-bit FNV-1a of ``buf[start:start+length]``."""
-    h = _FNV_OFFSET
+    h = FNV_OFFSET
     for k in range(start, start + length):
-        h = (h ^ np.uint64(buf[k])) * _FNV_PRIME
+        h = hash_byte(h, buf[k])
     return h
+
+
+@njit(cache=True, inline="always")
+def hash_byte(h, byte):
+    """FNV-1a's step: the hash of a word from ``h``, its hash without its last byte ``byte``."""
+    return (h ^ np.uint64(byte)) * _FNV_PRIME
 
 
 @njit(cache=True)
@@ -116,9 +122,20 @@ def find_or_add(table, buf, start, length, add):
     Returns -1 for an absent word when ``add`` is false. The caller must have
     reserved room (see :func:`reserve`) for one more word.
     """
+    return find_or_add_hashed(table, buf, start, length, add, word_hash(buf, start, length))
+
+
+@njit(cache=True, inline="always")
+def find_or_add_hashed(table, buf, start, length, add, hash_):
+    """:func:`find_or_add` given the word's :func:`word_hash`, ``hash_``.
+
+    Inlined, for the tokenizer: it hashes each byte as it reads it, and a
+    call per token (the table's arrays passed one by one) cost as much as
+    the lookup itself.
+    """
     pool, starts, lengths, slots, meta = table.pool, table.starts, table.lengths, table.slots, table.meta
     mask = np.uint64(len(slots) - 1)
-    slot = word_hash(buf, start, length) & mask
+    slot = hash_ & mask
     while True:
         word = slots[slot]
         if word == -1:
