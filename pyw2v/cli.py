@@ -24,6 +24,32 @@ def _return_big_blocks_to_the_system():
 
 _return_big_blocks_to_the_system()
 
+
+def start_numba_without_scipy():
+    """Start Numba's CPU target with scipy.linalg out of sight, so that it does not import it.
+
+    The first kernel a process runs loads Numba's implementations, among
+    them ``numba.np.arraymath``, which imports scipy.linalg (0.3 s of a
+    30 MB job's 6 s, when scipy is installed, as gensim installs it) only to
+    learn whether ``np.dot`` may call a BLAS. No kernel of pyw2v calls one.
+    Done by the commands that train (this one and the compiling process of
+    :mod:`pyw2v.compile_ahead`), which own their process; the library
+    leaves Numba as it finds it. Should Numba's internals change, this
+    does nothing and Numba starts as usual.
+    """
+    if "scipy.linalg" in sys.modules or "numba.np.arraymath" in sys.modules:
+        return
+    sys.modules["scipy.linalg"] = None  # ``import scipy.linalg`` raises ImportError while this is here
+    try:
+        from numba.core.registry import cpu_target
+
+        cpu_target.target_context.refresh()
+    except Exception:  # noqa: BLE001, S110 - Numba then starts itself, with the probe
+        pass
+    finally:
+        del sys.modules["scipy.linalg"]
+
+
 # After the allocator is set:
 from .errors import run_command  # noqa: E402 (deliberately late: the allocator is tuned first)
 
@@ -40,7 +66,9 @@ def main(argv=None):
         if not argv:
             print(usage_text())
             return 0
-        run(parse_arguments(argv))
+        options = parse_arguments(argv)
+        start_numba_without_scipy()
+        run(options)
         return 0
 
     return run_command("pyw2v", body)

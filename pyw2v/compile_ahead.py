@@ -87,7 +87,10 @@ def _end_with(parent):
 
 
 def _compile(fields):
+    from .cli import start_numba_without_scipy
     from .options import TrainOptions
+
+    start_numba_without_scipy()
 
     loop.load_loop(stand_in_inputs(TrainOptions(**json.loads(fields))))
 

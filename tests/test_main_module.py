@@ -2,6 +2,8 @@
 import subprocess
 import sys
 
+import pytest
+
 from pyw2v.options import usage_text
 
 SMALL = ["-size", "8", "-iter", "1", "-threads", "1", "-min-count", "1", "-debug", "0", "-binary", "1"]
@@ -36,3 +38,30 @@ def test_it_trains_what_the_command_trains(tmp_path):
     first = (tmp_path / "a.bin").read_bytes()
     assert first.startswith(b"8 8\n")  # </s> and the seven words
     assert first == (tmp_path / "b.bin").read_bytes()
+
+
+def test_the_command_trains_without_importing_scipy_linalg(tmp_path):
+    """Numba's start imports scipy.linalg to look for a BLAS that no kernel calls; the command hides it.
+
+    Fails if Numba starts another way (the probe then runs, and costs the
+    0.3 s the command saves); skipped where scipy is not installed. The
+    library's own callers keep Numba's usual start (checked in the same process).
+    """
+    pytest.importorskip("scipy.linalg")
+    (tmp_path / "corpus.txt").write_text("the cat sat on the mat\nthe dog sat on the log\n" * 50)
+    script = (
+        "import sys\n"
+        "from pyw2v.cli import main\n"
+        f"status = main(['-train', 'corpus.txt', '-output', 'v.bin', *{SMALL!r}])\n"
+        "print('RESULT', status, 'scipy.linalg' in sys.modules, sys.modules.get('scipy.linalg', 0) is None)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert result.stdout.split("RESULT")[-1].split() == ["0", "False", "False"], result.stderr
+    library = (
+        "import sys\n"
+        "from pyw2v.train import train\n"
+        "train('corpus.txt', size=8, iter=1, threads=1, min_count=1, out=open('/dev/null', 'w'))\n"
+        "print('RESULT', 'scipy.linalg' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", library], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert result.stdout.split("RESULT")[-1].split() == ["True"], result.stderr
