@@ -5,8 +5,10 @@ scheduler`` / ``dask worker`` as a user starts them) and every process it
 starts is killed at the end. The corpus is the lee corpus twice over, so
 that a run lasts long enough to be disturbed.
 """
+import io
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -520,18 +522,35 @@ class LosingClient(InProcessClient):
         self.cancelled += futures
 
 
-def test_a_round_lost_with_its_worker_is_run_again_from_the_clients_copy(corpus):
-    """The round whose merge was lost, and the round submitted after it, run again from the copy of the
-    last finished round's weights: the vectors are those of an undisturbed run."""
+@pytest.mark.parametrize("checkpoint_seconds", [0, 10**6])
+def test_a_round_lost_with_its_worker_is_run_again_from_the_clients_checkpoint(corpus, monkeypatch, checkpoint_seconds):
+    """The rounds after the client's last copy of the weights run again from it, its counters restored.
+
+    With a copy after every round, the run goes back to the lost round;
+    with none since the start, to the first round. Either way the vectors,
+    each epoch's loss and the bytes reported moved (``-debug 3``) are those
+    of an undisturbed run.
+    """
+    from pyw2v.distributed import driver
     from pyw2v.train import train
 
-    settings = dict(out=open(os.devnull, "w"), cbow=1, negative=5, size=20, iter=3, shards=4)  # noqa: SIM115
-    undisturbed = train(str(corpus), client=InProcessClient(), **settings)
+    def run(client):
+        out = io.StringIO()
+        result = train(str(corpus), client=client, out=out, cbow=1, negative=5, size=20, iter=3, shards=4, loss=1,
+                       debug=3)
+        return result, re.search(r"deltas per round: \S+ MB  per epoch: \S+ MB", out.getvalue()).group()
+
+    monkeypatch.setattr(driver, "CHECKPOINT_SECONDS", checkpoint_seconds)
+    undisturbed, undisturbed_traffic = run(InProcessClient())
     client = LosingClient(lost_round="-1-0")  # epoch 1, round 0
-    disturbed = train(str(corpus), client=client, **settings)
+    disturbed, disturbed_traffic = run(client)
     assert client.lost and client.cancelled
-    assert any(key.startswith("pyw2v-merge-") and "-1-1-0" in key for key in client.tasks)  # run again: restart 1
+    rerun = [key.rsplit("-", 3)[1:] for key in client.tasks if key.startswith("pyw2v-merge-")]
+    assert ["1", "1", "0"] in rerun  # restart 1, epoch 1, round 0: the lost round ran again
+    assert (["1", "0", "0"] in rerun) == (checkpoint_seconds > 0)  # and epoch 0 again, without a copy since
     assert disturbed.syn0.tobytes() == undisturbed.syn0.tobytes()
+    assert np.array_equal(disturbed.losses, undisturbed.losses)
+    assert disturbed_traffic == undisturbed_traffic
 
 
 def binary_vectors(path):
