@@ -29,9 +29,10 @@ def start_numba_without_scipy():
     """Start Numba's CPU target with scipy.linalg out of sight, so that it does not import it.
 
     The first kernel a process runs loads Numba's implementations, among
-    them ``numba.np.arraymath``, which imports scipy.linalg (0.3 s of a
-    30 MB job's 6 s, when scipy is installed, as gensim installs it) only to
-    learn whether ``np.dot`` may call a BLAS. No kernel of pyw2v calls one.
+    them ``numba.np.arraymath``, which imports scipy.linalg (when scipy is
+    installed, as gensim installs it) only to learn whether ``np.dot`` may
+    call a BLAS. No kernel of pyw2v calls one, and the import is a sizeable
+    part of a short job's start (docs/performance.md).
     Done by the commands that train (this one and the compiling process of
     :mod:`pyw2v.compile_ahead`), which own their process; the library
     leaves Numba as it finds it. Should Numba's internals change, this

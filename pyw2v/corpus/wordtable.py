@@ -130,8 +130,8 @@ def find_or_add_hashed(table, buf, start, length, add, hash_):
     """:func:`find_or_add` given the word's :func:`word_hash`, ``hash_``.
 
     Inlined, for the tokenizer: it hashes each byte as it reads it, and a
-    call per token (the table's arrays passed one by one) cost as much as
-    the lookup itself.
+    call per token passes the table's arrays one by one, which costs as
+    much as the lookup (docs/performance.md).
     """
     pool, starts, lengths, slots, meta = table.pool, table.starts, table.lengths, table.slots, table.meta
     mask = np.uint64(len(slots) - 1)

@@ -139,8 +139,8 @@ class _Run:
         The next round is submitted before the client waits for this one,
         so the workers go on while the client collects a round's statistics.
         The client fetches the merged weights, its checkpoint, at most every
-        :data:`CHECKPOINT_SECONDS` (fetching 54 MB a round took a tenth of a
-        cbow-ns job on two workers) and at the end. Work lost with a worker
+        :data:`CHECKPOINT_SECONDS` and at the end: fetched every round, they
+        cross the cores that train (docs/distributed.md). Work lost with a worker
         sends the run back to the round after the checkpoint: the tasks are
         pure, so the rounds run again give the same bytes.
         """
