@@ -14,9 +14,9 @@ costs one memory access.
 import numpy as np
 from numba import njit
 
+from ..corpus.wordtable import word_hash
+
 ENTRIES, ARENA_USED = 0, 1  # indexes into ``state``
-_FNV_OFFSET = np.uint64(14695981039346656037)
-_FNV_PRIME = np.uint64(1099511628211)
 
 
 @njit(cache=True, inline="always")
@@ -52,10 +52,8 @@ def _slot_count(capacity):
 
 @njit(cache=True)
 def hash_bytes(buffer, length):
-    value = _FNV_OFFSET
-    for i in range(length):
-        value = (value ^ np.uint64(buffer[i])) * _FNV_PRIME
-    return value
+    """The hash of ``buffer[:length]``: the vocabulary's FNV-1a (:func:`pyw2v.corpus.wordtable.word_hash`)."""
+    return word_hash(buffer, 0, length)
 
 
 @njit(cache=True)
