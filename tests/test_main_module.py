@@ -43,9 +43,9 @@ def test_it_trains_what_the_command_trains(tmp_path):
 def test_the_command_trains_without_importing_scipy_linalg(tmp_path):
     """Numba's start imports scipy.linalg to look for a BLAS that no kernel calls; the command hides it.
 
-    Fails if Numba starts another way (the probe then runs, and costs the
-    0.3 s the command saves); skipped where scipy is not installed. The
-    library's own callers keep Numba's usual start (checked in the same process).
+    Fails if Numba starts another way (the probe then runs again); skipped
+    where scipy is not installed. The library's own callers keep Numba's
+    usual start (checked too).
     """
     pytest.importorskip("scipy.linalg")
     (tmp_path / "corpus.txt").write_text("the cat sat on the mat\nthe dog sat on the log\n" * 50)

@@ -126,7 +126,6 @@ def _scan_bytes(chunk, start, base_offset, state, word_buf, eos, table, frozen, 
             continue
         if byte == 32 or byte == 9 or byte == 10:
             if length > 0:
-                # np.int64: a literal 0 would make Numba compile the lookup once more for that constant.
                 word = find_or_add_hashed(table, word_buf, np.int64(0), length if nul_at < 0 else nul_at, add, hash_)
                 n_out = _emit(table, word, frozen, out_ids, n_out, state)
                 length = 0
@@ -141,6 +140,7 @@ def _scan_bytes(chunk, start, base_offset, state, word_buf, eos, table, frozen, 
                 active_probes = 0
             if byte == 10:
                 # A call, not the inlined lookup: one copy of it is enough, and newlines are rarer than words.
+                # np.int64: a literal 0 would make Numba compile find_or_add once more for that constant.
                 n_out = _emit(table, find_or_add(table, eos, np.int64(0), len(eos), add), frozen, out_ids, n_out, state)
             if table.meta[0] > slot_limit:
                 state[_WORD_LEN] = 0
