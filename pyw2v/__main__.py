@@ -1,7 +1,5 @@
 """``python -m pyw2v``: the ``pyw2v`` command itself."""
-import sys
-
-from .cli import main
+from .cli import command
 
 if __name__ == "__main__":
-    sys.exit(main())
+    command()

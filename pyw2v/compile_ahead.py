@@ -19,6 +19,7 @@ processes never see half an entry.
 """
 import ctypes
 import dataclasses
+import gc
 import json
 import os
 import signal
@@ -91,10 +92,15 @@ def _compile(fields):
     from .options import TrainOptions
 
     start_numba_without_scipy()
-
+    # What is loaded so far lives as long as the process: the cycle collector need not scan it
+    # again at each of its full passes while the loop compiles.
+    gc.freeze()
     loop.load_loop(stand_in_inputs(TrainOptions(**json.loads(fields))))
 
 
 if __name__ == "__main__":
     _end_with(int(sys.argv[2]))
     _compile(sys.argv[1])
+    # The cache entry is written and renamed; tearing down the interpreter would only delay the
+    # training process, which waits for this one to end.
+    os._exit(0)
