@@ -158,6 +158,43 @@ def test_interrupting_one_range_cancels_the_others(tmp_path, monkeypatch):
     assert seen == [True, True]
 
 
+def test_the_main_thread_sleeps_while_a_later_range_waits_for_the_first(tmp_path, monkeypatch):
+    # The last range is counted at once, the first takes half a second: the main thread, which
+    # takes the ranges in order, must wait for the first, not wake again and again for the one
+    # already done (it spun at every wait, taking a core from the counting threads).
+    import threading
+
+    from pyw2v.corpus import prepare
+
+    path = tmp_path / "words.txt"
+    path.write_bytes(b"alpha beta gamma delta " * 400)
+    monkeypatch.setattr(prepare, "MIN_RANGE_BYTES", 64)
+    last_done = threading.Event()
+
+    def count_part(train, offsets, spill, byte_range=None, cancel=None, tally=None, **_):
+        scan = prepare.scan_corpus(train, prepare.new_table(), False, byte_range=byte_range, cancel=cancel)
+        if byte_range[1] == path.stat().st_size:
+            last_done.set()
+        else:
+            last_done.wait(timeout=10)
+            cancel.wait(timeout=0.5)
+        return scan, None
+
+    waits = []
+
+    def counted_wait(*args, **kwargs):
+        waits.append(1)
+        return wait(*args, **kwargs)
+
+    wait = prepare.wait
+    monkeypatch.setattr(prepare, "_count_part", count_part)
+    monkeypatch.setattr(prepare, "wait", counted_wait)
+    vocab, _ = prepare.prepare_vocabulary(path, corpus_settings(TrainOptions(threads=2, debug=0)))
+    assert vocab.train_words == 1600  # both ranges were counted, and merged
+    # At most one wait per COUNT_LINE_SECONDS (0.1 s) of the half second, with a margin for a slow machine.
+    assert len(waits) <= 20, len(waits)
+
+
 def test_a_cancelled_scan_reads_nothing_more(tmp_path):
     import threading
 

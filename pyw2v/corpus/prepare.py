@@ -356,13 +356,15 @@ def _side_by_side(settings, jobs):
                         yield future.result()
                     if len(pending) <= held:
                         break
-                    futures = [future for future, _ in pending]
-                    done, _ = wait(futures, timeout=COUNT_LINE_SECONDS, return_when=FIRST_COMPLETED)
+                    for future, _ in pending:
+                        if future.done() and future.exception() is not None:
+                            future.result()  # a part failed: raise its error now, not after the others end
+                    # Only the parts still running: a later part done before the first would end
+                    # every wait at once, and this thread would spin beside the counting threads.
+                    running = [future for future, _ in pending if not future.done()]
+                    wait(running, timeout=COUNT_LINE_SECONDS, return_when=FIRST_COMPLETED)
                     if settings.debug > 1:
                         shown = show_word_count(counted + int(sum(tally[0] for _, tally in pending)), shown)
-                    for future in done:
-                        if future.exception() is not None:
-                            future.result()  # a part failed: raise its error now, not after the others end
             if settings.debug > 1:
                 show_word_count(counted, shown)
         except BaseException:
