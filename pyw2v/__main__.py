@@ -1,5 +1,5 @@
 """``python -m pyw2v``: the ``pyw2v`` command itself."""
-from .cli import command
+from .scripts import pyw2v
 
 if __name__ == "__main__":
-    command()
+    pyw2v()

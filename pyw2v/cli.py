@@ -1,6 +1,5 @@
 """The ``pyw2v`` command: word2vec.c's command line."""
 import ctypes
-import gc
 import sys
 
 M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
@@ -76,20 +75,5 @@ def main(argv=None):
     return run_command("pyw2v", body)
 
 
-def command():
-    """The ``pyw2v`` console script: :func:`main`, then the exit, without Python's last collections.
-
-    At exit the interpreter runs its cycle collector over every object left,
-    Numba's hundred thousand among them, before it frees them all with the
-    process anyway: a third of a second of a short job (docs/performance.md).
-    Frozen objects are left out of those collections. Done here, not in
-    :func:`main`, because freezing is a choice for the whole process that a
-    caller of :func:`main` from Python would not expect.
-    """
-    status = main()
-    gc.freeze()
-    sys.exit(status)
-
-
 if __name__ == "__main__":
-    command()
+    sys.exit(main())

@@ -65,3 +65,45 @@ def test_the_command_trains_without_importing_scipy_linalg(tmp_path):
     )
     result = subprocess.run([sys.executable, "-c", library], cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert result.stdout.split("RESULT")[-1].split() == ["True"], result.stderr
+
+
+MISSING_INPUT = {
+    "pyw2v": ["-train", "missing.txt", "-output", "v.bin"],
+    "pyw2v-distance": ["missing.bin"],
+    "pyw2v-word-analogy": ["missing.bin"],
+    "pyw2v-compute-accuracy": ["missing.bin"],
+    "pyw2v-word2phrase": ["-train", "missing.txt", "-output", "phrases.txt"],
+    "pyw2v-plot": ["missing.bin", "plot.png"],
+}
+
+
+def _console_scripts():
+    from pathlib import Path
+
+    import tomllib
+
+    with open(Path(__file__).parents[1] / "pyproject.toml", "rb") as handle:
+        return tomllib.load(handle)["project"]["scripts"]
+
+
+@pytest.mark.parametrize("name", sorted(MISSING_INPUT))
+def test_each_console_script_keeps_its_commands_exit_status_and_one_line(tmp_path, name):
+    """The console scripts (``pyw2v.scripts``) wrap each command's main: its one line and status must come through.
+
+    Fails if an entry point names a missing function, or if the wrapper
+    loses the status (exit 0 after an error) or adds output.
+    """
+    target = _console_scripts()[name]
+    module, function = target.split(":")
+    assert module == "pyw2v.scripts"
+    script = f"import sys; sys.argv[1:] = {MISSING_INPUT[name]!r}; from {module} import {function}; {function}()"
+    result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True,
+                            stdin=subprocess.DEVNULL, timeout=300, check=False)
+    assert result.returncode == 1, result.stderr
+    assert result.stdout == "" or name == "pyw2v"  # pyw2v prints its "Starting training" line first
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"{name}: ") and "missing" in lines[0], result.stderr
+
+
+def test_every_console_script_is_tested():
+    assert set(_console_scripts()) == set(MISSING_INPUT)
