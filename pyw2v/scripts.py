@@ -8,47 +8,25 @@ process that the command owns: a caller of a ``main`` from Python keeps
 its collector as it was.
 """
 import gc
+import importlib
 import sys
 
 
-def _exit_after(main):
-    status = main()
-    gc.freeze()
-    sys.exit(status)
+def _script(module):
+    """The console script that runs ``module.main`` and exits with its status, the collector's last passes skipped."""
+
+    def run():
+        status = importlib.import_module(module).main()
+        gc.freeze()
+        sys.exit(status)
+
+    return run
 
 
-def pyw2v():
-    """``pyw2v`` (and ``python -m pyw2v``)."""
-    from .cli import main  # first: it sets the allocator before Numba and NumPy load
-
-    _exit_after(main)
-
-
-def distance():
-    from .tools.distance import main
-
-    _exit_after(main)
-
-
-def word_analogy():
-    from .tools.analogy import main
-
-    _exit_after(main)
-
-
-def compute_accuracy():
-    from .tools.accuracy import main
-
-    _exit_after(main)
-
-
-def word2phrase():
-    from .tools.word2phrase import main
-
-    _exit_after(main)
-
-
-def plot():
-    from .tools.plot import main
-
-    _exit_after(main)
+# pyw2v.cli is the first module of pyw2v a command imports: it sets the allocator before Numba and NumPy load.
+pyw2v = _script("pyw2v.cli")  # also ``python -m pyw2v``
+distance = _script("pyw2v.tools.distance")
+word_analogy = _script("pyw2v.tools.analogy")
+compute_accuracy = _script("pyw2v.tools.accuracy")
+word2phrase = _script("pyw2v.tools.word2phrase")
+plot = _script("pyw2v.tools.plot")

@@ -181,12 +181,12 @@ def test_the_main_thread_sleeps_while_a_later_range_waits_for_the_first(tmp_path
         return scan, None
 
     waits = []
+    real_wait = prepare.wait
 
     def counted_wait(*args, **kwargs):
         waits.append(1)
-        return wait(*args, **kwargs)
+        return real_wait(*args, **kwargs)
 
-    wait = prepare.wait
     monkeypatch.setattr(prepare, "_count_part", count_part)
     monkeypatch.setattr(prepare, "wait", counted_wait)
     vocab, _ = prepare.prepare_vocabulary(path, corpus_settings(TrainOptions(threads=2, debug=0)))
