@@ -167,7 +167,7 @@ def reduce_vocab(table, min_reduce):
     """
     n_words = table.meta[0]
     remap = np.full(n_words, -1, dtype=np.int64)
-    kept = 0
+    kept = np.int64(0)  # np.int64: a literal 0 would make Numba compile _rehash once more for that constant.
     for word in range(n_words):
         if table.counts[word] > min_reduce:
             table.starts[kept] = table.starts[word]

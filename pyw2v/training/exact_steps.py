@@ -32,13 +32,13 @@ from .simd import prefetch_row
 from .tables import BUCKET_SHIFT
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def lcg_next(state):
     """One step of C's random stream: ``state * 25214903917 + 11`` modulo 2**64."""
     return state * np.uint64(25214903917) + np.uint64(11)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def draw_word(starts, buckets, slot):
     """The word C's unigram ``table[slot]`` holds: the last word whose first slot is at most ``slot``.
 
@@ -57,7 +57,7 @@ def draw_word(starts, buckets, slot):
     return low
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def draw_negative(next_random, tables, vocab_size):
     """One of C's noise draws; returns ``(word, random state)``.
 
@@ -79,7 +79,8 @@ def window_words(sen, position, length, shrink, window, context):
     C's window: offsets ``a`` from ``shrink`` to ``2 window - shrink``,
     leaving out the centre and positions outside the sentence.
     """
-    m = 0
+    # np.int64: while Numba types a literal 0 here, it compiles the functions m is passed to once more for it.
+    m = np.int64(0)
     for a in range(shrink, 2 * window + 1 - shrink):
         c = position - window + a
         if a == window or c < 0 or c >= length:

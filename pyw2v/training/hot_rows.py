@@ -50,6 +50,8 @@ HOT_WORDS = 1024
 MERGE_WORDS = 100_000
 MERGES_PER_EPOCH = 64
 NO_OWN_ROWS = (np.int64(0), np.int64(0))
+# The hot words' first row: np.int64, as a literal 0 would make Numba compile merge_hot_rows once more for it.
+FIRST_WORD = np.int64(0)
 # The top Huffman nodes whose rows of syn1 each thread copies (-hs with several threads): the root's
 # neighbourhood, where the cores fought over cache lines. More nodes only add to the merges.
 HOT_NODES = 64
@@ -106,7 +108,7 @@ def own_rows(t, hot, vocab_size):
     return np.int64(hot.words), np.int64(vocab_size + t * hot.words)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def row_of(word, own):
     """The row a thread trains for ``word``: its own copy for the hot words, else the shared row."""
     if word < own[0]:
@@ -122,7 +124,7 @@ def own_nodes(t, hot, vocab_size):
     return np.int64(first_hot_node(vocab_size, hot.nodes)), np.int64(vocab_size + t * hot.nodes)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def node_row(node, nodes):
     """The row of ``syn1`` a thread trains for ``node``: its own copy for the top nodes, else the shared row."""
     if node >= nodes[0]:
@@ -158,9 +160,9 @@ def merge_thread_copies(t, hot, model, settings, with_words):
         return
     acquire(hot.lock)
     if with_words and hot.words > 0:
-        merge_hot_rows(model.syn0, t, 0, hot.words, settings)
+        merge_hot_rows(model.syn0, t, FIRST_WORD, hot.words, settings)
         if settings.negative > 0:
-            merge_hot_rows(model.syn1neg, t, 0, hot.words, settings)
+            merge_hot_rows(model.syn1neg, t, FIRST_WORD, hot.words, settings)
     if hot.nodes > 0:
         merge_hot_rows(model.syn1, t, first_hot_node(settings.vocab_size, hot.nodes), hot.nodes, settings)
     release(hot.lock)

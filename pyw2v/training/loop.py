@@ -16,6 +16,14 @@ The loop runs for ``settings.turn_words`` words or until ``control.stop[0]``
 is set, and returns at a sentence boundary with its state in its cursor:
 resuming is indistinguishable from never having stopped.
 
+Compiling: Numba inlines into a loop (``inline="always"``) the step and what
+runs at every position on the thread's tuples of arrays; it types each
+inlined copy again, so the scalar helpers (:func:`.exact_steps.lcg_next`,
+:func:`.hot_rows.row_of`, :func:`.exact_steps.draw_negative`, ...) and what
+runs once a sentence (:func:`read_sentence`, :func:`.sentence_plan.plan_sentence`)
+are compiled apart: LLVM inlines the small ones when it links them into the
+loop, and a call per sentence costs nothing measurable.
+
 Races: threads share ``syn0``, ``syn1`` and ``syn1neg`` and update them
 without locks, as C's threads do (Hogwild): a lost update is one small
 gradient step. Each thread writes only its own entries of :class:`Control`;
@@ -39,6 +47,9 @@ MAX_SENTENCE_LENGTH = 1000
 ALPHA_UPDATE_WORDS = 10000
 F65536 = np.float32(65536.0)
 LOW16 = np.uint64(0xFFFF)
+# merge_thread_copies' with_words for the last merge: np.bool_, as a literal True would make Numba compile
+# merge_thread_copies once more for it.
+EVERY_ROW = np.bool_(True)
 
 Model = namedtuple("Model", "syn0 syn1 syn1neg")
 # exp_table, loss_table: pyw2v.training.outputs; unigram_*: C's unigram table (pyw2v.training.tables);
@@ -95,7 +106,7 @@ def learning_rate(settings, words_done):
     return alpha
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def read_sentence(ids, pos, end, first_word, sen, keep, sample, next_random):
     """C's sentence: ids from ``pos`` up to ``</s>`` (0), ``end`` or ``MAX_SENTENCE_LENGTH`` kept words.
 
@@ -214,7 +225,7 @@ def thread_loop(thread, inputs, step, dot):
     if done or control.stop[0]:
         control.words_done[thread] += word_count - last_word_count
         last_word_count = word_count
-        merge_thread_copies(thread, job.hot, job.model, settings, True)
+        merge_thread_copies(thread, job.hot, job.model, settings, EVERY_ROW)
     cursor[0], cursor[1], cursor[2], cursor[3] = pos, word_count, last_word_count, epoch
     cursor[4], cursor[5], cursor[6] = sentence_length, sentence_position, first_pending
     cursor[7], cursor[8] = done, merged_at

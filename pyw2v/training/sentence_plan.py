@@ -28,7 +28,7 @@ from .simd import prefetch_row
 LOOKAHEAD = 8
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def plan_sentence(next_random, length, settings, tables, shrinks, noise, own):
     """C's draws for a sentence of ``length`` words; returns the random state after them.
 

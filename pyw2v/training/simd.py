@@ -129,7 +129,7 @@ def prefetch(typingctx, array, row, column):
     return signature, codegen
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def prefetch_row(array, row, size):
     """Prefetch the ``size`` floats of ``array[row]``: a cache line every 16 floats."""
     for column in range(0, size, 16):
