@@ -8,8 +8,12 @@ import sys
 
 __version__ = "0.1.0"
 
-# The modules that define no kernel and load no Numba: pyw2v.cli tunes the allocator before the rest.
-_NO_KERNELS = {f"{__name__}.{name}" for name in ("cli", "errors", "jit_cache")}
+# The modules that define no kernel and load no Numba: pyw2v.cli tunes the allocator before the rest, and
+# starts pyw2v.compile_ahead's process from the parsed options before Numba loads.
+_NO_KERNELS = {
+    f"{__name__}.{name}"
+    for name in ("cli", "compile_ahead", "errors", "jit_cache", "options", "training", "training.variants")
+}
 
 
 class _CacheFirst:

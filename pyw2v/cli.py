@@ -61,15 +61,20 @@ def main(argv=None):
 
     def body():
         # Imported here, so that a signal during the seconds Numba takes to load ends in one line too.
+        from . import compile_ahead
         from .options import parse_arguments, usage_text
-        from .train import run
 
         if not argv:
             print(usage_text())
             return 0
         options = parse_arguments(argv)
-        start_numba_without_scipy()
-        run(options)
+        # Before Numba loads here: on a first run, the compiling process loads it on the other core meanwhile.
+        early = compile_ahead.start_early(options)
+        with early or compile_ahead.NOTHING:
+            start_numba_without_scipy()
+            from .train import run
+
+            run(options, ahead=early)
         return 0
 
     return run_command("pyw2v", body)

@@ -11,6 +11,12 @@ another core, while this process counts and encodes the corpus. Before it
 trains, the driver waits for it (:meth:`LoopAhead.wait`) and loads the loop
 from the cache.
 
+The command (:mod:`pyw2v.cli`) starts the second process as soon as it has
+parsed the options, before it loads Numba itself, when the cache holds no
+file of the variant's loop (:func:`start_early`): the two processes then
+load Numba side by side. Otherwise it asks the cache once Numba is loaded
+(:func:`start`). So this module imports no Numba.
+
 Nothing here can change what runs: the loop is the one this process would
 have compiled, validated by Numba's cache and :mod:`pyw2v.jit_cache`. If the
 second process fails, or is killed, the driver compiles the loop itself.
@@ -25,9 +31,9 @@ import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
-from .training import loop
-from .training.driver import stand_in_inputs
+from .training.variants import choose_variant
 
 # Set to 0 to compile in the training process only (as on a single core).
 ENVIRONMENT_SWITCH = "PYW2V_COMPILE_AHEAD"
@@ -35,15 +41,23 @@ PR_SET_PDEATHSIG = 1  # Linux's prctl option
 
 
 class LoopAhead:
-    """The second process compiling the loop, or none: a context manager that never leaves it running."""
+    """The second process compiling the loop, or none: a context manager that never leaves it running.
 
-    def __init__(self, process=None):
+    ``options``: those of a process started early, whose loop :meth:`wait` looks for in the cache first.
+    """
+
+    def __init__(self, process=None, options=None):
         self.process = process
+        self.options = options
 
     def wait(self):
         """Return once the loop is in the cache (or the second process has failed, or never ran)."""
-        if self.process is not None:
-            self.process.wait()
+        if self.process is None:
+            return
+        if self.options is not None and self.process.poll() is None and _is_cached(self.options):
+            # Started early, on no file of the loop in the places looked at: the cache had it elsewhere.
+            self.process.kill()
+        self.process.wait()
 
     def __enter__(self):
         return self
@@ -65,16 +79,54 @@ def start(options):
     when one core is all this process may use (nothing would run beside
     it), or when :data:`ENVIRONMENT_SWITCH` is ``0``.
     """
-    if os.environ.get(ENVIRONMENT_SWITCH, "1") == "0" or len(os.sched_getaffinity(0)) < 2:
+    if not _second_core() or _is_cached(options):
         return NOTHING
-    if loop.is_cached(stand_in_inputs(options)):
-        return NOTHING
+    return _launch(options)
+
+
+def start_early(options):
+    """:func:`start` before Numba loads, for a command that will train; None: call :func:`start` later.
+
+    Launches only when no index file of the variant's loop is in the
+    places Numba's cache puts it (``NUMBA_CACHE_DIR``, or ``__pycache__``
+    beside the sources): without Numba, the cache cannot be asked for the
+    loop's types. The second process asks it before it compiles.
+    """
+    if not options.output or options.distributed or not _second_core() or _loop_files(options):
+        return None
+    return _launch(options, options)
+
+
+def _second_core():
+    return os.environ.get(ENVIRONMENT_SWITCH, "1") != "0" and len(os.sched_getaffinity(0)) >= 2
+
+
+def _is_cached(options):
+    from .training import loop
+    from .training.driver import stand_in_inputs
+
+    return loop.is_cached(stand_in_inputs(options))
+
+
+def _loop_files(options):
+    """Index files of Numba's cache for the variant's loop, of any types: ``loop.train_<variant>-<line>.*.nbi``."""
+    name = f"loop.train_{choose_variant(options.cbow, options.threads, options.fast).loop}-*.nbi"
+    training = Path(__file__).resolve().parent / "training"
+    places = [training / "__pycache__"]
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        places.append(Path(os.environ["NUMBA_CACHE_DIR"]))  # Numba's subfolder per source folder, one level down
+        name = f"*/{name}"
+    return [path for place in places for path in place.glob(name)]
+
+
+def _launch(options, check_first=None):
+    """The second process for ``options``; ``check_first``: the options :meth:`LoopAhead.wait` asks the cache for."""
     fields = json.dumps(dataclasses.asdict(options))
     process = subprocess.Popen(
         [sys.executable, "-m", __name__, fields, str(os.getpid())],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
-    return LoopAhead(process)
+    return LoopAhead(process, check_first)
 
 
 def _end_with(parent):
@@ -92,10 +144,15 @@ def _compile(fields):
     from .options import TrainOptions
 
     start_numba_without_scipy()
+    from .training import loop
+    from .training.driver import stand_in_inputs
+
     # What is loaded so far lives as long as the process: the cycle collector need not scan it
     # again at each of its full passes while the loop compiles.
     gc.freeze()
-    loop.load_loop(stand_in_inputs(TrainOptions(**json.loads(fields))))
+    inputs = stand_in_inputs(TrainOptions(**json.loads(fields)))
+    if not loop.is_cached(inputs):  # started early, before the training process could ask
+        loop.load_loop(inputs)
 
 
 if __name__ == "__main__":

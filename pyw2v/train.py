@@ -42,11 +42,13 @@ def train(train_file, out=None, **settings):
     return _train(options, out or sys.stdout, client=client)
 
 
-def run(options, out=None):
+def run(options, out=None, ahead=None):
     """The ``pyw2v`` command: train and write what ``-output`` asks for.
 
     Outputs are written by :class:`~pyw2v.output_files.OutputFile`, and an
     output that is the same file as an input is refused before any work.
+    ``ahead``: the process compiling the loop that the command started
+    (:func:`pyw2v.compile_ahead.start_early`), or None to start one here.
     """
     refuse_outputs_over_inputs(
         {"-output": options.output, "-save-vocab": options.save_vocab},
@@ -60,7 +62,7 @@ def run(options, out=None):
         _train(options, out or sys.stdout, fit=False)
         return
     with OutputFile(options.output) as output:
-        result = _train(options, out or sys.stdout)
+        result = _train(options, out or sys.stdout, ahead=ahead)
         if options.classes:
             labels = kmeans_classes(result.syn0, options.classes)
             lines = zip(result.vocab.words, labels.tolist())
@@ -78,7 +80,7 @@ def _load_output_kernel(options):
         format_text_rows([b"</s>"], stand_in)
 
 
-def _train(options, out, fit=True, client=None):
+def _train(options, out, fit=True, client=None, ahead=None):
     """C's TrainModel up to the output; without ``fit`` it stops after saving the vocabulary.
 
     A fitting run first has its training loop compiled by another process,
@@ -89,6 +91,8 @@ def _train(options, out, fit=True, client=None):
         from .distributed.driver import train_distributed
 
         return train_distributed(options, out, fit, client)
+    if ahead is not None:
+        return _train_with(options, out, fit, ahead)
     with compile_ahead.start(options) if fit else compile_ahead.NOTHING as ahead:
         return _train_with(options, out, fit, ahead)
 

@@ -107,3 +107,47 @@ def test_a_first_run_trains_with_the_loop_the_second_process_compiled(lee_corpus
     (words_ahead, vectors_ahead), (words_alone, vectors_alone) = read_vectors(ahead), read_vectors(alone)
     assert words_ahead == words_alone
     assert np.array_equal(vectors_ahead, vectors_alone)  # one thread: C's order, so the very same vectors
+
+
+COMMAND_RUN = textwrap.dedent(
+    """
+    import sys
+    from pyw2v import compile_ahead
+    launched = []  # per launch of the second process: whether this one had loaded Numba by then
+    launch = compile_ahead._launch
+    def recording(*args):
+        launched.append("numba" in sys.modules)
+        return launch(*args)
+    compile_ahead._launch = recording
+    from pyw2v.cli import main
+    status = main(sys.argv[1:])
+    from pyw2v.training import loop
+    dispatcher = loop.LOOPS["cbow_block"]
+    print(status, launched, sum(dispatcher.stats.cache_hits.values()), sum(dispatcher.stats.cache_misses.values()))
+    """
+)
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="the loop is compiled ahead only beside a second core")
+def test_the_command_starts_the_second_process_before_numba_loads_on_a_first_run_only(lee_corpus, tmp_path):
+    environment = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"))
+    environment.pop(compile_ahead.ENVIRONMENT_SWITCH, None)
+    command = [sys.executable, "-c", COMMAND_RUN, "-train", str(lee_corpus), "-output", str(tmp_path / "v.bin"),
+               "-size", "10", "-iter", "1", "-cbow", "1", "-threads", "2", "-debug", "0"]
+
+    def report():
+        return subprocess.run(command, env=environment, capture_output=True, text=True, check=True).stdout
+
+    # Empty cache: launched once, before Numba loaded here; the loop then came from the cache it wrote.
+    assert report().splitlines()[-1] == "0 [False] 1 0"
+    # The loop's files are in the cache now (where compile_ahead looks for them): nothing is launched.
+    assert report().splitlines()[-1] == "0 [] 1 0"
+
+
+def test_waiting_for_an_early_process_stops_it_when_the_cache_has_the_loop(monkeypatch):
+    # Started early because no file of the loop was where compile_ahead looked; the cache had it elsewhere.
+    monkeypatch.setattr(compile_ahead, "_is_cached", lambda options: True)
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    with compile_ahead.LoopAhead(process, TrainOptions(train="x")) as ahead:
+        ahead.wait()
+        assert process.poll() is not None

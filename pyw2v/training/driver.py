@@ -8,7 +8,6 @@ at most one operating-system thread per core, and prints the progress.
 """
 import os
 import threading
-from collections import namedtuple
 from dataclasses import replace
 from types import SimpleNamespace
 
@@ -34,33 +33,12 @@ from .loop import (
 )
 from .outputs import exp_table, loss_sums, loss_table
 from .tables import keep_thresholds, unigram_table, unused_unigram_table
+from .variants import choose_variant
 
 WHOLE_RUN = 2**62  # a thread's words per loop call when each has a core: no pause until done
 # A thread's turn when threads outnumber the cores: some 20 ms of work, a system time slice.
 TURN_WORDS = 10_000
 PROGRESS_SECONDS = 0.5
-
-# The loop (a key of pyw2v.training.loop.LOOPS), and -fast's two effects (README):
-# window_at_once, thread_hot_rows.
-Variant = namedtuple("Variant", "loop window_at_once thread_hot_rows")
-
-
-def choose_variant(cbow, threads, fast):
-    """The loop and ``-fast``'s effects: one thread without ``-fast`` keeps C's exact arithmetic.
-
-    Several threads race anyway: they sum in SIMD lanes, and CBOW updates a
-    position's output rows together. Every variant reads C's slices: a
-    shared queue of parts cost ``-fast`` CBOW NS and skip-gram HS 0.7-0.8
-    analogy points on wiki100m and gained no speed (docs/performance.md).
-    """
-    if fast:
-        name = "cbow_block" if cbow else "skipgram_window"
-    elif threads == 1:
-        name = "cbow_exact" if cbow else "skipgram_exact"
-    else:
-        name = "cbow_block" if cbow else "skipgram_pairs"
-    return Variant(name, window_at_once=bool(fast and not cbow), thread_hot_rows=bool(fast and threads > 1))
-
 
 @njit(cache=True)
 def initial_syn0(vocab_size, size, rows=0):
