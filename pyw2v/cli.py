@@ -71,9 +71,11 @@ def main(argv=None):
         # Before Numba loads here: on a first run, the compiling process loads it on the other core meanwhile.
         early = compile_ahead.start_early(options)
         with early or compile_ahead.NOTHING:
-            start_numba_without_scipy()
+            # First: importing the kernels' modules sets up pyw2v.jit_cache, which defers a stop signal
+            # received while Numba compiles, as it does when its start compiles its runtime.
             from .train import run
 
+            start_numba_without_scipy()
             run(options, ahead=early)
         return 0
 
