@@ -79,7 +79,7 @@ def start(options):
     when one core is all this process may use (nothing would run beside
     it), or when :data:`ENVIRONMENT_SWITCH` is ``0``.
     """
-    if not _second_core() or _is_cached(options):
+    if not _compiling_ahead_allowed() or _is_cached(options):
         return NOTHING
     return _launch(options)
 
@@ -92,12 +92,13 @@ def start_early(options):
     beside the sources): without Numba, the cache cannot be asked for the
     loop's types. The second process asks it before it compiles.
     """
-    if not options.output or options.distributed or not _second_core() or _loop_files(options):
+    if not options.output or options.distributed or not _compiling_ahead_allowed() or _loop_files(options):
         return None
     return _launch(options, options)
 
 
-def _second_core():
+def _compiling_ahead_allowed():
+    """Not switched off (:data:`ENVIRONMENT_SWITCH`), and a second core for the second process to run on."""
     return os.environ.get(ENVIRONMENT_SWITCH, "1") != "0" and len(os.sched_getaffinity(0)) >= 2
 
 
