@@ -94,7 +94,7 @@ def start_early(options):
     """
     if not options.output or options.distributed or not _compiling_ahead_allowed() or _loop_files(options):
         return None
-    return _launch(options, options)
+    return _launch(options, check_first=options)
 
 
 def _compiling_ahead_allowed():

@@ -115,9 +115,9 @@ COMMAND_RUN = textwrap.dedent(
     from pyw2v import compile_ahead
     launched = []  # per launch of the second process: whether this one had loaded Numba by then
     launch = compile_ahead._launch
-    def recording(*args):
+    def recording(*args, **keywords):
         launched.append("numba" in sys.modules)
-        return launch(*args)
+        return launch(*args, **keywords)
     compile_ahead._launch = recording
     from pyw2v.cli import main
     status = main(sys.argv[1:])

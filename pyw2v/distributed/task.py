@@ -15,6 +15,7 @@ from ..errors import UserError
 from ..options import TrainOptions
 from ..training import driver, loop
 from ..training.loop import Model
+from ..training.variants import choose_variant
 from .shards import count_pieces, encode_pieces, list_files, vocabulary_index
 
 # The loop's own decay over this many words is below float32's resolution: a round keeps its one rate.
@@ -97,7 +98,7 @@ def train_ids(ids, model, tree_and_tables, vocab, fields, alpha, seed):
     starts = np.zeros(1, dtype=np.int64)
     stream = SimpleNamespace(ids=ids, starts=starts, first_words=starts - 1)
     inputs = driver.loop_inputs(options, vocab, stream, model, NO_DECAY_WORDS, tree_and_tables)
-    several_threads = driver.choose_variant(options.cbow, 2, options.fast).loop
+    several_threads = choose_variant(options.cbow, 2, options.fast).loop
     settings = inputs.settings._replace(train_words=NO_DECAY_WORDS, starting_alpha=np.float32(alpha))
     inputs = inputs._replace(variant=several_threads, settings=settings)
     inputs.control.rng[0] = np.uint64(seed)
