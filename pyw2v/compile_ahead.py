@@ -11,6 +11,11 @@ another core, while this process counts and encodes the corpus. Before it
 trains, the driver waits for it (:meth:`LoopAhead.wait`) and loads the loop
 from the cache.
 
+The loop's typing reaches the largest kernels it calls seconds in
+(:func:`.training.block_steps.kernels_called`): the training process
+compiles those first, before it reads the corpus, and the second process
+loads them from the cache when it gets there (:func:`compile_kernels_called`).
+
 The command (:mod:`pyw2v.cli`) starts the second process as soon as it has
 parsed the options, before it loads Numba itself, when the cache holds no
 file of the variant's loop (:func:`start_early`): the two processes then
@@ -44,11 +49,13 @@ class LoopAhead:
     """The second process compiling the loop, or none: a context manager that never leaves it running.
 
     ``options``: those of a process started early, whose loop :meth:`wait` looks for in the cache first.
+    ``loop_cached``: no process because the cache has the loop.
     """
 
-    def __init__(self, process=None, options=None):
+    def __init__(self, process=None, options=None, loop_cached=False):
         self.process = process
         self.options = options
+        self.loop_cached = loop_cached
 
     def wait(self):
         """Return once the loop is in the cache (or the second process has failed, or never ran)."""
@@ -70,16 +77,20 @@ class LoopAhead:
 
 
 NOTHING = LoopAhead()
+CACHED = LoopAhead(loop_cached=True)
 
 
 def start(options):
     """Start compiling the loop for ``options`` (:func:`~pyw2v.training.driver.stand_in_inputs`) in another process.
 
-    Returns :data:`NOTHING` when the loop is cached or compiled already,
-    when one core is all this process may use (nothing would run beside
-    it), or when :data:`ENVIRONMENT_SWITCH` is ``0``.
+    Returns :data:`CACHED` when the loop is cached or compiled already, and
+    :data:`NOTHING` (this process compiles it) when one core is all this
+    process may use (nothing would run beside it), or when
+    :data:`ENVIRONMENT_SWITCH` is ``0``.
     """
-    if not _compiling_ahead_allowed() or _is_cached(options):
+    if _is_cached(options):
+        return CACHED
+    if not _compiling_ahead_allowed():
         return NOTHING
     return _launch(options)
 
@@ -95,6 +106,30 @@ def start_early(options):
     if not options.output or options.distributed or not _compiling_ahead_allowed() or _loop_files(options):
         return None
     return _launch(options, check_first=options)
+
+
+def compile_kernels_called(options, ahead):
+    """Compile here, unless the loop is cached, the kernels that the loop calls last, for ``options``' types.
+
+    The training process does this first, while the second process compiles
+    the loop (:func:`.training.block_steps.kernels_called`): the second
+    process then loads them from the cache instead of compiling them on the
+    first run's longest path, and this one reads the corpus after. Without
+    a second process, this compiles them before the loop instead of with it.
+    Should the second process get there first, it compiles them too: the
+    same machine code, made twice, and no later than without this.
+    """
+    if ahead.loop_cached:
+        return
+    from numba import typeof
+
+    from .training.block_steps import kernels_called
+    from .training.driver import stand_in_inputs
+    from .training.loop import thread_inputs
+
+    inputs = stand_in_inputs(options)
+    for kernel, arguments in kernels_called(inputs.variant, thread_inputs(inputs, 0)):
+        kernel.compile(tuple(typeof(argument) for argument in arguments))
 
 
 def _compiling_ahead_allowed():

@@ -189,12 +189,10 @@ SMART_OPEN_COMPRESSIONS = (".bz2", ".gz", ".lz4", ".xz", ".zst")
 OPTIONAL_DECOMPRESSORS = {".lz4": "lz4", ".zst": "backports.zstd"}
 
 
-def open_input(path, mode="rb"):
-    """Open a local path, compressed file or URL; missing, unreadable and directory paths are a :class:`UserError`.
+def check_readable(path):
+    """A missing, unreadable or directory local path is a :class:`UserError`; returns whether ``path`` is local.
 
-    URLs and compressed files go through smart_open. A plain local file is
-    opened with ``open``, which is what smart_open would do with it, so a
-    command on local files never imports smart_open (nor boto3, which it imports where installed).
+    Nothing is opened: a pipe is read by its one reader only.
     """
     local = "://" not in str(path)
     if local:
@@ -204,6 +202,17 @@ def open_input(path, mode="rb"):
             raise UserError(f"cannot read {path}: it is a directory")
         if not os.access(path, os.R_OK):
             raise UserError(f"cannot read {path}: permission denied")
+    return local
+
+
+def open_input(path, mode="rb"):
+    """Open a local path, compressed file or URL; missing, unreadable and directory paths are a :class:`UserError`.
+
+    URLs and compressed files go through smart_open. A plain local file is
+    opened with ``open``, which is what smart_open would do with it, so a
+    command on local files never imports smart_open (nor boto3, which it imports where installed).
+    """
+    local = check_readable(path)
     name = os.fsdecode(path).lower()
     try:
         if name.endswith(".lzma"):

@@ -14,6 +14,7 @@ from . import compile_ahead
 from .corpus.budget import corpus_budget, spill_directory
 from .corpus.prepare import CorpusSettings, prepare_corpus
 from .corpus.vocab import Vocabulary, save_vocab
+from .errors import check_readable
 from .memory import check_model_fits
 from .model.kmeans import kmeans_classes
 from .model.text_format import format_text_rows
@@ -124,6 +125,11 @@ def check_trainable(options, vocab):
 
 def _train_with(options, out, fit, ahead):
     settings = corpus_settings(options)
+    if fit:
+        # Seconds of compiling on a first run: not before a missing input's one line.
+        for path in filter(None, (options.train, options.read_vocab)):
+            check_readable(path)
+        compile_ahead.compile_kernels_called(options, ahead)
     vocab, corpus = prepare_corpus(options.train, settings, options.read_vocab, encode=fit)
     report_vocabulary(options, vocab, out)
     if not fit:

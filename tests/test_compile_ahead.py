@@ -10,6 +10,7 @@ from numba import typeof
 
 from pyw2v import compile_ahead
 from pyw2v import train as train_module
+from pyw2v.errors import UserError
 from pyw2v.model.vectors import read_vectors
 from pyw2v.options import TrainOptions
 from pyw2v.training import driver, loop
@@ -151,3 +152,34 @@ def test_waiting_for_an_early_process_stops_it_when_the_cache_has_the_loop(monke
     with compile_ahead.LoopAhead(process, TrainOptions(train="x")) as ahead:
         ahead.wait()
         assert process.poll() is not None
+
+
+def test_the_kernels_the_loop_calls_are_compiled_here_unless_the_loop_is_cached(monkeypatch):
+    compiled = []
+    monkeypatch.setattr(
+        "pyw2v.training.block_steps.kernels_called", lambda variant, inputs: compiled.append(variant) or []
+    )
+    options = TrainOptions(train="x", cbow=0, threads=2, fast=1)
+    monkeypatch.setattr(compile_ahead, "_is_cached", lambda options: True)
+    ahead = compile_ahead.start(options)
+    compile_ahead.compile_kernels_called(options, ahead)
+    assert compiled == []
+    # Not cached, and no second process (the switch): this process compiles the loop, its kernels first.
+    monkeypatch.setattr(compile_ahead, "_is_cached", lambda options: False)
+    monkeypatch.setenv(compile_ahead.ENVIRONMENT_SWITCH, "0")
+    ahead = compile_ahead.start(options)
+    assert ahead.process is None
+    compile_ahead.compile_kernels_called(options, ahead)
+    assert compiled == ["skipgram_window"]
+
+
+@pytest.mark.parametrize("flag", ["train", "read_vocab"])
+def test_a_missing_input_is_reported_before_the_kernels_compile(lee_corpus, tmp_path, monkeypatch, flag):
+    def compiling(options, ahead):
+        raise AssertionError("compiled before the input was checked")
+
+    monkeypatch.setattr(compile_ahead, "compile_kernels_called", compiling)
+    inputs = dict(dict(train=str(lee_corpus)), **{flag: str(tmp_path / "missing")})
+    options = TrainOptions(output=str(tmp_path / "v.bin"), debug=0, **inputs).validate()
+    with pytest.raises(UserError, match="cannot read .*missing: no such file"):
+        train_module._train(options, open(os.devnull, "w"), ahead=compile_ahead.NOTHING)

@@ -5,7 +5,10 @@ typing its caller (a ``Literal[int](0)`` before the variable settles on
 ``int64``): the same machine code, made twice, on the first run's critical
 path (docs/performance.md, *First run*). The run is a child process with an
 empty cache, compiling everything itself, so that every kernel it uses was
-compiled here and shows its signatures.
+compiled here and shows its signatures. It compiles the kernels that the
+loop calls before the loop, for stand-in arguments
+(pyw2v.training.block_steps.kernels_called): stand-ins of other types than
+the loop's would show here as a second signature.
 """
 import os
 import subprocess

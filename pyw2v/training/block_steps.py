@@ -145,3 +145,31 @@ def fill_row(matrix, size, value):
     """``matrix[0, :size] = value``, as a loop (a slice assignment compiles to much more code)."""
     for c in range(size):
         matrix[0, c] = value
+
+
+def kernels_called(variant, inputs):
+    """The kernels that ``variant``'s loop calls, compiled apart, each with arguments of the types the loop passes.
+
+    ``inputs``: one thread's loop inputs (:func:`.loop.thread_inputs`).
+    Listed in the order the loop's typing reaches them, seconds into it: a
+    process that compiles them first saves a second one compiling the loop
+    that time (:func:`pyw2v.compile_ahead.compile_kernels_called`). Empty
+    for the other loops, whose steps are inlined whole. The arguments follow
+    :func:`skipgram_window` and :func:`cbow_block`; tests/test_compile_once.py
+    fails when they drift apart (the kernel is then compiled twice).
+    """
+    scratch, model = inputs.scratch, inputs.model
+    count, alpha = np.int64(1), np.float32(0.0)
+    outputs = Outputs(model.syn1, scratch.targets, count, scratch.labels, True)
+    work = BlockWork(scratch.gradient, scratch.gradient_t, scratch.context_update, scratch.update_rows)
+    loss = None if inputs.loss is None else inputs.loss[0, 0]
+    if variant == "skipgram_window":
+        return [(train_block, (Rows(model.syn0, scratch.context, count), outputs, alpha, inputs.tables, work, loss))]
+    if variant == "cbow_block":
+        hidden = Rows(scratch.neu1, scratch.hidden_rows, 1)
+        return [
+            (context_mean, (scratch.neu1, model.syn0, scratch.context, count, scratch.column)),
+            (train_row, (hidden, outputs, alpha, inputs.tables, work, loss)),
+            (add_to_context, (model.syn0, scratch.context, count, scratch.column, scratch.context_update)),
+        ]
+    return []
