@@ -121,15 +121,13 @@ def compile_kernels_called(options, ahead):
     """
     if ahead.loop_cached:
         return
-    from numba import typeof
-
     from .training.block_steps import kernels_called
     from .training.driver import stand_in_inputs
-    from .training.loop import thread_inputs
+    from .training.loop import loss_type, thread_inputs
 
     inputs = stand_in_inputs(options)
-    for kernel, arguments in kernels_called(inputs.variant, thread_inputs(inputs, 0)):
-        kernel.compile(tuple(typeof(argument) for argument in arguments))
+    for kernel, types in kernels_called(inputs.variant, thread_inputs(inputs, 0), loss_type(inputs)):
+        kernel.compile(types)
 
 
 def _compiling_ahead_allowed():

@@ -157,7 +157,7 @@ def test_waiting_for_an_early_process_stops_it_when_the_cache_has_the_loop(monke
 def test_the_kernels_the_loop_calls_are_compiled_here_unless_the_loop_is_cached(monkeypatch):
     compiled = []
     monkeypatch.setattr(
-        "pyw2v.training.block_steps.kernels_called", lambda variant, inputs: compiled.append(variant) or []
+        "pyw2v.training.block_steps.kernels_called", lambda variant, inputs, loss: compiled.append(variant) or []
     )
     options = TrainOptions(train="x", cbow=0, threads=2, fast=1)
     monkeypatch.setattr(compile_ahead, "_is_cached", lambda options: True)

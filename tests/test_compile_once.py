@@ -27,10 +27,10 @@ print(status, sum(1 for d in ours if d.signatures), *twice)
 """
 
 # Between them: the corpus kernels, the text output, both block loops with hierarchical softmax and
-# negative sampling, and the hot rows' merges.
+# negative sampling, with and without the loss, and the hot rows' merges.
 MODES = [
     ["-cbow", "0", "-hs", "1", "-negative", "5", "-threads", "2", "-fast", "1"],
-    ["-cbow", "1", "-hs", "1", "-negative", "5", "-threads", "2"],
+    ["-cbow", "1", "-hs", "1", "-negative", "5", "-threads", "2", "-loss", "1"],
 ]
 
 

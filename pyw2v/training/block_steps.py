@@ -20,7 +20,7 @@ ahead (:mod:`.sentence_plan`). ``own`` maps words to the rows this thread
 trains (:mod:`.hot_rows`).
 """
 import numpy as np
-from numba import njit
+from numba import njit, typeof
 
 from .exact_steps import window_words
 from .hot_rows import node_row, own_nodes, own_rows, row_of
@@ -147,10 +147,11 @@ def fill_row(matrix, size, value):
         matrix[0, c] = value
 
 
-def kernels_called(variant, inputs):
-    """The kernels that ``variant``'s loop calls, compiled apart, each with arguments of the types the loop passes.
+def kernels_called(variant, inputs, loss):
+    """The kernels that ``variant``'s loop calls, compiled apart, each with the argument types the loop passes.
 
-    ``inputs``: one thread's loop inputs (:func:`.loop.thread_inputs`).
+    ``inputs``: one thread's loop inputs (:func:`.loop.thread_inputs`);
+    ``loss``: the type of their ``job.loss`` (:func:`.loop.loss_type`).
     Listed in the order the loop's typing reaches them, seconds into it: a
     process that compiles them first saves a second one compiling the loop
     that time (:func:`pyw2v.compile_ahead.compile_kernels_called`). Empty
@@ -162,14 +163,18 @@ def kernels_called(variant, inputs):
     count, alpha = np.int64(1), np.float32(0.0)
     outputs = Outputs(model.syn1, scratch.targets, count, scratch.labels, True)
     work = BlockWork(scratch.gradient, scratch.gradient_t, scratch.context_update, scratch.update_rows)
-    loss = None if inputs.loss is None else inputs.loss[0, 0]
     if variant == "skipgram_window":
-        return [(train_block, (Rows(model.syn0, scratch.context, count), outputs, alpha, inputs.tables, work, loss))]
+        block = Rows(model.syn0, scratch.context, count)
+        return [(train_block, (*_types(block, outputs, alpha, inputs.tables, work), loss))]
     if variant == "cbow_block":
         hidden = Rows(scratch.neu1, scratch.hidden_rows, 1)
         return [
-            (context_mean, (scratch.neu1, model.syn0, scratch.context, count, scratch.column)),
-            (train_row, (hidden, outputs, alpha, inputs.tables, work, loss)),
-            (add_to_context, (model.syn0, scratch.context, count, scratch.column, scratch.context_update)),
+            (context_mean, _types(scratch.neu1, model.syn0, scratch.context, count, scratch.column)),
+            (train_row, (*_types(hidden, outputs, alpha, inputs.tables, work), loss)),
+            (add_to_context, _types(model.syn0, scratch.context, count, scratch.column, scratch.context_update)),
         ]
     return []
+
+
+def _types(*values):
+    return tuple(typeof(value) for value in values)

@@ -280,6 +280,16 @@ def thread_inputs(inputs, t):
     return inputs._replace(variant=None, scratch=Scratch(*(array[t] for array in inputs.scratch)))
 
 
+def loss_type(inputs):
+    """The type of a loop's ``job.loss``: :func:`epoch_loss`'s return type, compiled (or loaded) here.
+
+    Optional when the loss is counted: Numba keeps ``epoch_loss``'s None branch.
+    """
+    arguments = (typeof(inputs.loss), typeof(np.int64(0)), typeof(np.int64(0)))
+    epoch_loss.compile(arguments)
+    return next(signature.return_type for signature in epoch_loss.nopython_signatures if signature.args == arguments)
+
+
 def _signature(inputs):
     return (typeof(np.int64(0)), typeof(thread_inputs(inputs, 0)))
 
