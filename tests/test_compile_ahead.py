@@ -3,6 +3,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -154,12 +155,12 @@ def test_waiting_for_an_early_process_stops_it_when_the_cache_has_the_loop(monke
         assert process.poll() is not None
 
 
-def test_the_kernels_the_loop_calls_are_compiled_here_unless_the_loop_is_cached(monkeypatch):
+def test_the_kernels_the_loop_calls_are_compiled_here_unless_the_loop_is_cached(lee_corpus, tmp_path, monkeypatch):
     compiled = []
     monkeypatch.setattr(
         "pyw2v.training.block_steps.kernels_called", lambda variant, inputs, loss: compiled.append(variant) or []
     )
-    options = TrainOptions(train="x", cbow=0, threads=2, fast=1)
+    options = TrainOptions(train=str(lee_corpus), cbow=0, threads=2, fast=1)
     monkeypatch.setattr(compile_ahead, "_is_cached", lambda options: True)
     ahead = compile_ahead.start(options)
     compile_ahead.compile_kernels_called(options, ahead)
@@ -170,6 +171,13 @@ def test_the_kernels_the_loop_calls_are_compiled_here_unless_the_loop_is_cached(
     ahead = compile_ahead.start(options)
     assert ahead.process is None
     compile_ahead.compile_kernels_called(options, ahead)
+    assert compiled == ["skipgram_window"]
+    # A corpus whose pass would outlast the loop's compiling: nothing is compiled before it.
+    large = tmp_path / "large.txt"
+    with open(large, "wb") as file:
+        file.truncate(compile_ahead.SHORT_CORPUS_BYTES + 1)  # sparse: no bytes written
+    for path in (large, str(lee_corpus) + ".gz", "s3://bucket/corpus.txt"):
+        compile_ahead.compile_kernels_called(replace(options, train=str(path)), ahead)
     assert compiled == ["skipgram_window"]
 
 
