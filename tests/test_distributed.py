@@ -593,3 +593,18 @@ def test_rounds_train_chains_of_slices_and_in_process_tasks_give_the_clusters_by
         assert merge_arguments[1:] == groups
         round_start = merged
     np.testing.assert_array_equal(result.syn0, binary_vectors(reference / "vec.bin"))
+
+
+def test_the_placement_hint_is_one_dask_accepts_when_no_worker_is_known():
+    # Once the scheduler is gone no worker is known; Dask refuses allow_other_workers without workers,
+    # and a round submitted then ended in a traceback instead of the lost scheduler's one line.
+    from distributed import Client, LocalCluster
+
+    from pyw2v.distributed.driver import _placed
+
+    with LocalCluster(n_workers=0, processes=False, dashboard_address=None) as local, Client(local) as client:
+        assert client.scheduler_info()["workers"] == {}
+        for home in (None, ["inproc://127.0.0.1/1/1"]):
+            future = client.submit(sum, [1, 2], key=f"placed-{home is None}", **_placed(home))
+            assert future.key == f"placed-{home is None}"
+            future.cancel()

@@ -203,11 +203,11 @@ class _Run:
                 firsts.append(links[0][0])
                 tasks.append(client.submit(
                     train_chain, weights, run, round_, links, alpha, key=f"pyw2v-chain-{name}-{c}",
-                    workers=homes[firsts[-1]], allow_other_workers=True,
+                    **_placed(homes[firsts[-1]]),
                 ))
         groups = [
             client.submit(plan.group_sum, weights, *tasks[g : g + plan.GROUP_CHAINS], key=f"pyw2v-group-{name}-{g}",
-                          workers=homes[firsts[g]], allow_other_workers=True)
+                          **_placed(homes[firsts[g]]))
             for g in range(0, len(tasks), plan.GROUP_CHAINS)
         ]
         saturation = plan.saturation(self.shares, alpha, vocab.train_words / (rounds * chains))
@@ -319,6 +319,16 @@ _Round = namedtuple("_Round", "merged stats futures")
 # The client's copy of the weights after ``finished`` rounds, with the counters as they were then
 # (words done, the loss, the length of the traffic list) and when it was taken.
 _Checkpoint = namedtuple("_Checkpoint", "weights finished words_done loss traffic time")
+
+
+def _placed(home):
+    """``client.submit``'s placement hint for a task whose worker should be ``home``: none when no worker is known.
+
+    No worker is known once the scheduler is gone; Dask refuses
+    ``allow_other_workers`` without ``workers``, and the wait that follows
+    reports the lost scheduler in its one line.
+    """
+    return {"workers": home, "allow_other_workers": True} if home else {}
 
 
 def _copy(array):
