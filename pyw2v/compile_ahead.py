@@ -38,7 +38,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .training.variants import choose_variant
+from .training.variants import BLOCK_LOOPS, choose_variant
 
 # Set to 0 to compile in the training process only (as on a single core).
 ENVIRONMENT_SWITCH = "PYW2V_COMPILE_AHEAD"
@@ -126,7 +126,7 @@ def compile_kernels_called(options, ahead):
     them before the loop instead of with it. Should the second process get
     there first, it compiles them too: the same machine code, made twice.
     """
-    if ahead.loop_cached or not _short_corpus(options.train):
+    if ahead.loop_cached or not _compiles_callees_first(options):
         return
     from .training.block_steps import kernels_called
     from .training.driver import stand_in_inputs
@@ -135,6 +135,13 @@ def compile_kernels_called(options, ahead):
     inputs = stand_in_inputs(options)
     for kernel, types in kernels_called(inputs.variant, thread_inputs(inputs, 0), loss_type(inputs)):
         kernel.compile(types)
+
+
+def _compiles_callees_first(options):
+    """Whether the training process compiles the loop's callees first: a block loop, and a short corpus."""
+    return choose_variant(options.cbow, options.threads, options.fast).loop in BLOCK_LOOPS and _short_corpus(
+        options.train
+    )
 
 
 def _short_corpus(path):
@@ -196,13 +203,17 @@ def _compile(fields):
 
     start_numba_without_scipy()
     from .training import loop
-    from .training.driver import stand_in_inputs
+    from .training.driver import compile_model_kernels, stand_in_inputs
 
     # What is loaded so far lives as long as the process: the cycle collector need not scan it
     # again at each of its full passes while the loop compiles.
     gc.freeze()
-    inputs = stand_in_inputs(TrainOptions(**json.loads(fields)))
+    options = TrainOptions(**json.loads(fields))
+    inputs = stand_in_inputs(options)
     if not loop.is_cached(inputs):  # started early, before the training process could ask
+        if _compiles_callees_first(options):
+            # Then the training process has the more to compile: this one takes what it compiles last.
+            compile_model_kernels(options)
         loop.load_loop(inputs)
 
 

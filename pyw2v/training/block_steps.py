@@ -155,7 +155,8 @@ def kernels_called(variant, inputs, loss):
     Listed in the order the loop's typing reaches them, seconds into it: a
     process that compiles them first saves a second one compiling the loop
     that time (:func:`pyw2v.compile_ahead.compile_kernels_called`). Empty
-    for the other loops, whose steps are inlined whole. The arguments follow
+    for the loops not in :data:`.variants.BLOCK_LOOPS`, whose steps are
+    inlined whole. The arguments follow
     :func:`skipgram_window` and :func:`cbow_block`; tests/test_compile_once.py
     fails when they drift apart (the kernel is then compiled twice).
     """

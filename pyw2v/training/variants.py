@@ -4,6 +4,8 @@ from collections import namedtuple
 # The loop (a key of pyw2v.training.loop.LOOPS), and -fast's two effects (README):
 # window_at_once, thread_hot_rows.
 Variant = namedtuple("Variant", "loop window_at_once thread_hot_rows")
+# The loops that call kernels compiled apart (pyw2v.training.block_steps) rather than inlining their steps whole.
+BLOCK_LOOPS = ("skipgram_window", "cbow_block")
 
 
 def choose_variant(cbow, threads, fast):
