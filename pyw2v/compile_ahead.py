@@ -11,10 +11,13 @@ another core, while this process counts and encodes the corpus. Before it
 trains, the driver waits for it (:meth:`LoopAhead.wait`) and loads the loop
 from the cache.
 
-The loop's typing reaches the largest kernels it calls seconds in
-(:func:`.training.block_steps.kernels_called`): the training process
-compiles those first, before it reads the corpus, and the second process
-loads them from the cache when it gets there (:func:`compile_kernels_called`).
+A block loop's typing reaches the largest kernels it calls seconds in
+(:func:`.training.block_steps.kernels_called`). When the corpus is short,
+the training process compiles those first, before it reads the corpus, and
+the second process loads them from the cache when it gets there
+(:func:`compile_kernels_called`); in exchange, the second process first
+compiles what the training process would compile last
+(:func:`.training.driver.compile_model_kernels`), so the two end together.
 
 The command (:mod:`pyw2v.cli`) starts the second process as soon as it has
 parsed the options, before it loads Numba itself, when the cache holds no
