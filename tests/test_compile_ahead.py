@@ -178,6 +178,8 @@ def test_the_kernels_the_loop_calls_are_compiled_here_unless_the_loop_is_cached(
         file.truncate(compile_ahead.SHORT_CORPUS_BYTES + 1)  # sparse: no bytes written
     for path in (large, str(lee_corpus) + ".gz", "s3://bucket/corpus.txt"):
         compile_ahead.compile_kernels_called(replace(options, train=str(path)), ahead)
+    # A loop that inlines its steps whole: the second process compiles all of it.
+    compile_ahead.compile_kernels_called(replace(options, fast=0), ahead)
     assert compiled == ["skipgram_window"]
 
 

@@ -156,9 +156,9 @@ def kernels_called(variant, inputs, loss):
     process that compiles them first saves a second one compiling the loop
     that time (:func:`pyw2v.compile_ahead.compile_kernels_called`). Empty
     for the loops not in :data:`.variants.BLOCK_LOOPS`, whose steps are
-    inlined whole. The arguments follow
-    :func:`skipgram_window` and :func:`cbow_block`; tests/test_compile_once.py
-    fails when they drift apart (the kernel is then compiled twice).
+    inlined whole. The arguments follow :func:`skipgram_window` and
+    :func:`cbow_block`; tests/test_compile_once.py fails when they drift
+    apart (the kernel is then compiled twice).
     """
     scratch, model = inputs.scratch, inputs.model
     count, alpha = np.int64(1), np.float32(0.0)
