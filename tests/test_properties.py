@@ -57,6 +57,44 @@ def test_tokenizer_matches_c_readword(data, cuts):
     assert found == list(range(len(words)))
 
 
+def c_learn_vocab(tokens, reduce_at):
+    """C's LearnVocabFromTrainFile: ``</s>`` first, each token counted, ReduceVocab past ``reduce_at`` words.
+
+    Returns the words, their counts, and whether ReduceVocab ran.
+    """
+    words, counts, min_reduce = [b"</s>"], [0], 1
+    for token in tokens:
+        if token in words:
+            counts[words.index(token)] += 1
+        else:
+            words.append(token)
+            counts.append(1)
+        if len(words) > reduce_at:
+            kept = [(word, count) for word, count in zip(words, counts) if count > min_reduce]
+            words, counts = [word for word, _ in kept], [count for _, count in kept]
+            min_reduce += 1
+    return words, counts, min_reduce > 1
+
+
+@SETTINGS
+@given(data=corpus_bytes, cuts=st.lists(st.integers(0, 400), max_size=4), reduce_at=st.integers(1, 8))
+@example(data=b"a b\nc d\n", cuts=[], reduce_at=3)
+def test_tokenizer_prunes_the_table_as_c_reducevocab(data, cuts, reduce_at):
+    """Counting past the ReduceVocab threshold (21 million words; a few here) prunes as C does, token by token.
+
+    A pruning one token late or early (a newline's ``</s>`` counted before it,
+    say) keeps other words or other counts.
+    """
+    bounds = sorted({cut for cut in cuts if cut < len(data)} | {0, len(data)})
+    chunks = [data[a:b] for a, b in zip(bounds, bounds[1:])]
+    table, _ = table_from_words([b"</s>"])
+    scan = scan_chunks(chunks, 0, table, False, reduce_at=reduce_at)
+    words, counts, reduced = c_learn_vocab(c_read_words(data, 100), reduce_at)
+    assert words_of(scan.table) == words
+    assert scan.table.counts[: len(words)].tolist() == counts
+    assert scan.reduced == reduced
+
+
 @SETTINGS
 @given(data=corpus_bytes)
 @example(data=b"ab\0cd x\n")

@@ -76,23 +76,22 @@ def _emit(table, word, frozen, out_ids, n_out, state):
             return n_out
     else:
         table.counts[word] += 1
-        if table.meta[0] > REDUCE_THRESHOLD:
-            reduce_vocab(table, state[_MIN_REDUCE])
-            state[_MIN_REDUCE] += 1
     out_ids[n_out] = word
     state[_TOKENS] += 1
     return n_out + 1
 
 
 @njit(cache=True, nogil=True)
-def _scan_bytes(chunk, start, base_offset, state, word_buf, eos, table, frozen, out_ids, n_out, probes):
+def _scan_bytes(chunk, start, base_offset, state, word_buf, eos, table, frozen, out_ids, n_out, probes, word_limit):
     """Tokenize ``chunk[start:]``, carrying a word in progress over in ``word_buf``.
 
     Appends token ids to ``out_ids`` from ``n_out`` on. In counting mode
     every token is added to ``table`` and counted; in ``frozen`` mode only
     words already in ``table`` are emitted (C's ReadWordIndex skipping -1).
     Returns the new ``n_out`` and where it stopped: the end of the chunk, or
-    earlier when the hash slots are half full and must grow first.
+    as soon as the table holds more than ``word_limit`` words, for the
+    caller to grow the hash slots or prune the table (:func:`scan_chunks`)
+    before the next token is added, as C's AddWordToVocab does.
 
     A word's hash is made as its bytes are read (the bytes C keeps: up to
     its first NUL and its 98th byte), so each byte is read once.
@@ -104,8 +103,6 @@ def _scan_bytes(chunk, start, base_offset, state, word_buf, eos, table, frozen, 
     nul_at = state[_NUL_AT]
     hash_ = word_hash(word_buf, 0, length if nul_at < 0 else nul_at)  # of a word carried over from the last chunk
     add = not frozen
-    # A frozen table never grows, so it never needs to stop.
-    slot_limit = len(table.slots) if frozen else len(table.slots) // 2 - 4
     n_probes = len(probes.offsets)
     active_probes = state[_ACTIVE_PROBES]
     no_probe = base_offset + len(chunk)
@@ -131,6 +128,13 @@ def _scan_bytes(chunk, start, base_offset, state, word_buf, eos, table, frozen, 
                 length = 0
                 nul_at = -1
                 hash_ = FNV_OFFSET
+                if table.meta[0] > word_limit:
+                    # Stop before the rest of this byte (a newline's </s>): the call after reads it again,
+                    # with no word in progress, and does only that rest.
+                    state[_WORD_LEN] = 0
+                    state[_NUL_AT] = -1
+                    state[_ACTIVE_PROBES] = active_probes
+                    return n_out, i
             if active_probes > 0:
                 # A slice started inside the word just ended: it starts after it.
                 for probe in range(n_probes):
@@ -142,7 +146,7 @@ def _scan_bytes(chunk, start, base_offset, state, word_buf, eos, table, frozen, 
                 # A call, not the inlined lookup: one copy of it is enough, and newlines are rarer than words.
                 # np.int64: a literal 0 would make Numba compile find_or_add once more for that constant.
                 n_out = _emit(table, find_or_add(table, eos, np.int64(0), len(eos), add), frozen, out_ids, n_out, state)
-            if table.meta[0] > slot_limit:
+            if table.meta[0] > word_limit:
                 state[_WORD_LEN] = 0
                 state[_NUL_AT] = -1
                 state[_ACTIVE_PROBES] = active_probes
@@ -213,8 +217,15 @@ def _pieces(data, cancel):
         yield data[start : start + CHUNK_BYTES]
 
 
-def scan_chunks(chunks, offset, table, frozen, probe_offsets=(), debug=0, on_ids=None, tally=None):
-    """The tokenizer over ``chunks``, consecutive bytes of the corpus from byte ``offset`` on."""
+def scan_chunks(
+    chunks, offset, table, frozen, probe_offsets=(), debug=0, on_ids=None, tally=None, reduce_at=REDUCE_THRESHOLD
+):
+    """The tokenizer over ``chunks``, consecutive bytes of the corpus from byte ``offset`` on.
+
+    Counting, it prunes the table as C's ReduceVocab does whenever it holds
+    more than ``reduce_at`` words: between two tokens, with the threshold
+    one higher each time. The pruning is compiled only when a corpus needs it.
+    """
     state = np.zeros(6, dtype=np.int64)
     state[_MIN_REDUCE] = 1
     state[_NUL_AT] = -1
@@ -229,9 +240,13 @@ def scan_chunks(chunks, offset, table, frozen, probe_offsets=(), debug=0, on_ids
         while position < len(chunk):
             if not frozen:
                 table = reserve(table, len(chunk) - position + 2, len(chunk) - position + MAX_STRING)
+            limit = len(table.slots) if frozen else min(len(table.slots) // 2 - 4, reduce_at)
             count, position = _scan_bytes(
-                chunk, position, offset, state, word_buf, eos, table, frozen, ids, count, probes
+                chunk, position, offset, state, word_buf, eos, table, frozen, ids, count, probes, limit
             )
+            if not frozen and table.meta[0] > reduce_at:
+                reduce_vocab(table, state[_MIN_REDUCE])
+                state[_MIN_REDUCE] += 1
         if on_ids is not None:
             on_ids(ids[:count])
         offset += len(chunk)
