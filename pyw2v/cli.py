@@ -1,5 +1,6 @@
 """The ``pyw2v`` command: word2vec.c's command line."""
 import ctypes
+import gc
 import sys
 
 M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
@@ -55,8 +56,15 @@ def start_numba_without_scipy():
 from .errors import run_command  # noqa: E402 (deliberately late: the allocator is tuned first)
 
 
-def main(argv=None):
-    """Entry point of ``pyw2v``; returns the exit status."""
+def main(argv=None, owns_process=False):
+    """Entry point of ``pyw2v``; returns the exit status.
+
+    ``owns_process``: called as the command (:mod:`pyw2v.scripts`), whose
+    process this is. Numba's objects are then frozen out of the cycle
+    collector's passes once it has loaded (:func:`gc.freeze`): a first run
+    compiles for seconds, and each full pass would scan its hundred thousand
+    objects again. A caller from Python keeps its collector as it was.
+    """
     argv = sys.argv[1:] if argv is None else argv
 
     def body():
@@ -76,6 +84,8 @@ def main(argv=None):
             from .train import run
 
             start_numba_without_scipy()
+            if owns_process:
+                gc.freeze()
             run(options, ahead=early)
         return 0
 

@@ -15,9 +15,10 @@ A block loop's typing reaches the largest kernels it calls seconds in
 (:func:`.training.block_steps.kernels_called`). When the corpus is short,
 the training process compiles those first, before it reads the corpus, and
 the second process loads them from the cache when it gets there
-(:func:`compile_kernels_called`); in exchange, the second process first
-compiles what the training process would compile last
-(:func:`.training.driver.compile_model_kernels`), so the two end together.
+(:func:`compile_kernels_called`). Should it get there first, it waits for
+the training process to close the pipe it reads as stdin, which that
+process does once they are compiled (or by ending), rather than compile
+them a second time (:func:`_after_training_process`).
 
 The command (:mod:`pyw2v.cli`) starts the second process as soon as it has
 parsed the options, before it loads Numba itself, when the cache holds no
@@ -60,10 +61,16 @@ class LoopAhead:
         self.options = options
         self.loop_cached = loop_cached
 
+    def callees_compiled(self):
+        """Tell the second process that the loop's callees are in the cache: close its stdin."""
+        if self.process is not None and self.process.stdin is not None:
+            self.process.stdin.close()
+
     def wait(self):
         """Return once the loop is in the cache (or the second process has failed, or never ran)."""
         if self.process is None:
             return
+        self.callees_compiled()  # it may be waiting for them: never wait for each other
         if self.options is not None and self.process.poll() is None and _is_cached(self.options):
             # Started early, on no file of the loop in the places looked at: the cache had it elsewhere.
             self.process.kill()
@@ -127,17 +134,46 @@ def compile_kernels_called(options, ahead):
     loop's compiling, would be delayed by this one's (hence
     :data:`SHORT_CORPUS_BYTES`). Without a second process, this compiles
     them before the loop instead of with it. Should the second process get
-    there first, it compiles them too: the same machine code, made twice.
+    there first, it waits until this one has compiled them.
     """
     if ahead.loop_cached or not _compiles_callees_first(options):
         return
+    for kernel, types in _kernels_called(options):
+        kernel.compile(types)
+    ahead.callees_compiled()
+
+
+def _kernels_called(options):
     from .training.block_steps import kernels_called
     from .training.driver import stand_in_inputs
     from .training.loop import loss_type, thread_inputs
 
     inputs = stand_in_inputs(options)
-    for kernel, types in kernels_called(inputs.variant, thread_inputs(inputs, 0), loss_type(inputs)):
-        kernel.compile(types)
+    return kernels_called(inputs.variant, thread_inputs(inputs, 0), loss_type(inputs))
+
+
+def _after_training_process(kernels, ready):
+    """Have ``kernels`` (:func:`_kernels_called`) compile, or load, only once ``ready`` is at its end.
+
+    ``ready`` is the second process's stdin, which the training process
+    closes once it has compiled them (:meth:`LoopAhead.callees_compiled`),
+    or by ending. The loop's typing asks for them seconds in: waiting for
+    the rest of the training process's compiling costs less than compiling
+    them again, and the second process then loads them from the cache.
+    """
+    waited = []
+
+    def wait_once():
+        if not waited:
+            ready.read()
+            waited.append(True)
+
+    for kernel, _ in kernels:
+        def compile_after_wait(signature, compile_now=kernel.compile):
+            wait_once()
+            return compile_now(signature)
+
+        kernel.compile = compile_after_wait  # this process only: it compiles the loop and ends
 
 
 def _compiles_callees_first(options):
@@ -183,9 +219,11 @@ def _loop_files(options):
 def _launch(options, check_first=None):
     """The second process for ``options``; ``check_first``: the options :meth:`LoopAhead.wait` asks the cache for."""
     fields = json.dumps(dataclasses.asdict(options))
+    # A pipe when this process compiles the loop's callees first, closed when they are (LoopAhead.callees_compiled).
+    ready = subprocess.PIPE if _compiles_callees_first(options) else subprocess.DEVNULL
     process = subprocess.Popen(
         [sys.executable, "-m", __name__, fields, str(os.getpid())],
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdin=ready, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     return LoopAhead(process, check_first)
 
@@ -206,7 +244,7 @@ def _compile(fields):
 
     start_numba_without_scipy()
     from .training import loop
-    from .training.driver import compile_model_kernels, stand_in_inputs
+    from .training.driver import stand_in_inputs
 
     # What is loaded so far lives as long as the process: the cycle collector need not scan it
     # again at each of its full passes while the loop compiles.
@@ -215,8 +253,7 @@ def _compile(fields):
     inputs = stand_in_inputs(options)
     if not loop.is_cached(inputs):  # started early, before the training process could ask
         if _compiles_callees_first(options):
-            # Then the training process has the more to compile: this one takes what it compiles last.
-            compile_model_kernels(options)
+            _after_training_process(_kernels_called(options), sys.stdin.buffer)
         loop.load_loop(inputs)
 
 

@@ -12,11 +12,11 @@ import importlib
 import sys
 
 
-def _script(module):
-    """The console script that runs ``module.main`` and exits with its status, the collector's last passes skipped."""
+def _script(module, **arguments):
+    """The console script: ``module.main(**arguments)``, then an exit with its status, the last collections skipped."""
 
     def run():
-        status = importlib.import_module(module).main()
+        status = importlib.import_module(module).main(**arguments)
         gc.freeze()
         sys.exit(status)
 
@@ -24,7 +24,7 @@ def _script(module):
 
 
 # pyw2v.cli is the first module of pyw2v a command imports: it sets the allocator before Numba and NumPy load.
-pyw2v = _script("pyw2v.cli")  # also ``python -m pyw2v``
+pyw2v = _script("pyw2v.cli", owns_process=True)  # also ``python -m pyw2v``
 distance = _script("pyw2v.tools.distance")
 word_analogy = _script("pyw2v.tools.analogy")
 compute_accuracy = _script("pyw2v.tools.accuracy")

@@ -3,6 +3,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 from dataclasses import replace
 
 import numpy as np
@@ -193,3 +194,39 @@ def test_a_missing_input_is_reported_before_the_kernels_compile(lee_corpus, tmp_
     options = TrainOptions(output=str(tmp_path / "v.bin"), debug=0, **inputs).validate()
     with pytest.raises(UserError, match="cannot read .*missing: no such file"):
         train_module._train(options, open(os.devnull, "w"), ahead=compile_ahead.NOTHING)
+
+
+def test_the_second_process_compiles_the_loops_callees_only_once_the_pipe_closes():
+    # Reaching them first, it waits for the training process instead of compiling them a second time.
+    from numba import njit
+
+    @njit
+    def double(x):
+        return 2 * x
+
+    compiling = []
+    compile_now = double.compile
+    double.compile = lambda signature: compiling.append(signature) or compile_now(signature)
+    read_end, write_end = os.pipe()
+    with os.fdopen(read_end, "rb") as ready:
+        compile_ahead._after_training_process([(double, (typeof(np.int64(0)),))], ready)
+        result = []
+        caller = threading.Thread(target=lambda: result.append(double(np.int64(3))), daemon=True)
+        caller.start()
+        caller.join(1)
+        assert caller.is_alive() and compiling == []
+        os.close(write_end)
+        caller.join(30)
+    assert result == [6] and len(compiling) == 1
+
+
+def test_the_training_process_closes_the_pipe_once_the_callees_are_compiled_or_before_it_waits(lee_corpus, monkeypatch):
+    monkeypatch.setattr("pyw2v.training.block_steps.kernels_called", lambda variant, inputs, loss: [])
+    options = TrainOptions(train=str(lee_corpus), cbow=0, threads=2, fast=1)
+    for finish in (lambda ahead: compile_ahead.compile_kernels_called(options, ahead), lambda ahead: ahead.wait()):
+        process = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+        with compile_ahead.LoopAhead(process) as ahead:
+            waiter = threading.Thread(target=finish, args=(ahead,), daemon=True)
+            waiter.start()
+            waiter.join(30)
+            assert not waiter.is_alive() and process.wait(30) == 0

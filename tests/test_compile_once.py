@@ -8,8 +8,7 @@ empty cache, compiling everything itself, so that every kernel it uses was
 compiled here and shows its signatures. It compiles the kernels that the
 loop calls before the loop, for stand-in arguments
 (pyw2v.training.block_steps.kernels_called): stand-ins of other types than
-the loop's would show here as a second signature, and so would the
-stand-in vocabulary's of pyw2v.training.driver.compile_model_kernels.
+the loop's would show here as a second signature.
 """
 import os
 import subprocess
@@ -21,9 +20,6 @@ REPORT = """
 import gc, sys
 from numba.core.dispatcher import Dispatcher
 from pyw2v.cli import main
-from pyw2v.options import parse_arguments
-from pyw2v.training.driver import compile_model_kernels
-compile_model_kernels(parse_arguments(sys.argv[1:]))  # as the second process does before a block loop
 status = main(sys.argv[1:])
 ours = [d for d in gc.get_objects() if isinstance(d, Dispatcher) and d.py_func.__module__.startswith("pyw2v")]
 twice = sorted(f"{d.py_func.__module__}.{d.py_func.__qualname__}" for d in ours if len(d.signatures) > 1)

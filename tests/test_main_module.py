@@ -67,6 +67,32 @@ def test_the_command_trains_without_importing_scipy_linalg(tmp_path):
     assert result.stdout.split("RESULT")[-1].split() == ["True"], result.stderr
 
 
+def test_the_command_freezes_numba_out_of_the_collector_before_it_trains_and_a_python_caller_does_not(tmp_path):
+    """The command owns its process: frozen once Numba has loaded, the compiler's passes skip its objects.
+
+    A caller of ``main`` from Python keeps its collector as it was: a
+    frozen object of theirs would never be collected.
+    """
+    (tmp_path / "corpus.txt").write_text("the cat sat on the mat\nthe dog sat on the log\n" * 50)
+    script = (
+        "import gc, os, sys\n"
+        "frozen = []\n"
+        "gc.freeze = lambda: frozen.append((os.path.exists('v.bin'), 'numba' in sys.modules))\n"
+        "from pyw2v import cli, scripts\n"
+        f"status = cli.main(['-train', 'corpus.txt', '-output', 'v.bin', *{SMALL!r}])\n"
+        "print('RESULT', status, frozen)\n"
+        "os.remove('v.bin')\n"
+        f"sys.argv = ['pyw2v', '-train', 'corpus.txt', '-output', 'v.bin', *{SMALL!r}]\n"
+        "sys.exit = lambda status: print('RESULT', status, frozen)\n"
+        "scripts.pyw2v()\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    library, command = (line.split("RESULT ")[1] for line in result.stdout.splitlines() if "RESULT" in line)
+    assert library == "0 []", result.stderr
+    # Before the training (no output yet, Numba loaded), then at the exit (pyw2v.scripts).
+    assert command == "0 [(False, True), (True, True)]", result.stderr
+
+
 MISSING_INPUT = {
     "pyw2v": ["-train", "missing.txt", "-output", "v.bin"],
     "pyw2v-distance": ["missing.bin"],

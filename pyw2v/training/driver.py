@@ -133,18 +133,6 @@ def vocabulary_tables(options, vocab):
     return tree, Tables(exp_table(), loss_table(), unigram.starts, unigram.buckets, unigram.size, keep)
 
 
-def compile_model_kernels(options):
-    """Compile (or load) the kernels of :func:`vocabulary_tables` and :func:`initial_syn0`, on a two-word vocabulary.
-
-    The same calls as a run's, so the same types: for the second process of
-    :mod:`pyw2v.compile_ahead`, which compiles them before the loop when the
-    training process is the one with more to compile.
-    """
-    vocab = Vocabulary([b"</s>", b"a"], np.array([2, 1], dtype=np.int64))
-    vocabulary_tables(options, vocab)
-    initial_syn0(vocab.size, options.size, 0)
-
-
 def loop_inputs(options, vocab, stream, model, turn_words=WHOLE_RUN, tree_and_tables=None):
     """The :class:`~pyw2v.training.loop.LoopInputs` of a run: its variant, source, tables, settings, fresh state.
 
