@@ -11,7 +11,7 @@ from helpers import c_read_words
 from pyw2v.corpus import reader as corpus
 from pyw2v.corpus.prepare import prepare_corpus
 from pyw2v.corpus.reader import scan_corpus
-from pyw2v.corpus.wordtable import table_from_words, words_of
+from pyw2v.corpus.wordtable import find_or_add, table_from_words, words_of
 from pyw2v.options import TrainOptions
 from pyw2v.train import corpus_settings
 
@@ -304,3 +304,13 @@ def test_a_pipe_trains_like_the_file_with_any_thread_count(lee_corpus, tmp_path,
             os.unlink(tmp_path / "corpus.fifo")
     assert (tmp_path / "pipe1.bin").read_bytes() == (tmp_path / "file.bin").read_bytes()
     assert (tmp_path / "pipe2.bin").stat().st_size == (tmp_path / "file.bin").stat().st_size
+
+
+def test_the_vocabulary_starts_as_cs_with_eos_alone_at_count_0():
+    table = corpus.table_with_eos()
+    assert words_of(table) == [b"</s>"] and table.counts[0] == 0
+    eos = np.frombuffer(b"</s>", dtype=np.uint8)
+    assert find_or_add(table, eos, 0, len(eos), False) == 0
+    # A newline is then counted on that id, not added again.
+    scanned = corpus.scan_chunks([b"\n"], 0, table, False).table
+    assert words_of(scanned) == [b"</s>"] and scanned.counts[0] == 1

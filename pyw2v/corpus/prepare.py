@@ -45,6 +45,7 @@ from .reader import (
     scan_bytes,
     scan_corpus,
     show_word_count,
+    table_with_eos,
 )
 from .segments import size_hint, stream_segments
 from .spill import CountingSpill, FileSink, MemorySink, SpillFile, pieces
@@ -383,8 +384,7 @@ def _count_part(train, offsets, spill, byte_range=None, data=None, start=0, canc
     else:
         end = None if data is None else start + len(data)
     inside = [offset for offset in offsets if offset >= start and (end is None or offset < end)]
-    # C's vocabulary starts with </s> (count 0 until a newline is read).
-    table = table_from_words([b"</s>"])[0] if start == 0 else new_table()
+    table = table_with_eos() if start == 0 else new_table()
     writer = None
     if spill is not None:
         plain = is_plain_file(train)

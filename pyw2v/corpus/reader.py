@@ -29,7 +29,16 @@ from numba import njit
 
 from ..borrow import borrowed
 from ..errors import UserError, open_input
-from .wordtable import FNV_OFFSET, find_or_add, find_or_add_hashed, hash_byte, reduce_vocab, reserve, word_hash
+from .wordtable import (
+    FNV_OFFSET,
+    find_or_add,
+    find_or_add_hashed,
+    hash_byte,
+    new_table,
+    reduce_vocab,
+    reserve,
+    word_hash,
+)
 
 MAX_STRING = 100
 CHUNK_BYTES = 1 << 20
@@ -259,6 +268,17 @@ def scan_chunks(
         probes.token_index[probe] = state[_TOKENS]
         probes.partial_len[probe] = 0
     return ScanResult(table, probes, state[_MIN_REDUCE] > 1, offset)
+
+
+def table_with_eos():
+    """C's vocabulary before its first word: ``</s>`` alone, with count 0.
+
+    Added by the tokenizer reading a newline (C's ``</s>``), with its count
+    set back to 0: on a first run no other kernel compiles for it.
+    """
+    table = scan_chunks([b"\n"], 0, new_table(), False).table
+    table.counts[0] = 0
+    return table
 
 
 def read_input(stream, path, size):
