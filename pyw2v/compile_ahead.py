@@ -161,16 +161,9 @@ def _after_training_process(kernels, ready):
     the rest of the training process's compiling costs less than compiling
     them again, and the second process then loads them from the cache.
     """
-    waited = []
-
-    def wait_once():
-        if not waited:
-            ready.read()
-            waited.append(True)
-
     for kernel, _ in kernels:
         def compile_after_wait(signature, compile_now=kernel.compile):
-            wait_once()
+            ready.read()  # at its end already, this returns at once
             return compile_now(signature)
 
         kernel.compile = compile_after_wait  # this process only: it compiles the loop and ends

@@ -116,6 +116,7 @@ def _scan_bytes(chunk, start, base_offset, state, word_buf, eos, table, frozen, 
     active_probes = state[_ACTIVE_PROBES]
     no_probe = base_offset + len(chunk)
     next_probe = probes.offsets[state[_NEXT_PROBE]] if state[_NEXT_PROBE] < n_probes else no_probe
+    stop = len(chunk)
     for i in range(start, len(chunk)):
         byte = chunk[i]
         if base_offset + i == next_probe:
@@ -140,10 +141,8 @@ def _scan_bytes(chunk, start, base_offset, state, word_buf, eos, table, frozen, 
                 if table.meta[0] > word_limit:
                     # Stop before the rest of this byte (a newline's </s>): the call after reads it again,
                     # with no word in progress, and does only that rest.
-                    state[_WORD_LEN] = 0
-                    state[_NUL_AT] = -1
-                    state[_ACTIVE_PROBES] = active_probes
-                    return n_out, i
+                    stop = i
+                    break
             if active_probes > 0:
                 # A slice started inside the word just ended: it starts after it.
                 for probe in range(n_probes):
@@ -156,10 +155,8 @@ def _scan_bytes(chunk, start, base_offset, state, word_buf, eos, table, frozen, 
                 # np.int64: a literal 0 would make Numba compile find_or_add once more for that constant.
                 n_out = _emit(table, find_or_add(table, eos, np.int64(0), len(eos), add), frozen, out_ids, n_out, state)
             if table.meta[0] > word_limit:
-                state[_WORD_LEN] = 0
-                state[_NUL_AT] = -1
-                state[_ACTIVE_PROBES] = active_probes
-                return n_out, i + 1
+                stop = i + 1
+                break
         else:
             if active_probes > 0:
                 # A slice started inside this word: collect its tail as the slice reads it.
@@ -174,10 +171,11 @@ def _scan_bytes(chunk, start, base_offset, state, word_buf, eos, table, frozen, 
                 else:
                     hash_ = hash_byte(hash_, byte)
             length = _append_byte(word_buf, length, byte)
+    # At a stop no word is in progress (length 0, nul_at -1): the next call starts clean.
     state[_WORD_LEN] = length
     state[_NUL_AT] = nul_at
     state[_ACTIVE_PROBES] = active_probes
-    return n_out, len(chunk)
+    return n_out, stop
 
 
 def show_word_count(words, shown):
