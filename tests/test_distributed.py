@@ -355,43 +355,58 @@ def test_skip_gram_rows_are_updated_per_pair_and_cbow_rows_per_word():
 
 
 def test_deltas_are_the_changed_rows_and_merge_in_shard_order():
+    from pyw2v.distributed import replica
     from pyw2v.distributed.rounds import group_sum, merge
-    from pyw2v.distributed.task import SliceResult, row_deltas
+    from pyw2v.distributed.task import SliceResult
     from pyw2v.training.loop import Model
 
     rng = np.random.default_rng(0)
     old = rng.normal(size=(10, 4)).astype(np.float32)
-    few, most = old.copy(), old.copy()
-    few[[2, 7]] += 0.5
-    most[:6] -= 0.25
-    rows, values = row_deltas(few.copy(), old)
-    assert rows.tolist() == [2, 7] and values.shape == (2, 4)
-    dense_rows, dense = row_deltas(most.copy(), old)
-    assert dense_rows is None and dense.shape == old.shape  # past half the rows: the whole matrix
     empty = np.zeros((0, 4), dtype=np.float32)
-    results = [SliceResult(((rows, values), row_deltas(empty, empty)), 0, (0, 0)),
-               SliceResult(((None, dense), row_deltas(empty, empty)), 0, (0, 0))]
+    replica.install("t", Model(old, empty, empty), 7)
+    held = replica.held("t", 7)
+    held.work.syn0[[2, 7]] += 0.5
+    few = held.work.syn0.copy()
+    (rows, values), _, _ = replica.take_deltas(held)
+    assert rows.tolist() == [2, 7] and values.shape == (2, 4)
+    assert held.work.syn0.tobytes() == old.tobytes()  # the rows are put back for the next task
+    held.work.syn0[:6] -= 0.25
+    held.work.syn0[9] = -0.0  # bit for bit a change, though equal as a number only where it was 0
+    most = held.work.syn0.copy()
+    (most_rows, most_values), _, _ = replica.take_deltas(held)
+    assert most_rows.tolist() == [0, 1, 2, 3, 4, 5, 9]
+    with pytest.raises(replica.ReplicaLost):
+        replica.held("t", 8)
+    results = [SliceResult(((rows, values), (np.zeros(0, np.int32), empty), (np.zeros(0, np.int32), empty)),
+                           3, (0.5, 2.0)),
+               SliceResult(((most_rows, most_values), (np.zeros(0, np.int32), empty),
+                            (np.zeros(0, np.int32), empty)), 4, (0.25, 1.0))]
     cold = (np.zeros(10, dtype=np.float32),) * 3  # no saturation: every row's deltas summed
-    weights = Model(old, empty, empty)
-    one_group = group_sum(weights, *results)
-    assert one_group.touched[0].tolist() == [1, 1, 2, 1, 1, 1, 0, 1, 0, 0]
-    merged = merge(weights, cold, one_group).syn0
-    two_groups = merge(weights, cold, group_sum(weights, results[0]), group_sum(weights, results[1])).syn0
-    assert two_groups.tobytes() == merged.tobytes()
-    np.testing.assert_allclose(merged, old + (few - old) + (most - old), rtol=0, atol=1e-6)
-    assert merged.tobytes() == (old + (values_at(rows, values, old.shape) + dense)).tobytes()
+    one_group = group_sum(*results)
+    assert one_group.totals[0][0].tolist() == [0, 1, 2, 3, 4, 5, 7, 9]
+    assert one_group.totals[0][2].tolist() == [1, 1, 2, 1, 1, 1, 1, 1]  # chains that touched each row
+    merged = merge(cold, one_group)
+    two_groups = merge(cold, group_sum(results[0]), group_sum(results[1]))
+    assert [d[1].tobytes() for d in two_groups.deltas] == [d[1].tobytes() for d in merged.deltas]
+    assert merged.stats[:2] == two_groups.stats[:2] == (7, (0.75, 3.0))
+    replica.apply_merged("t", 7, merged)
+    new = replica.held("t", 8).base.syn0
+    np.testing.assert_allclose(new, old + (few - old) + (most - old), rtol=0, atol=1e-6)
+    assert new.tobytes() == (old + (values_at(rows, values, old.shape) + values_at(most_rows, most_values,
+                                                                                    old.shape))).tobytes()
+    assert replica.held("t", 8).work.syn0.tobytes() == new.tobytes()
     saturated = (np.full(10, 50, dtype=np.float32),) * 3  # the mean where both shards touched a row (row 2)
-    averaged = merge(weights, saturated, group_sum(weights, *results)).syn0
-    expected = values_at(rows, values, old.shape) + dense
+    averaged = merge(saturated, one_group).deltas[0][1]
+    touched = [0, 1, 2, 3, 4, 5, 7, 9]
+    expected = (values_at(rows, values, old.shape) + values_at(most_rows, most_values, old.shape))[touched]
     expected[2] /= np.float32(2)
-    assert averaged.tobytes() == (old + expected).tobytes()
-    assert old.tobytes() == old.copy().tobytes()  # the round's weights are never written
+    assert averaged.tobytes() == expected.tobytes()
+    replica.forget("t")
 
 
 def test_a_row_several_chains_moved_moves_as_the_chains_in_sequence_would():
     """k chains that each move a row the fraction 1 - r of the way to a target (r = e^-x) merge to 1 - r^k of it."""
     from pyw2v.distributed.rounds import GroupSum, merge, sequential_scale
-    from pyw2v.training.loop import Model
 
     x = np.array([0.0, 0.01, 0.3, np.log(2), 2.0, 40.0])
     for k in (2, 3, 8):
@@ -406,10 +421,11 @@ def test_a_row_several_chains_moved_moves_as_the_chains_in_sequence_would():
     start = np.zeros((2, 3), dtype=np.float32)
     target = np.ones((2, 3), dtype=np.float32)
     step = np.float32(1 - np.exp(-0.5))  # each chain's text moves a row 39 % of the way
-    totals = [np.array([[3], [1]], dtype=np.float32) * step * (target - start)]  # three chains' moves, one's
-    touched = [np.array([3, 1], dtype=np.int32)]
-    merged = merge(Model(start, start[:0], start[:0]), (np.full(2, 0.5, dtype=np.float32),) * 3,
-                   GroupSum(totals + [start[:0]] * 2, touched + [np.zeros(0, np.int32)] * 2)).syn0
+    rows = np.array([0, 1], dtype=np.int32)
+    total = np.array([[3], [1]], dtype=np.float32) * step * (target - start)  # three chains' moves, one's
+    nothing = (np.zeros(0, np.int32), start[:0], np.zeros(0, np.int32))
+    group = GroupSum([(rows, total, np.array([3, 1], dtype=np.int32)), nothing, nothing], (0, (0.0, 0.0), 0))
+    merged = start + merge((np.full(2, 0.5, dtype=np.float32),) * 3, group).deltas[0][1]
     np.testing.assert_allclose(merged[0], 1 - np.exp(-1.5), rtol=1e-6)  # three chains in sequence
     np.testing.assert_allclose(merged[1], step, rtol=1e-6)  # one chain: its delta, as on one machine
 
@@ -568,30 +584,30 @@ def binary_vectors(path):
 
 def test_rounds_train_chains_of_slices_and_in_process_tasks_give_the_clusters_bytes(reference, corpus):
     """A round of c chains is c tasks, each training a run of consecutive shards' slices (the shards cut
-    into c such runs, in order) from the round's weights; the next round starts from the merge of the
-    round's c tasks. The same tasks run in this process give the vectors of the real 4-worker cluster."""
+    into c such runs, in order) from the weights after the rounds before; the next round's weights are
+    the last plus the merge of the round's c tasks, added on every worker. The same tasks run in this
+    process give the vectors of the real 4-worker cluster."""
     from pyw2v.distributed.rounds import GROUP_CHAINS, chains
     from pyw2v.train import train
 
     client = InProcessClient()
     with open(os.devnull, "w") as quiet:
         result = train(str(corpus), client=client, out=quiet, cbow=0, negative=5, size=20, iter=3, shards=8)
-    round_start = next(d for d in client.scattered if hasattr(d.value, "syn0"))  # C's initial weights
     counts = [chains(epoch, 0, 1, 8) for epoch in range(3)]  # this corpus is one round an epoch
     assert counts == [1, 4, 8]
     for epoch, c in enumerate(counts):
         merge_arguments, merged = client.task("merge", epoch, 0)
-        assert merge_arguments[0] is round_start
         for chain in range(c):
             arguments, done = client.task("chain", epoch, 0, chain)
-            links = client.arguments("chain", epoch, 0, chain)[3]
-            assert arguments[0] is round_start, (epoch, chain)
+            _, version, _, links, *_ = client.arguments("chain", epoch, 0, chain)
+            assert version == epoch, (epoch, chain)  # the weights after the rounds before: one an epoch here
             assert [shard for shard, _, _ in links] == [s for s in range(8) if s * c // 8 == chain], (epoch, chain)
             group_arguments = client.task("group", epoch, 0, chain - chain % GROUP_CHAINS)[0]
-            assert group_arguments[1 + chain % GROUP_CHAINS] is done
+            assert group_arguments[chain % GROUP_CHAINS] is done
         groups = [client.task("group", epoch, 0, g)[1] for g in range(0, c, GROUP_CHAINS)]
-        assert merge_arguments[1:] == groups
-        round_start = merged
+        assert merge_arguments[-len(groups):] == groups
+        apply_arguments = client.arguments("apply", epoch, 0, 0)
+        assert apply_arguments[1] == epoch and apply_arguments[2] is merged
     np.testing.assert_array_equal(result.syn0, binary_vectors(reference / "vec.bin"))
 
 

@@ -3,13 +3,17 @@
 1. The workers list the corpus files and count each shard's words; the
    counts are merged in shard order and sorted as on one machine (the same
    vocabulary, ``-save-vocab`` file, Huffman tree and unigram table).
-2. Each round of each epoch is one :func:`~.task.train_chain` task per
-   chain of shards (:func:`~.rounds.chains`: one shard each after the
-   first epochs) and one :func:`~.rounds.merge` task; the merged weights
-   stay on the workers for the next round, and a copy comes back to the
-   client at most every :data:`CHECKPOINT_SECONDS`.
-3. When work is lost with a worker, the rounds after that copy are run
-   again from it: the tasks are pure, so the output is unchanged.
+2. Every worker is given C's initial weights, and keeps them
+   (:mod:`.replica`). Each round of each epoch is one
+   :func:`~.task.train_chain` task per chain of shards
+   (:func:`~.rounds.chains`: one shard each after the first epochs), on
+   its shards' worker; the chains' sparse deltas are summed in groups and
+   merged (:func:`~.rounds.merge`), and the merged delta is added to every
+   worker's weights. A copy of them comes back to the client at most every
+   :data:`CHECKPOINT_SECONDS`, and after the last round.
+3. When work is lost with a worker, every worker is given the client's
+   copy again, and the rounds after it run again: the tasks are pure, so
+   the output is unchanged.
 """
 import time
 import uuid
@@ -22,8 +26,8 @@ import numpy as np
 from ..corpus.vocab import read_vocab, sorted_vocabulary
 from ..errors import UserError
 from ..progress import Progress
-from ..training.huffman import build_tree
 from ..training.loop import EPOCH, Cursor, Model
+from . import replica
 from . import rounds as plan
 from .cluster import connect, dashboard, first_line
 from .shards import cut_rounds, cut_shards, merge_counts
@@ -33,6 +37,7 @@ from .task import (
     forget_run,
     initial_model,
     list_corpus,
+    merge_round,
     pack_words,
     train_chain,
     unpack_words,
@@ -40,11 +45,13 @@ from .task import (
 
 POLL_SECONDS = 0.1
 PROGRESS_SECONDS = 0.5
+# How often the client asks the scheduler for its workers (an RPC), to notice one that held the weights has left.
+WORKERS_SECONDS = 1.0
 # Without its scheduler this long, the client gives up (Dask itself would retry for minutes).
 LOST_SECONDS = 20
 ROUND_ATTEMPTS = 3
 # Rounds submitted ahead of the one the client waits for (each holds its weights on the workers).
-ROUNDS_IN_FLIGHT = 2
+ROUNDS_IN_FLIGHT = 4
 # The client's copy of the merged weights, from which work lost with a worker is run again, is
 # fetched at most this often (and after the last round): the output never depends on it.
 CHECKPOINT_SECONDS = 60
@@ -114,16 +121,13 @@ class _Run:
         fields = {k: v for k, v in asdict(options).items() if k in RUN_FIELDS}
         run = client.scatter([RunData(self.token, fields, pack_words(vocab.words), vocab.counts)], broadcast=True)[0]
         weights_here = initial_model(options, vocab.size)
-        tree = build_tree(vocab.counts) if options.hs else None
-        self.shares = plan.update_shares(vocab.counts, options.negative, options.hs, tree, options.cbow, options.window)
-        weights = client.scatter([weights_here])[0]
         self.weights_bytes = sum(m.nbytes for m in weights_here)
         loss = np.zeros((1, options.iter, 2)) if options.loss else None
         progress = ClusterProgress(options, vocab.train_words, self.out, loss)
         self.control = SimpleNamespace(words_done=np.zeros(1, dtype=np.int64),
                                        cursors=np.zeros((1, len(Cursor._fields)), dtype=np.int64))
         try:
-            weights_here = self._epochs(weights, weights_here, run, slices, vocab, rounds, progress, loss)
+            weights_here = self._epochs(weights_here, run, slices, vocab, rounds, progress, loss)
         except (OSError, TimeoutError) as error:
             # Dask's comm errors are OSErrors; once the scheduler is gone, reconnecting times out as one.
             raise UserError(f"{self._lost_scheduler()} ({first_line(error)})") from None
@@ -133,33 +137,37 @@ class _Run:
             self._print_traffic(rounds)
         return _trimmed(weights_here, vocab.size), losses
 
-    def _epochs(self, weights, weights_here, run, slices, vocab, rounds, progress, loss):
+    def _epochs(self, weights_here, run, slices, vocab, rounds, progress, loss):
         """All rounds of all epochs; returns the last merged weights, fetched.
 
-        The next round is submitted before the client waits for this one,
-        so the workers go on while the client collects a round's statistics.
-        The client fetches the merged weights, its checkpoint, at most every
-        :data:`CHECKPOINT_SECONDS` and at the end: fetched every round, they
-        cross the cores that train (docs/distributed.md). Work lost with a worker
-        sends the run back to the round after the checkpoint: the tasks are
-        pure, so the rounds run again give the same bytes.
+        Rounds are submitted ahead of the one the client waits for
+        (:data:`ROUNDS_IN_FLIGHT`), so the workers go on while the client
+        collects a round's statistics. The client fetches a worker's
+        weights, its checkpoint, at most every :data:`CHECKPOINT_SECONDS`
+        and at the end. Work lost with a worker sends the run back to the
+        round after the checkpoint, whose weights every worker is given
+        again: the tasks are pure, so the rounds run again give the same bytes.
         """
         options, client = self.options, self.client
         schedule = [(epoch, round_) for epoch in range(options.iter) for round_ in range(rounds)]
         in_flight, submitted, finished, attempts, restarts = deque(), 0, 0, 0, 0
         checkpoint = _Checkpoint(weights_here, 0, self.control.words_done.copy(), _copy(loss), 0, time.monotonic())
+        ready = self._install(checkpoint.weights, 0, restarts)
+        last_copy = checkpoint.time
         while finished < len(schedule):
             try:
                 while submitted < len(schedule) and len(in_flight) < ROUNDS_IN_FLIGHT:
                     epoch, round_ = schedule[submitted]
-                    in_flight.append(self._submit_round(weights, run, slices, vocab, epoch, round_, rounds, restarts))
-                    weights = in_flight[-1].merged
+                    due = submitted + 1 == len(schedule) or time.monotonic() - last_copy >= CHECKPOINT_SECONDS
+                    last_copy = time.monotonic() if due else last_copy
+                    in_flight.append(self._submit_round(ready, run, slices, vocab, epoch, round_, rounds,
+                                                        submitted, restarts, due))
+                    ready = in_flight[-1].ready
                     submitted += 1
                 epoch, _ = schedule[finished]
                 self.control.cursors[0, EPOCH] = epoch
-                stats = self._finish_round(in_flight[0], progress)
-                due = finished + 1 == len(schedule) or time.monotonic() - checkpoint.time >= CHECKPOINT_SECONDS
-                merged = self._fetched(in_flight[0].merged)[0] if due else None
+                self._wait(list(in_flight[0].ready.values()), lambda: progress.report(self.control))
+                stats, *merged = self._fetched(in_flight[0].stats, *in_flight[0].snapshot)
             except _Lost:
                 if client.status != "running":
                     raise UserError(self._lost_scheduler()) from None
@@ -174,60 +182,78 @@ class _Run:
                 if loss is not None:
                     loss[:] = checkpoint.loss
                 del self.traffic[checkpoint.traffic:]
-                weights = client.scatter([checkpoint.weights])[0]
+                ready = self._install(checkpoint.weights, checkpoint.finished, restarts)
                 continue
             in_flight.popleft()
             finished, attempts = finished + 1, 0
-            self.control.words_done[0] += sum(s[0] for s in stats)
+            words, round_loss, delta = stats
+            self.control.words_done[0] += words
             if loss is not None:
-                loss[0, epoch] += np.sum([s[1] for s in stats], axis=0)
-            self.traffic.append((sum(s[2] for s in stats), self.weights_bytes))
-            if due:
-                checkpoint = _Checkpoint(merged, finished, self.control.words_done.copy(), _copy(loss),
+                loss[0, epoch] += round_loss
+            self.traffic.append((delta, self.weights_bytes))
+            if merged:
+                checkpoint = _Checkpoint(merged[0], finished, self.control.words_done.copy(), _copy(loss),
                                          len(self.traffic), time.monotonic())
         return checkpoint.weights
 
-    def _submit_round(self, weights, run, slices, vocab, epoch, round_, rounds, restarts):
-        """One round's tasks: the chains' from ``weights``, their group sums and merge; returns a :class:`_Round`."""
+    def _install(self, weights, version, restarts):
+        """Give every worker ``weights`` (those after ``version`` rounds); per worker, the future of its copy.
+
+        The workers are taken as they are now, and each keeps its shards
+        until the run ends or a worker is lost (:meth:`_homes`).
+        """
+        self.workers = self._current_workers()
+        shared = self.client.scatter([weights])[0]
+        ready = {
+            worker: self.client.submit(replica.install, self.token, shared, version,
+                                       key=f"pyw2v-install-{self.token}-{restarts}-{i}", **_pinned(worker))
+            for i, worker in enumerate(self.workers)
+        }
+        self.homes = self._homes()
+        return ready
+
+    def _submit_round(self, ready, run, slices, vocab, epoch, round_, rounds, version, restarts, snapshot):
+        """One round's tasks from the weights after ``version`` rounds; returns a :class:`_Round`.
+
+        The chains train on their shards' workers; their deltas are summed
+        in groups, merged, and the merged delta added to every worker's
+        weights (``ready``: per worker, the task its round must follow).
+        With ``snapshot``, a copy of the merged weights comes back too.
+        """
         options, client = self.options, self.client
         name = f"{self.token}-{restarts}-{epoch}-{round_}"  # a round run again gets keys of its own
         alpha = plan.round_alpha(options, vocab.train_words, epoch, round_, rounds)
         jobs = [(s, shard_slices[round_], plan.seed(epoch, round_, s, rounds, options.shards))
                 for s, shard_slices in enumerate(slices) if shard_slices[round_]]
         chains = plan.chains(epoch, round_, rounds, options.shards)
-        homes = self._homes()
-        tasks, firsts = [], []
+        tasks, homes = [], []
         for c in range(chains):
             links = [job for job in jobs if job[0] * chains // options.shards == c]
             if links:
-                firsts.append(links[0][0])
+                homes.append(self.homes[links[0][0]])
                 tasks.append(client.submit(
-                    train_chain, weights, run, round_, links, alpha, key=f"pyw2v-chain-{name}-{c}",
-                    **_placed(homes[firsts[-1]]),
+                    train_chain, run, version, round_, links, alpha, ready[homes[-1]],
+                    key=f"pyw2v-chain-{name}-{c}", **_pinned(homes[-1]),
                 ))
         groups = [
-            client.submit(plan.group_sum, weights, *tasks[g : g + plan.GROUP_CHAINS], key=f"pyw2v-group-{name}-{g}",
-                          **_placed(homes[firsts[g]]))
+            client.submit(plan.group_sum, *tasks[g : g + plan.GROUP_CHAINS], key=f"pyw2v-group-{name}-{g}",
+                          **_placed([homes[g]]))
             for g in range(0, len(tasks), plan.GROUP_CHAINS)
         ]
-        saturation = plan.saturation(self.shares, alpha, vocab.train_words / (rounds * chains))
-        merged = client.submit(plan.merge, weights, saturation, *groups, key=f"pyw2v-merge-{name}")
-        stats = [client.submit(plan.slice_stats, t, key=f"pyw2v-stats-{name}-{i}") for i, t in enumerate(tasks)]
-        return _Round(merged, stats, tasks + groups + stats + [merged])
-
-    def _finish_round(self, submitted, progress):
-        """Wait for a submitted round; returns its chains' stats."""
-        done_words = self.control.words_done[0]
-        debug = self.options.debug
-
-        def tick():
-            finished = sum(s.result()[0] for s in submitted.stats if s.status == "finished") if debug > 1 else 0
-            self.control.words_done[0] = done_words + finished
-            progress.report(self.control)
-
-        self._wait(list(submitted.stats) + [submitted.merged], tick)
-        self.control.words_done[0] = done_words
-        return self._fetched(*submitted.stats)
+        merged = client.submit(merge_round, run, alpha, vocab.train_words / (rounds * chains), *groups,
+                               key=f"pyw2v-merge-{name}", **_placed([homes[0]]))
+        applied = {
+            worker: client.submit(replica.apply_merged, self.token, version, merged, ready[worker],
+                                  key=f"pyw2v-apply-{name}-{i}", **_pinned(worker))
+            for i, worker in enumerate(self.workers)
+        }
+        first = self.workers[0]
+        stats, copies, ready = applied[first], [], dict(applied)
+        if snapshot:
+            copies.append(client.submit(replica.snapshot, self.token, version + 1, stats,
+                                        key=f"pyw2v-snapshot-{name}", **_pinned(first)))
+            ready[first] = copies[0]  # the next round's merge changes those weights only once they are copied
+        return _Round(ready, stats, copies, [*tasks, *groups, merged, *applied.values(), *copies])
 
     def _fetched(self, *futures):
         """The results of finished ``futures``, in a list; work lost with a worker raises :class:`_Lost`."""
@@ -238,16 +264,16 @@ class _Run:
                 raise _Lost() from error
             raise
 
-    def _homes(self):
-        """Per shard, the worker its slices should run on: consecutive shards on one worker, the workers in turn.
+    def _current_workers(self):
+        return sorted(self.client.scheduler_info().get("workers", {}))
 
-        A hint only (Dask may run a task elsewhere, and a dead worker's go
-        elsewhere): the output never depends on it. Without it Dask runs a
-        round's slices where the round's weights already are, on one worker.
+    def _homes(self):
+        """Per shard, the worker its chains run on: consecutive shards on one worker, the workers in turn.
+
+        The output never depends on it: every worker holds the same weights.
         """
-        workers = sorted(self.client.scheduler_info().get("workers", {}))
-        shards = self.options.shards
-        return [[workers[s * len(workers) // shards]] if workers else None for s in range(shards)]
+        workers, shards = self.workers, self.options.shards
+        return [workers[s * len(workers) // shards] if workers else None for s in range(shards)]
 
     def _result(self, future):
         self._wait([future])
@@ -260,7 +286,7 @@ class _Run:
         :data:`LOST_SECONDS` is a UserError.
         """
         pending = list(futures)
-        last_tick = 0.0
+        last_tick = last_check = 0.0
         lost_since = None
         while pending:
             time.sleep(POLL_SECONDS)
@@ -279,6 +305,10 @@ class _Run:
                     raise UserError(self._lost_scheduler())
             else:
                 lost_since = None
+                if time.monotonic() - last_check >= WORKERS_SECONDS:
+                    last_check = time.monotonic()
+                    if self._a_worker_left():
+                        raise _Lost()
             if tick is not None and time.monotonic() - last_tick >= PROGRESS_SECONDS:
                 last_tick = time.monotonic()
                 try:
@@ -287,6 +317,11 @@ class _Run:
                     if _is_lost(error):
                         raise _Lost() from error
                     raise
+
+    def _a_worker_left(self):
+        """Whether a worker holding the run's weights has left the cluster (its pinned tasks would wait forever)."""
+        workers = getattr(self, "workers", None)
+        return bool(workers) and not set(workers) <= set(self._current_workers())
 
     def _lost_scheduler(self):
         return f"lost the Dask scheduler ({_scheduler_name(self.options)}): training stopped"
@@ -314,11 +349,18 @@ class _Run:
 RUN_FIELDS = ("cbow", "fast", "hs", "negative", "window", "sample", "size", "loss")
 
 
-# A round whose tasks are submitted: its merged weights, its chains' statistics, and every future it made.
-_Round = namedtuple("_Round", "merged stats futures")
+# A round whose tasks are submitted: per worker, the task after which its weights hold the round's
+# merge (and have been copied, with a snapshot); the round's statistics; the snapshot (a list of one
+# future, or none); and every future it made.
+_Round = namedtuple("_Round", "ready stats snapshot futures")
 # The client's copy of the weights after ``finished`` rounds, with the counters as they were then
 # (words done, the loss, the length of the traffic list) and when it was taken.
 _Checkpoint = namedtuple("_Checkpoint", "weights finished words_done loss traffic time")
+
+
+def _pinned(worker):
+    """``client.submit``'s placement of a task that must run on ``worker`` (it reads the weights there)."""
+    return {"workers": [worker], "allow_other_workers": False} if worker else {}
 
 
 def _placed(home):
@@ -343,6 +385,7 @@ def _is_lost(error):
     name = type(error).__name__
     return name in (
         "KilledWorker", "FutureCancelledError", "CancelledError", "CommClosedError", "FuturesCancelledError",
+        "ReplicaLost",
     )
 
 

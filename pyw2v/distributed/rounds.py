@@ -3,7 +3,7 @@
 Every epoch, each of the S shards is cut into R consecutive round slices
 (R from the corpus size alone). Round r of epoch e trains the S slices r
 from the same weights, one task each, and the new weights are the old plus
-the S tasks' deltas added in shard order (summed in fixed groups of
+the S tasks' sparse deltas added in shard order (summed in fixed groups of
 consecutive shards first; a row several tasks moved moves by their sum
 scaled to what the tasks in sequence would have moved it: :func:`merge`).
 In the first epochs the shards are grouped into chains (:func:`chains`),
@@ -13,8 +13,6 @@ on the workers, so neither does the output.
 from collections import namedtuple
 
 import numpy as np
-
-from ..training.loop import Model
 
 # Corpus bytes trained per round, over all shards (some 2.7 million words of
 # Wikipedia text): the staleness every shard's delta is computed with.
@@ -74,31 +72,24 @@ def seed(epoch, round_, shard, rounds, shards):
 # floats are added never depends on the workers.
 GROUP_CHAINS = 4
 
-# The sum of a group's deltas, per matrix: (total float32, touched int32: how many chains changed each row).
-GroupSum = namedtuple("GroupSum", "totals touched")
+# Per matrix, (rows int32 ascending, total float32 [len(rows), size], touched int32: how many chains
+# changed each row); stats: the chains' (words read, (loss, words trained), delta bytes), summed.
+GroupSum = namedtuple("GroupSum", "totals stats")
+# A round's merged delta: per matrix, (rows, values) to add to the weights; stats as GroupSum's.
+Merged = namedtuple("Merged", "deltas stats")
 
 
-def group_sum(weights, *results):
+def group_sum(*results):
     """The :class:`GroupSum` of ``results`` (a group of consecutive chains' deltas), added in chain order."""
-    totals, touched = [], []
-    for m, matrix in enumerate(weights):
-        total = np.zeros_like(matrix)
-        count = np.zeros(len(matrix), dtype=np.int32)
-        for result in results if len(matrix) else ():
-            rows, values = result.deltas[m]
-            if rows is None:
-                total += values
-                count += values.any(axis=1)
-            else:
-                total[rows] += values  # rows are distinct within one delta
-                count[rows] += 1
-        totals.append(total)
-        touched.append(count)
-    return GroupSum(totals, touched)
+    totals = [
+        _sparse_sum([(rows, values, 1) for rows, values in deltas])
+        for deltas in zip(*(result.deltas for result in results))
+    ]
+    return GroupSum(totals, _summed_stats(slice_stats(result) for result in results))
 
 
-def merge(weights, saturation, *groups):
-    """The weights after a round: ``weights`` plus the chains' deltas (summed in :class:`GroupSum` s, in order).
+def merge(saturation, *groups):
+    """A round's :class:`Merged` delta: the chains' deltas (summed in :class:`GroupSum` s, in order).
 
     A row one chain touched moves by its delta, as on one machine (the
     parameter-server rule). A row that k > 1 chains touched moves by the sum
@@ -109,22 +100,40 @@ def merge(weights, saturation, *groups):
     up to k (at 4 or more chains the weights diverge); their mean loses
     the progress of every row that is still far from there.
     """
-    merged = []
-    for m, matrix in enumerate(weights):
-        if not len(matrix):
-            merged.append(matrix.copy())
-            continue
-        total = groups[0].totals[m].copy()
-        touched = groups[0].touched[m].copy()
-        for group in groups[1:]:
-            total += group.totals[m]
-            touched += group.touched[m]
+    deltas = []
+    for m, parts in enumerate(zip(*(group.totals for group in groups))):
+        rows, total, touched = _sparse_sum(parts)
         shared = touched > 1
-        scale = sequential_scale(touched[shared].astype(np.float64), saturation[m][shared].astype(np.float64))
+        scale = sequential_scale(touched[shared].astype(np.float64), saturation[m][rows[shared]].astype(np.float64))
         total[shared] *= scale[:, None].astype(np.float32)
-        total += matrix
-        merged.append(total)
-    return Model(*merged)
+        deltas.append((rows, total))
+    return Merged(tuple(deltas), _summed_stats(group.stats for group in groups))
+
+
+def _sparse_sum(parts):
+    """(rows, total, touched) of ``parts``, each (rows, values, touched), their values added in order.
+
+    The rows of one part are distinct; a row's total is the float32 sum of
+    its parts' values in the parts' order, as adding them to a matrix of
+    zeros would give, and ``touched`` the sum of its parts' counts.
+    """
+    rows = np.unique(np.concatenate([part[0] for part in parts])).astype(np.int32)
+    size = parts[0][1].shape[1]
+    total = np.zeros((len(rows), size), dtype=np.float32)
+    touched = np.zeros(len(rows), dtype=np.int32)
+    for part_rows, values, count in parts:
+        at = np.searchsorted(rows, part_rows)
+        total[at] += values
+        touched[at] += count
+    return rows, total, touched
+
+
+def _summed_stats(stats):
+    words, loss, loss_words, delta = 0, 0.0, 0.0, 0
+    for (slice_words, (slice_loss, slice_loss_words), slice_delta) in stats:
+        words, loss, loss_words = words + slice_words, loss + slice_loss, loss_words + slice_loss_words
+        delta += slice_delta
+    return words, (loss, loss_words), delta
 
 
 def sequential_scale(k, x):
@@ -192,7 +201,7 @@ def update_shares(counts, negative, hs, tree, cbow, window):
 
 def delta_bytes(result):
     """Bytes of one chain's deltas (a slice's, in the usual chain of one) as sent over the network."""
-    return sum((0 if rows is None else rows.nbytes) + values.nbytes for rows, values in result.deltas)
+    return sum(rows.nbytes + values.nbytes for rows, values in result.deltas)
 
 
 def slice_stats(result):

@@ -1,8 +1,9 @@
 """What a worker does in one round: encode a chain's slices, train them on one thread, return the deltas.
 
-:func:`train_chain` is a pure function of (the weights at the round's start,
-the slices with their seeds, the round's learning rate): Dask may run it on
-any worker, or twice after a worker died, and the result is the same bytes.
+:func:`train_chain` is a pure function of (the weights after the rounds
+before, which every worker keeps: :mod:`.replica`; the slices with their
+seeds; the round's learning rate): on whichever worker it runs, and run
+again after a worker died, its result is the same bytes.
 :func:`train_ids` is the only place that calls into :mod:`pyw2v.training`.
 """
 import os
@@ -14,8 +15,8 @@ import numpy as np
 from ..errors import UserError
 from ..options import TrainOptions
 from ..training import driver, loop
-from ..training.loop import Model
 from ..training.variants import choose_variant
+from . import replica, rounds
 from .shards import count_pieces, encode_pieces, list_files, vocabulary_index
 
 # The loop's own decay over this many words is below float32's resolution: a round keeps its one rate.
@@ -24,38 +25,50 @@ NO_DECAY_WORDS = 2**61
 # What every task of a run shares, scattered to the workers once. options: a dict of
 # TrainOptions' training fields; words (packed by :func:`pack_words`)/counts: the vocabulary in C's order.
 RunData = namedtuple("RunData", "token options words counts")
-# Deltas: per matrix of the Model, (rows int32, values float32 [len(rows), size]): the rows a chain changed;
-# rows None: values is the whole matrix's delta (when most rows changed, the cheaper form to send and add).
+# Deltas: per matrix of the Model, (rows int32, values float32 [len(rows), size]): the rows a chain changed.
 SliceResult = namedtuple("SliceResult", "deltas words loss")
 
-_PREPARED = {}  # token -> (tree, tables, index): built once per worker and run
+_PREPARED = {}  # token -> ((tree, tables), vocabulary, index, update shares): built once per worker and run
 
 
 def _prepared(run):
     if run.token not in _PREPARED:
         _PREPARED.clear()  # one run at a time per worker; a finished run's tables go
         vocab = SimpleNamespace(counts=run.counts, size=len(run.counts), train_words=int(run.counts.sum()))
-        tree_and_tables = driver.vocabulary_tables(TrainOptions(**run.options), vocab)
-        _PREPARED[run.token] = (tree_and_tables, vocab, vocabulary_index(unpack_words(run.words)))
+        options = TrainOptions(**run.options)
+        tree_and_tables = driver.vocabulary_tables(options, vocab)
+        shares = rounds.update_shares(run.counts, options.negative, options.hs, tree_and_tables[0], options.cbow,
+                                      options.window)
+        _PREPARED[run.token] = (tree_and_tables, vocab, vocabulary_index(unpack_words(run.words)), shares)
     return _PREPARED[run.token]
 
 
-def train_chain(weights, run, round_, links, alpha):
-    """Train a chain's round slices one after another from ``weights``; returns one :class:`SliceResult`.
+def train_chain(run, version, round_, links, alpha, *after):
+    """Train a chain's round slices one after another from the weights after ``version`` rounds: a :class:`SliceResult`.
 
     ``links``: (shard, pieces, seed) per slice, in shard order; each slice
-    starts from the weights the one before it left, in the task's own copy.
-    The usual chain is one slice (:func:`~.rounds.chains`).
+    starts from the weights the one before it left. The usual chain is one
+    slice (:func:`~.rounds.chains`). It trains this worker's working copy
+    of the weights in place and puts it back (:mod:`.replica`); ``after``:
+    the tasks that must have run on this worker first (none is read).
     """
     small_pages()  # a worker that joined after the run started
-    tree_and_tables, vocab, index = _prepared(run)
-    model = Model(*(matrix.copy() for matrix in weights))
+    tree_and_tables, vocab, index, _ = _prepared(run)
+    held = replica.held(run.token, version)
     words, loss = 0, (0.0, 0.0)
-    for shard, pieces, seed in links:
-        ids = _encoded(run, shard, round_, pieces, index)
-        slice_words, slice_loss = train_ids(ids, model, tree_and_tables, vocab, run.options, alpha, seed)
-        words, loss = words + slice_words, (loss[0] + slice_loss[0], loss[1] + slice_loss[1])
-    return SliceResult(tuple(row_deltas(new, old) for new, old in zip(model, weights)), words, loss)
+    with held.lock:
+        for shard, pieces, seed in links:
+            ids = _encoded(run, shard, round_, pieces, index)
+            slice_words, slice_loss = train_ids(ids, held.work, tree_and_tables, vocab, run.options, alpha, seed)
+            words, loss = words + slice_words, (loss[0] + slice_loss[0], loss[1] + slice_loss[1])
+        deltas = replica.take_deltas(held)
+    return SliceResult(deltas, words, loss)
+
+
+def merge_round(run, alpha, chain_words, *groups):
+    """:func:`.rounds.merge` of a round's group sums, each row's saturation from the run's vocabulary."""
+    shares = _prepared(run)[3]
+    return rounds.merge(rounds.saturation(shares, alpha, chain_words), *groups)
 
 
 def small_pages():
@@ -73,17 +86,6 @@ def small_pages():
     except ImportError:
         return
     _set_madvise_hugepage(False)
-
-
-def row_deltas(new, old):
-    """The rows where ``new`` differs from ``old``, and ``new - old`` on them; all rows (None) past half of them."""
-    if len(old) == 0:
-        return np.zeros(0, dtype=np.int32), old[:0]
-    delta = np.subtract(new, old, out=new)  # new is the task's own copy
-    rows = np.flatnonzero(delta.any(axis=1)).astype(np.int32)
-    if 2 * len(rows) > len(old):
-        return None, delta
-    return rows, delta[rows]
 
 
 def train_ids(ids, model, tree_and_tables, vocab, fields, alpha, seed):
@@ -188,6 +190,7 @@ def forget_run(token):
     import shutil
 
     _PREPARED.pop(token, None)
+    replica.forget(token)
     directory = _cache_directory(token)
     if directory:
         shutil.rmtree(directory, ignore_errors=True)

@@ -1,0 +1,96 @@
+"""The run's weights as each worker keeps them between rounds: changed only by the rounds' merged deltas.
+
+A worker holds the weights at the start of the current round (``base``)
+and a working copy of them (``work``). A chain task trains ``work`` in
+place, takes its delta (``work - base`` on the rows that differ) and copies
+those rows back from ``base``, so that the next task on the worker starts
+from the round's weights again; a round's merged delta, the same bytes on
+every worker, is then added to both. So a round moves only sparse deltas
+between the processes: the whole weights cross the network when the run
+starts, after a worker is lost, and in the client's checkpoint.
+
+Every function here runs as a task on the worker whose weights it reads,
+pinned there by the driver, and checks the weights' *version* (the rounds
+merged into them): a worker restarted since (its weights gone) raises
+:class:`ReplicaLost`, which the driver treats as work lost with a worker.
+The output stays a function of (the options, the shards) alone: what a
+task returns depends only on the version's weights and its slices.
+"""
+import threading
+
+import numpy as np
+
+from ..training.loop import Model
+
+_REPLICAS = {}  # run token -> _Replica
+
+
+class ReplicaLost(Exception):
+    """This worker does not hold the run's weights at the version a task needs (it was restarted)."""
+
+
+class _Replica:
+    def __init__(self, weights, version):
+        self.base = Model(*(np.array(matrix, dtype=np.float32, copy=True) for matrix in weights))
+        self.work = Model(*(matrix.copy() for matrix in self.base))
+        self.version = version
+        # One task at a time trains ``work`` (a worker given several threads would run two at once).
+        self.lock = threading.Lock()
+
+
+def install(token, weights, version):
+    """Keep ``weights`` (the weights after ``version`` rounds) as this worker's copy of run ``token``'s."""
+    _REPLICAS[token] = _Replica(weights, version)
+    return version
+
+
+def held(token, version):
+    """This worker's weights of run ``token``, which must be at ``version``."""
+    replica = _REPLICAS.get(token)
+    if replica is None or replica.version != version:
+        found = "none" if replica is None else f"version {replica.version}"
+        raise ReplicaLost(f"weights of version {version} wanted, {found} held")
+    return replica
+
+
+def take_deltas(replica):
+    """Per matrix, (rows, ``work - base`` on them) for the rows a task changed; puts those rows back.
+
+    Rows are compared as bit patterns, so a row whose update left it bit for
+    bit unchanged is not sent, and NaNs compare equal to themselves.
+    """
+    deltas = []
+    for work, base in zip(replica.work, replica.base):
+        changed = np.not_equal(work.view(np.int32), base.view(np.int32)).any(axis=1)
+        rows = np.flatnonzero(changed).astype(np.int32)
+        moved = work[rows]
+        start = base[rows]
+        work[rows] = start
+        deltas.append((rows, np.subtract(moved, start, out=moved)))
+    return tuple(deltas)
+
+
+def apply_merged(token, version, merged, *after):
+    """Add a round's merged delta (:class:`.rounds.Merged`) to this worker's weights: version + 1; its stats.
+
+    The addition is one float32 add per element, so every worker, whatever
+    its CPU, holds the same bytes afterwards. ``after``: the tasks that must
+    have run on this worker first (none is read).
+    """
+    replica = held(token, version)
+    with replica.lock:
+        for (rows, values), base, work in zip(merged.deltas, replica.base, replica.work):
+            base[rows] += values
+            work[rows] = base[rows]
+        replica.version = version + 1
+    return merged.stats
+
+
+def snapshot(token, version, *after):
+    """A copy of this worker's weights at ``version`` (the client's checkpoint)."""
+    replica = held(token, version)
+    return Model(*(matrix.copy() for matrix in replica.base))
+
+
+def forget(token):
+    _REPLICAS.pop(token, None)
