@@ -90,7 +90,7 @@ class _Run:
     def __init__(self, options, client, out):
         self.options, self.client, self.out = options, client, out
         self.token = uuid.uuid4().hex
-        self.traffic = []  # per round: (delta bytes, weights bytes)
+        self.traffic = []  # per round: (the chains' delta bytes, the merged delta's bytes)
 
     def vocabulary(self):
         options = self.options
@@ -186,11 +186,11 @@ class _Run:
                 continue
             in_flight.popleft()
             finished, attempts = finished + 1, 0
-            words, round_loss, delta = stats
+            words, round_loss, delta, merged_bytes = stats
             self.control.words_done[0] += words
             if loss is not None:
                 loss[0, epoch] += round_loss
-            self.traffic.append((delta, self.weights_bytes))
+            self.traffic.append((delta, merged_bytes))
             if merged:
                 checkpoint = _Checkpoint(merged[0], finished, self.control.words_done.copy(), _copy(loss),
                                          len(self.traffic), time.monotonic())
@@ -203,6 +203,12 @@ class _Run:
         until the run ends or a worker is lost (:meth:`_homes`).
         """
         self.workers = self._current_workers()
+        if not self.workers:
+            try:
+                self.client.wait_for_workers(1, timeout=LOST_SECONDS)
+            except TimeoutError:
+                raise UserError(f"no Dask worker left in {_scheduler_name(self.options)}") from None
+            self.workers = self._current_workers()
         shared = self.client.scatter([weights])[0]
         ready = {
             worker: self.client.submit(replica.install, self.token, shared, version,
@@ -334,12 +340,12 @@ class _Run:
 
     def _print_traffic(self, rounds):
         """-debug 3: the bytes a round moves, and the workers' peak memory."""
-        deltas = [d for d, _ in self.traffic]
+        deltas, merged = np.array(self.traffic, dtype=np.float64).T / 1e6
         peaks = self.client.run(_peak_rss)
         print(
             f"Rounds per epoch: {rounds}  shards: {self.options.shards}  weights: {self.weights_bytes / 1e6:.1f} MB  "
-            f"deltas per round: {np.mean(deltas) / 1e6:.1f} MB  "
-            f"per epoch: {np.sum(deltas) / self.options.iter / 1e6:.1f} MB  "
+            f"deltas per round: {np.mean(deltas):.1f} MB  per epoch: {np.sum(deltas) / self.options.iter:.1f} MB  "
+            f"merged per round: {np.mean(merged):.1f} MB (to each worker)  "
             f"worker peak RSS: {max(peaks.values()) / 1024:.0f} MiB",
             file=self.out, flush=True,
         )

@@ -19,6 +19,7 @@ task returns depends only on the version's weights and its slices.
 import threading
 
 import numpy as np
+from numba import njit
 
 from ..training.loop import Model
 
@@ -61,13 +62,50 @@ def take_deltas(replica):
     """
     deltas = []
     for work, base in zip(replica.work, replica.base):
-        changed = np.not_equal(work.view(np.int32), base.view(np.int32)).any(axis=1)
-        rows = np.flatnonzero(changed).astype(np.int32)
-        moved = work[rows]
-        start = base[rows]
-        work[rows] = start
-        deltas.append((rows, np.subtract(moved, start, out=moved)))
+        rows = np.empty(len(work), dtype=np.int32)
+        count = _changed_rows(work.view(np.int32), base.view(np.int32), rows)
+        rows = rows[:count].copy()
+        values = np.empty((count, work.shape[1]), dtype=np.float32)
+        _take_rows(work, base, rows, values)
+        deltas.append((rows, values))
     return tuple(deltas)
+
+
+@njit(cache=True)
+def _changed_rows(work_bits, base_bits, rows):
+    """The rows where ``work_bits`` and ``base_bits`` differ into ``rows``; returns their count.
+
+    A changed row is usually told at its first element, an unchanged one
+    only at its last: one pass over the two matrices.
+    """
+    count = 0
+    for i in range(work_bits.shape[0]):
+        for c in range(work_bits.shape[1]):
+            if work_bits[i, c] != base_bits[i, c]:
+                rows[count] = i
+                count += 1
+                break
+    return count
+
+
+@njit(cache=True)
+def _take_rows(work, base, rows, values):
+    """``values[j] = work[rows[j]] - base[rows[j]]``, then ``work[rows[j]] = base[rows[j]]``."""
+    for j in range(len(rows)):
+        i = rows[j]
+        for c in range(work.shape[1]):
+            values[j, c] = work[i, c] - base[i, c]
+            work[i, c] = base[i, c]
+
+
+@njit(cache=True)
+def _add_rows(base, work, rows, values):
+    """``base[rows[j]] += values[j]`` and ``work[rows[j]] = base[rows[j]]`` (the rows are distinct)."""
+    for j in range(len(rows)):
+        i = rows[j]
+        for c in range(base.shape[1]):
+            base[i, c] += values[j, c]
+            work[i, c] = base[i, c]
 
 
 def apply_merged(token, version, merged, *after):
@@ -80,8 +118,7 @@ def apply_merged(token, version, merged, *after):
     replica = held(token, version)
     with replica.lock:
         for (rows, values), base, work in zip(merged.deltas, replica.base, replica.work):
-            base[rows] += values
-            work[rows] = base[rows]
+            _add_rows(base, work, rows, values)
         replica.version = version + 1
     return merged.stats
 

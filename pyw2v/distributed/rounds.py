@@ -13,10 +13,13 @@ on the workers, so neither does the output.
 from collections import namedtuple
 
 import numpy as np
+from numba import njit
 
 # Corpus bytes trained per round, over all shards (some 2.7 million words of
 # Wikipedia text): the staleness every shard's delta is computed with.
 ROUND_BYTES = 16 << 20
+# The text at the run's start trained as one chain (:func:`chains`), whatever the rounds' length.
+ONE_CHAIN_BYTES = 16 << 20
 _GOLDEN = 0x9E3779B97F4A7C15
 _MASK = (1 << 64) - 1
 
@@ -44,15 +47,16 @@ def chains(epoch, round_, rounds, shards):
     A chain is a run of consecutive shards whose slices are trained one
     after another, each from the weights the previous one left; the
     chains' deltas are merged as the slices' are when every slice is its
-    own chain. The run's first round is one chain; after it, epoch e has
+    own chain. The run's first :data:`ONE_CHAIN_BYTES` of text (its first
+    round, when rounds are that long) is one chain; after it, epoch e has
     min(shards, 2^(e+1)) chains. From C's random start, slices trained side
     by side break its symmetry each their own way (their deltas agree with
     a sequential run's no better than two runs with other seeds do), and
     the merge of deltas from the same weights loses more the more there
     are; the chains give the model its shape before the shards go their
-    own ways. A function of (epoch, round, shards) only, like the rest.
+    own ways. A function of (epoch, round, rounds, shards) only, like the rest.
     """
-    if epoch == 0 and round_ == 0:
+    if epoch == 0 and round_ < max(1, min(rounds, ONE_CHAIN_BYTES // ROUND_BYTES)):
         return 1
     return min(shards, 2 ** (epoch + 1))
 
@@ -75,7 +79,8 @@ GROUP_CHAINS = 4
 # Per matrix, (rows int32 ascending, total float32 [len(rows), size], touched int32: how many chains
 # changed each row); stats: the chains' (words read, (loss, words trained), delta bytes), summed.
 GroupSum = namedtuple("GroupSum", "totals stats")
-# A round's merged delta: per matrix, (rows, values) to add to the weights; stats as GroupSum's.
+# A round's merged delta: per matrix, (rows, values) to add to the weights; stats: GroupSum's, and the
+# merged delta's bytes (what every worker receives).
 Merged = namedtuple("Merged", "deltas stats")
 
 
@@ -103,29 +108,61 @@ def merge(saturation, *groups):
     deltas = []
     for m, parts in enumerate(zip(*(group.totals for group in groups))):
         rows, total, touched = _sparse_sum(parts)
-        shared = touched > 1
+        shared = np.flatnonzero(touched > 1)
         scale = sequential_scale(touched[shared].astype(np.float64), saturation[m][rows[shared]].astype(np.float64))
-        total[shared] *= scale[:, None].astype(np.float32)
+        _scale_rows(total, shared, scale.astype(np.float32))
         deltas.append((rows, total))
-    return Merged(tuple(deltas), _summed_stats(group.stats for group in groups))
+    merged_bytes = sum(rows.nbytes + values.nbytes for rows, values in deltas)
+    return Merged(tuple(deltas), (*_summed_stats(group.stats for group in groups), merged_bytes))
 
 
 def _sparse_sum(parts):
     """(rows, total, touched) of ``parts``, each (rows, values, touched), their values added in order.
 
-    The rows of one part are distinct; a row's total is the float32 sum of
+    The rows of one part are distinct. A row's total is the float32 sum of
     its parts' values in the parts' order, as adding them to a matrix of
-    zeros would give, and ``touched`` the sum of its parts' counts.
+    zeros would give, and ``touched`` the sum of its parts' counts; rows
+    come in the order the parts first name them.
     """
-    rows = np.unique(np.concatenate([part[0] for part in parts])).astype(np.int32)
+    slot = np.full(max([int(part[0].max()) + 1 for part in parts if len(part[0])], default=0), -1, dtype=np.int32)
+    most = min(sum(len(part[0]) for part in parts), len(slot))  # the rows are distinct and below len(slot)
     size = parts[0][1].shape[1]
-    total = np.zeros((len(rows), size), dtype=np.float32)
-    touched = np.zeros(len(rows), dtype=np.int32)
-    for part_rows, values, count in parts:
-        at = np.searchsorted(rows, part_rows)
-        total[at] += values
-        touched[at] += count
-    return rows, total, touched
+    rows = np.empty(most, dtype=np.int32)
+    total = np.empty((most, size), dtype=np.float32)
+    touched = np.empty(most, dtype=np.int32)
+    count = 0
+    for part_rows, values, part_touched in parts:
+        counts = np.broadcast_to(np.asarray(part_touched, dtype=np.int32), part_rows.shape)
+        count = _add_part(slot, rows, total, touched, count, part_rows, values, np.ascontiguousarray(counts))
+    return rows[:count], total[:count], touched[:count]
+
+
+@njit(cache=True)
+def _add_part(slot, rows, total, touched, count, part_rows, values, part_touched):
+    """Add one part's rows into (rows, total, touched)[:count], ``slot`` mapping a row to its place; the new count."""
+    for j in range(len(part_rows)):
+        row = part_rows[j]
+        at = slot[row]
+        if at < 0:
+            at = count
+            slot[row] = at
+            rows[at] = row
+            touched[at] = 0
+            for c in range(total.shape[1]):
+                total[at, c] = 0.0
+            count += 1
+        touched[at] += part_touched[j]
+        for c in range(total.shape[1]):
+            total[at, c] += values[j, c]
+    return count
+
+
+@njit(cache=True)
+def _scale_rows(total, rows, scale):
+    """``total[rows[j]] *= scale[j]``, in place."""
+    for j in range(len(rows)):
+        for c in range(total.shape[1]):
+            total[rows[j], c] *= scale[j]
 
 
 def _summed_stats(stats):
