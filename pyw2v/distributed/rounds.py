@@ -76,8 +76,9 @@ def seed(epoch, round_, shard, rounds, shards):
 # floats are added never depends on the workers.
 GROUP_CHAINS = 4
 
-# Per matrix, (rows int32 ascending, total float32 [len(rows), size], touched int32: how many chains
-# changed each row); stats: the chains' (words read, (loss, words trained), delta bytes), summed.
+# Per matrix, (rows int32 in the order the chains first name them, total float32 [len(rows), size],
+# touched int32: how many chains changed each row); stats: the chains' (words read, (loss, words
+# trained), delta bytes), summed.
 GroupSum = namedtuple("GroupSum", "totals stats")
 # A round's merged delta: per matrix, (rows, values) to add to the weights; stats: GroupSum's, and the
 # merged delta's bytes (what every worker receives).
@@ -242,5 +243,5 @@ def delta_bytes(result):
 
 
 def slice_stats(result):
-    """What the driver needs of a chain's result: (words read, (loss, words trained), delta bytes)."""
+    """What the driver reports of a chain's result: (words read, (loss, words trained), delta bytes)."""
     return result.words, result.loss, delta_bytes(result)
