@@ -437,7 +437,7 @@ def values_at(rows, values, shape):
 
 
 def test_round_rates_follow_cs_schedule_and_seeds_differ():
-    from pyw2v.distributed.rounds import round_alpha, round_count, seed
+    from pyw2v.distributed.rounds import chains, round_alpha, round_bytes, round_count, seed
     from pyw2v.options import TrainOptions
 
     options = TrainOptions(train="x", cbow=0, iter=2)
@@ -445,6 +445,10 @@ def test_round_rates_follow_cs_schedule_and_seeds_differ():
     assert rates[0] == np.float32(0.025 * (1 - 125 / 2001))  # the middle of the first round
     assert all(a > b for a, b in zip(rates, rates[1:]))
     assert round_count(1) == 1 and round_count(16 << 20) == 1 and round_count((16 << 20) + 1) == 2
+    assert round_bytes(cbow=1) == 16 << 20 and round_bytes(cbow=0) == 4 << 20
+    # The run's first 16 MiB one chain, whatever the rounds' length; then 2 chains in the first epoch.
+    assert [chains(0, r, 25, 8, 4 << 20) for r in range(6)] == [1, 1, 1, 1, 2, 2]
+    assert [chains(0, r, 7, 8) for r in range(3)] == [1, 2, 2] and chains(1, 0, 7, 8) == 4
     seeds = {seed(e, r, s, 4, 8) for e in range(2) for r in range(4) for s in range(8)}
     assert len(seeds) == 64 and 0 not in seeds
 

@@ -116,7 +116,8 @@ class _Run:
 
     def train(self, vocab):
         options, client = self.options, self.client
-        rounds = plan.round_count(self.total_bytes)
+        self.round_bytes = plan.round_bytes(options.cbow)
+        rounds = plan.round_count(self.total_bytes, self.round_bytes)
         slices = [cut_rounds(pieces, rounds) for pieces in self.shards]
         fields = {k: v for k, v in asdict(options).items() if k in RUN_FIELDS}
         run = client.scatter([RunData(self.token, fields, pack_words(vocab.words), vocab.counts)], broadcast=True)[0]
@@ -231,7 +232,7 @@ class _Run:
         alpha = plan.round_alpha(options, vocab.train_words, epoch, round_, rounds)
         jobs = [(s, shard_slices[round_], plan.seed(epoch, round_, s, rounds, options.shards))
                 for s, shard_slices in enumerate(slices) if shard_slices[round_]]
-        chains = plan.chains(epoch, round_, rounds, options.shards)
+        chains = plan.chains(epoch, round_, rounds, options.shards, self.round_bytes)
         tasks, homes = [], []
         for c in range(chains):
             links = [job for job in jobs if job[0] * chains // options.shards == c]

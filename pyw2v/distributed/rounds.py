@@ -18,10 +18,19 @@ from numba import njit
 # Corpus bytes trained per round, over all shards (some 2.7 million words of
 # Wikipedia text): the staleness every shard's delta is computed with.
 ROUND_BYTES = 16 << 20
+# Skip-gram's rounds: it trains each word window + 1 times (once per context word), so a quarter of
+# CBOW's text is still more compute a round, and its merge loses more to the staleness (wiki100m,
+# sg-ns: 31.00 % at 16 MiB, 32.84 % at 4 MiB, 33.89 % at 2 MiB; docs/distributed.md).
+SKIP_GRAM_ROUND_BYTES = 4 << 20
 # The text at the run's start trained as one chain (:func:`chains`), whatever the rounds' length.
 ONE_CHAIN_BYTES = 16 << 20
 _GOLDEN = 0x9E3779B97F4A7C15
 _MASK = (1 << 64) - 1
+
+
+def round_bytes(cbow):
+    """The corpus bytes of a round, over all shards: :data:`ROUND_BYTES`, or :data:`SKIP_GRAM_ROUND_BYTES`."""
+    return ROUND_BYTES if cbow else SKIP_GRAM_ROUND_BYTES
 
 
 def round_count(total_bytes, round_bytes=ROUND_BYTES):
@@ -41,7 +50,7 @@ def round_alpha(options, train_words, epoch, round_, rounds):
     return max(alpha, np.float32(np.float64(start) * 0.0001))
 
 
-def chains(epoch, round_, rounds, shards):
+def chains(epoch, round_, rounds, shards, round_bytes=ROUND_BYTES):
     """How many chains round ``round_`` of epoch ``epoch`` trains side by side: 1, then 2, 4, ... up to ``shards``.
 
     A chain is a run of consecutive shards whose slices are trained one
@@ -54,9 +63,9 @@ def chains(epoch, round_, rounds, shards):
     a sequential run's no better than two runs with other seeds do), and
     the merge of deltas from the same weights loses more the more there
     are; the chains give the model its shape before the shards go their
-    own ways. A function of (epoch, round, rounds, shards) only, like the rest.
+    own ways. A function of (epoch, round, rounds, shards, the rounds' bytes) only, like the rest.
     """
-    if epoch == 0 and round_ < max(1, min(rounds, ONE_CHAIN_BYTES // ROUND_BYTES)):
+    if epoch == 0 and round_ < max(1, min(rounds, ONE_CHAIN_BYTES // round_bytes)):
         return 1
     return min(shards, 2 ** (epoch + 1))
 
