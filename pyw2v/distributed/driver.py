@@ -91,6 +91,7 @@ class _Run:
         self.options, self.client, self.out = options, client, out
         self.token = uuid.uuid4().hex
         self.traffic = []  # per round: (the chains' delta bytes, the merged delta's bytes)
+        self.workers = []  # those holding the run's weights (:meth:`_install`)
 
     def vocabulary(self):
         options = self.options
@@ -327,8 +328,7 @@ class _Run:
 
     def _a_worker_left(self):
         """Whether a worker holding the run's weights has left the cluster (its pinned tasks would wait forever)."""
-        workers = getattr(self, "workers", None)
-        return bool(workers) and not set(workers) <= set(self._current_workers())
+        return bool(self.workers) and not set(self.workers) <= set(self._current_workers())
 
     def _lost_scheduler(self):
         return f"lost the Dask scheduler ({_scheduler_name(self.options)}): training stopped"
