@@ -50,7 +50,7 @@ WORKERS_SECONDS = 1.0
 # Without its scheduler this long, the client gives up (Dask itself would retry for minutes).
 LOST_SECONDS = 20
 ROUND_ATTEMPTS = 3
-# Rounds submitted ahead of the one the client waits for (each holds its weights on the workers).
+# Rounds submitted ahead of the one the client waits for (each holds its sparse deltas on the workers).
 ROUNDS_IN_FLIGHT = 4
 # The client's copy of the merged weights, from which work lost with a worker is run again, is
 # fetched at most this often (and after the last round): the output never depends on it.
@@ -280,8 +280,8 @@ class _Run:
 
         The output never depends on it: every worker holds the same weights.
         """
-        workers, shards = self.workers, self.options.shards
-        return [workers[s * len(workers) // shards] if workers else None for s in range(shards)]
+        workers, shards = self.workers, self.options.shards  # never empty: :meth:`_install` waits for one
+        return [workers[s * len(workers) // shards] for s in range(shards)]
 
     def _result(self, future):
         self._wait([future])
@@ -367,7 +367,7 @@ _Checkpoint = namedtuple("_Checkpoint", "weights finished words_done loss traffi
 
 def _pinned(worker):
     """``client.submit``'s placement of a task that must run on ``worker`` (it reads the weights there)."""
-    return {"workers": [worker], "allow_other_workers": False} if worker else {}
+    return {"workers": [worker], "allow_other_workers": False}
 
 
 def _placed(home):
