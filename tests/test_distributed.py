@@ -335,25 +335,6 @@ def test_scheduler_and_workers_together_are_refused(corpus, tmp_path):
     one_line_failure(done, tmp_path, "-scheduler", "-workers")
 
 
-def test_skip_gram_rows_are_updated_per_pair_and_cbow_rows_per_word():
-    """A row's expected updates (its saturation in the merge): skip-gram updates every matrix once per (word,
-    context word) pair, window + 1 pairs a word on average; CBOW once per word. syn1neg adds the negatives'."""
-    from pyw2v.distributed.rounds import update_shares
-    from pyw2v.training.huffman import build_tree
-
-    counts = np.array([50, 30, 15, 5])
-    tree = build_tree(counts)
-    cbow = update_shares(counts, 5, 1, tree, cbow=1, window=5)
-    skip_gram = update_shares(counts, 5, 1, tree, cbow=0, window=5)
-    frequency = counts / counts.sum()
-    np.testing.assert_allclose(cbow[0], frequency)
-    power = counts**0.75
-    np.testing.assert_allclose(cbow[2], frequency + 5 * power / power.sum())
-    assert cbow[1].max() == pytest.approx(1.0)  # the root: on every word's path
-    for matrix in range(3):
-        np.testing.assert_allclose(skip_gram[matrix], 6 * cbow[matrix])
-
-
 def test_deltas_are_the_changed_rows_and_merge_in_shard_order():
     from pyw2v.distributed import replica
     from pyw2v.distributed.rounds import group_sum, merge
@@ -366,13 +347,11 @@ def test_deltas_are_the_changed_rows_and_merge_in_shard_order():
     replica.install("t", Model(old, empty, empty), 7)
     held = replica.held("t", 7)
     held.work.syn0[[2, 7]] += 0.5
-    few = held.work.syn0.copy()
     (rows, values), _, _ = replica.take_deltas(held)
     assert rows.tolist() == [2, 7] and values.shape == (2, 4)
     assert held.work.syn0.tobytes() == old.tobytes()  # the rows are put back for the next task
     held.work.syn0[:6] -= 0.25
     held.work.syn0[9] = -0.0  # bit for bit a change, though equal as a number only where it was 0
-    most = held.work.syn0.copy()
     (most_rows, most_values), _, _ = replica.take_deltas(held)
     assert most_rows.tolist() == [0, 1, 2, 3, 4, 5, 9]
     with pytest.raises(replica.ReplicaLost):
@@ -381,53 +360,60 @@ def test_deltas_are_the_changed_rows_and_merge_in_shard_order():
                            3, (0.5, 2.0)),
                SliceResult(((most_rows, most_values), (np.zeros(0, np.int32), empty),
                             (np.zeros(0, np.int32), empty)), 4, (0.25, 1.0))]
-    cold = (np.zeros(10, dtype=np.float32),) * 3  # no saturation: every row's deltas summed
     one_group = group_sum(*results)
     touched = [2, 7, 0, 1, 3, 4, 5, 9]  # in the order the chains first name them
     assert one_group.totals[0][0].tolist() == touched
-    assert one_group.totals[0][2].tolist() == [2, 1, 1, 1, 1, 1, 1, 1]  # chains that touched each row
-    merged = merge(cold, one_group)
-    two_groups = merge(cold, group_sum(results[0]), group_sum(results[1]))
+    merged = merge(one_group)
+    two_groups = merge(group_sum(results[0]), group_sum(results[1]))
     assert [d[1].tobytes() for d in two_groups.deltas] == [d[1].tobytes() for d in merged.deltas]
     assert merged.stats[:2] == two_groups.stats[:2] == (7, (0.75, 3.0))
     replica.apply_merged("t", 7, merged)
     new = replica.held("t", 8).base.syn0
-    np.testing.assert_allclose(new, old + (few - old) + (most - old), rtol=0, atol=1e-6)
-    assert new.tobytes() == (old + (values_at(rows, values, old.shape) + values_at(most_rows, most_values,
-                                                                                    old.shape))).tobytes()
+    # Row 2 both chains moved, by a = +0.5 and b = -0.25 in every column: a.b = -0.5, so it moves by
+    # 1.25 a + 2 b = +0.125; every other row one chain moved, by its delta.
+    expected = old + values_at(rows, values, old.shape) + values_at(most_rows, most_values, old.shape)
+    expected[2] = old[2] + np.float32(0.125)
+    np.testing.assert_allclose(new, expected, rtol=0, atol=1e-6)
+    assert np.array_equal(new[[0, 1, 3, 4, 5, 7, 8, 9]], expected[[0, 1, 3, 4, 5, 7, 8, 9]])
     assert replica.held("t", 8).work.syn0.tobytes() == new.tobytes()
-    saturated = (np.full(10, 50, dtype=np.float32),) * 3  # the mean where both shards touched a row (row 2)
-    averaged = merge(saturated, one_group).deltas[0][1]
-    expected = (values_at(rows, values, old.shape) + values_at(most_rows, most_values, old.shape))[touched]
-    expected[0] /= np.float32(2)
-    assert averaged.tobytes() == expected.tobytes()
     replica.forget("t")
 
 
-def test_a_row_several_chains_moved_moves_as_the_chains_in_sequence_would():
-    """k chains that each move a row the fraction 1 - r of the way to a target (r = e^-x) merge to 1 - r^k of it."""
-    from pyw2v.distributed.rounds import GroupSum, merge, sequential_scale
+def test_chains_deltas_of_a_row_add_where_independent_and_average_where_they_agree():
+    """Adasum: orthogonal moves are summed, equal ones averaged, opposite ones cancel; a row one chain moved
+    keeps its delta; the groups' tree gives the bytes of the chains' tree; values match a float64 reference."""
+    from pyw2v.distributed.rounds import combine
 
-    x = np.array([0.0, 0.01, 0.3, np.log(2), 2.0, 40.0])
-    for k in (2, 3, 8):
-        scale = sequential_scale(np.full(len(x), float(k)), x)
-        r = np.exp(-x)
-        moved = k * (1 - r) * scale  # the merged move, as a fraction of the way
-        np.testing.assert_allclose(moved[1:], 1 - r[1:] ** k, rtol=1e-12)
-        assert scale[0] == 1.0  # nothing pulls the row: the parameter-server sum
-        assert np.all(np.diff(scale) < 0) and scale[-1] == pytest.approx(1 / k)  # saturated: the mean
-    assert sequential_scale(np.array([2.0]), np.array([np.log(2)]))[0] == pytest.approx(0.75)  # (1 + r) / 2
+    def delta(rows, values):
+        return np.array(rows, dtype=np.int32), np.array(values, dtype=np.float32)
 
-    start = np.zeros((2, 3), dtype=np.float32)
-    target = np.ones((2, 3), dtype=np.float32)
-    step = np.float32(1 - np.exp(-0.5))  # each chain's text moves a row 39 % of the way
-    rows = np.array([0, 1], dtype=np.int32)
-    total = np.array([[3], [1]], dtype=np.float32) * step * (target - start)  # three chains' moves, one's
-    nothing = (np.zeros(0, np.int32), start[:0], np.zeros(0, np.int32))
-    group = GroupSum([(rows, total, np.array([3, 1], dtype=np.int32)), nothing, nothing], (0, (0.0, 0.0), 0))
-    merged = start + merge((np.full(2, 0.5, dtype=np.float32),) * 3, group).deltas[0][1]
-    np.testing.assert_allclose(merged[0], 1 - np.exp(-1.5), rtol=1e-6)  # three chains in sequence
-    np.testing.assert_allclose(merged[1], step, rtol=1e-6)  # one chain: its delta, as on one machine
+    a, b = [3.0, 0.0, 0.0, 1.0], [0.0, 2.0, 0.0, 0.0]
+    rows, values = combine([delta([5, 1], [a, a]), delta([1, 8], [b, a])])
+    assert rows.tolist() == [5, 1, 8]
+    assert values.tolist() == [a, [3.0, 2.0, 0.0, 1.0], a]  # row 1's moves are orthogonal: their sum
+    rows, values = combine([delta([4], [a])] * 8)
+    assert values.tolist() == [a]  # eight chains that agree move the row as one does
+    rows, values = combine([delta([4], [a]), delta([4], [[-x for x in a]])])
+    assert values.tolist() == [[0.0] * 4]
+
+    def reference(pair):
+        x, y = (v.astype(np.float64) for v in pair)
+        dot, x_norm, y_norm = ((u * v).sum(axis=1, keepdims=True) for u, v in ((x, y), (x, x), (y, y)))
+        return (1 - dot / (2 * x_norm)) * x + (1 - dot / (2 * y_norm)) * y
+
+    rng = np.random.default_rng(4)
+    common = rng.normal(size=(1, 6))
+    chains = [delta(np.arange(10), common + rng.normal(scale=0.5, size=(10, 6))) for _ in range(6)]
+    level = [values for _, values in chains]
+    while len(level) > 1:  # ((0 1)(2 3))(4 5)
+        level = [reference(level[i : i + 2]).astype(np.float32) if i + 1 < len(level) else level[i]
+                 for i in range(0, len(level), 2)]
+    whole = combine(chains)
+    np.testing.assert_allclose(whole[1], level[0], rtol=1e-5, atol=1e-6)
+    grouped = combine([combine(chains[:4]), combine(chains[4:])])  # the groups of GROUP_CHAINS = 4, then the merge
+    assert grouped[0].tolist() == whole[0].tolist() and grouped[1].tobytes() == whole[1].tobytes()
+    # Deltas of a row drawn around one common move: combined, nearer the mean's length than the sum's.
+    assert np.linalg.norm(whole[1], axis=1).mean() < 2.5 * np.linalg.norm(common)
 
 
 def values_at(rows, values, shape):

@@ -37,7 +37,6 @@ from .task import (
     forget_run,
     initial_model,
     list_corpus,
-    merge_round,
     pack_words,
     train_chain,
     unpack_words,
@@ -248,8 +247,7 @@ class _Run:
                           **_placed([homes[g]]))
             for g in range(0, len(tasks), plan.GROUP_CHAINS)
         ]
-        merged = client.submit(merge_round, run, alpha, vocab.train_words / (rounds * chains), *groups,
-                               key=f"pyw2v-merge-{name}", **_placed([homes[0]]))
+        merged = client.submit(plan.merge, *groups, key=f"pyw2v-merge-{name}", **_placed([homes[0]]))
         applied = {
             worker: client.submit(replica.apply_merged, self.token, version, merged, ready[worker],
                                   key=f"pyw2v-apply-{name}-{i}", **_pinned(worker))

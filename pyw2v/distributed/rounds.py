@@ -3,9 +3,10 @@
 Every epoch, each of the S shards is cut into R consecutive round slices
 (R from the corpus size alone). Round r of epoch e trains the S slices r
 from the same weights, one task each, and the new weights are the old plus
-the S tasks' sparse deltas added in shard order (summed in fixed groups of
+the S tasks' sparse deltas combined in shard order (in fixed groups of
 consecutive shards first; a row several tasks moved moves by their sum
-scaled to what the tasks in sequence would have moved it: :func:`merge`).
+where the moves are independent, by their mean where they agree:
+:func:`merge`).
 In the first epochs the shards are grouped into chains (:func:`chains`),
 each one task training its slices one after another. Nothing here depends
 on the workers, so neither does the output.
@@ -79,15 +80,14 @@ def seed(epoch, round_, shard, rounds, shards):
     return (z ^ (z >> 31)) or 1
 
 
-# A round's chain results are summed in groups of this many consecutive chains, each group on the
-# worker that trained its first chain, and the groups' sums added by the merge: the deltas mostly
-# stay where they were made, and the summing is shared by the workers. Fixed, so the order in which
-# floats are added never depends on the workers.
+# A round's chain results are combined in groups of this many consecutive chains, each group on the
+# worker that trained its first chain, and the groups' results by the merge: the deltas mostly stay
+# where they were made, and the work is shared by the workers. A power of two, so that the groups are
+# subtrees of the round's one tree (:func:`combine`); fixed, so the tree never depends on the workers.
 GROUP_CHAINS = 4
 
-# Per matrix, (rows int32 in the order the chains first name them, total float32 [len(rows), size],
-# touched int32: how many chains changed each row); stats: the chains' (words read, (loss, words
-# trained), delta bytes), summed.
+# Per matrix, (rows int32 in the order the chains first name them, values float32 [len(rows), size]):
+# the group's chains combined; stats: the chains' (words read, (loss, words trained), delta bytes), summed.
 GroupSum = namedtuple("GroupSum", "totals stats")
 # A round's merged delta: per matrix, (rows, values) to add to the weights; stats: GroupSum's, and the
 # merged delta's bytes (what every worker receives).
@@ -95,84 +95,91 @@ Merged = namedtuple("Merged", "deltas stats")
 
 
 def group_sum(*results):
-    """The :class:`GroupSum` of ``results`` (a group of consecutive chains' deltas), added in chain order."""
-    totals = [
-        _sparse_sum([(rows, values, 1) for rows, values in deltas])
-        for deltas in zip(*(result.deltas for result in results))
-    ]
+    """The :class:`GroupSum` of ``results``, a group of consecutive chains' deltas :func:`combine` d in order."""
+    totals = [combine(list(deltas)) for deltas in zip(*(result.deltas for result in results))]
     return GroupSum(totals, _summed_stats(slice_stats(result) for result in results))
 
 
-def merge(saturation, *groups):
-    """A round's :class:`Merged` delta: the chains' deltas (summed in :class:`GroupSum` s, in order).
-
-    A row one chain touched moves by its delta, as on one machine (the
-    parameter-server rule). A row that k > 1 chains touched moves by the sum
-    of their deltas times :func:`sequential_scale` (k, its ``saturation``
-    x, one array per matrix): what k chains run one after another would
-    have moved it, if each moves a row the fraction 1 - e^(-x) of the way
-    to where its updates pull it. A plain sum of such moves overshoots by
-    up to k (at 4 or more chains the weights diverge); their mean loses
-    the progress of every row that is still far from there.
-    """
-    deltas = []
-    for m, parts in enumerate(zip(*(group.totals for group in groups))):
-        rows, total, touched = _sparse_sum(parts)
-        shared = np.flatnonzero(touched > 1)
-        scale = sequential_scale(touched[shared].astype(np.float64), saturation[m][rows[shared]].astype(np.float64))
-        _scale_rows(total, shared, scale.astype(np.float32))
-        deltas.append((rows, total))
+def merge(*groups):
+    """A round's :class:`Merged` delta: the groups' results :func:`combine` d in order, as the chains' would be."""
+    deltas = tuple(combine(list(parts)) for parts in zip(*(group.totals for group in groups)))
     merged_bytes = sum(rows.nbytes + values.nbytes for rows, values in deltas)
-    return Merged(tuple(deltas), (*_summed_stats(group.stats for group in groups), merged_bytes))
+    return Merged(deltas, (*_summed_stats(group.stats for group in groups), merged_bytes))
 
 
-def _sparse_sum(parts):
-    """(rows, total, touched) of ``parts``, each (rows, values, touched), their values added in order.
+def combine(deltas):
+    """One matrix's sparse deltas (rows, values), combined pairwise in order by :func:`_adasum`: one tree.
 
-    The rows of one part are distinct. A row's total is the float32 sum of
-    its parts' values in the parts' order, as adding them to a matrix of
-    zeros would give, and ``touched`` the sum of its parts' counts; rows
-    come in the order the parts first name them.
+    Level by level, item 2i is combined with item 2i + 1 (an odd last item
+    goes up alone): for 8 chains ((0 1)(2 3))((4 5)(6 7)). Combining the
+    groups' results (each a subtree of :data:`GROUP_CHAINS` chains) the
+    same way gives the same tree, so the same bytes, as combining the
+    chains' at once.
     """
-    slot = np.full(max([int(part[0].max()) + 1 for part in parts if len(part[0])], default=0), -1, dtype=np.int32)
-    most = min(sum(len(part[0]) for part in parts), len(slot))  # the rows are distinct and below len(slot)
-    size = parts[0][1].shape[1]
+    while len(deltas) > 1:
+        deltas = [_sparse_adasum(*deltas[i : i + 2]) if i + 1 < len(deltas) else deltas[i]
+                  for i in range(0, len(deltas), 2)]
+    return deltas[0]
+
+
+def _sparse_adasum(first, second):
+    """:func:`_adasum` of two sparse deltas: their rows in the order they first name them."""
+    (first_rows, first_values), (second_rows, second_values) = first, second
+    slot = np.full(max([int(r.max()) + 1 for r in (first_rows, second_rows) if len(r)], default=0), -1, np.int32)
+    most = min(len(first_rows) + len(second_rows), len(slot))  # each one's rows are distinct and below len(slot)
     rows = np.empty(most, dtype=np.int32)
-    total = np.empty((most, size), dtype=np.float32)
-    touched = np.empty(most, dtype=np.int32)
-    count = 0
-    for part_rows, values, part_touched in parts:
-        counts = np.broadcast_to(np.asarray(part_touched, dtype=np.int32), part_rows.shape)
-        count = _add_part(slot, rows, total, touched, count, part_rows, values, np.ascontiguousarray(counts))
-    return rows[:count], total[:count], touched[:count]
+    values = np.empty((most, first_values.shape[1]), dtype=np.float32)
+    count = _adasum(slot, first_rows, first_values, second_rows, second_values, rows, values)
+    return rows[:count], values[:count]
 
 
 @njit(cache=True)
-def _add_part(slot, rows, total, touched, count, part_rows, values, part_touched):
-    """Add one part's rows into (rows, total, touched)[:count], ``slot`` mapping a row to its place; the new count."""
-    for j in range(len(part_rows)):
-        row = part_rows[j]
+def _adasum(slot, first_rows, first, second_rows, second, rows, values):
+    """Two chains' deltas of the same weights, combined row by row (Adasum, Maleki et al. 2021); returns the rows.
+
+    A row only one of them moved keeps its delta, as on one machine. A row
+    both moved, by a and b, moves by
+
+        (1 - a.b / (2 |a|^2)) a + (1 - a.b / (2 |b|^2)) b
+
+    the sum where the two moves are orthogonal (independent steps, as a
+    word's rows get from different text), their mean where they are equal
+    (both went the same way to where their updates pull the row: the most
+    frequent words' rows, and the noise words' rows of syn1neg, which every
+    chain moves thousands of times), and between them by how far they
+    agree. So the rows that the sum would move too far (and diverge) move
+    as far as one chain, without a model of how many updates saturate a
+    row; the dot products are float64, the result float32 (``values``).
+    """
+    size = first.shape[1]
+    count = 0
+    for j in range(len(first_rows)):
+        slot[first_rows[j]] = count
+        rows[count] = first_rows[j]
+        for c in range(size):
+            values[count, c] = first[j, c]
+        count += 1
+    for j in range(len(second_rows)):
+        row = second_rows[j]
         at = slot[row]
         if at < 0:
-            at = count
-            slot[row] = at
-            rows[at] = row
-            touched[at] = 0
-            for c in range(total.shape[1]):
-                total[at, c] = 0.0
+            slot[row] = count
+            rows[count] = row
+            for c in range(size):
+                values[count, c] = second[j, c]
             count += 1
-        touched[at] += part_touched[j]
-        for c in range(total.shape[1]):
-            total[at, c] += values[j, c]
+            continue
+        dot, first_norm, second_norm = 0.0, 0.0, 0.0
+        for c in range(size):
+            a, b = np.float64(values[at, c]), np.float64(second[j, c])
+            dot += a * b
+            first_norm += a * a
+            second_norm += b * b
+        keep_first = 1.0 - dot / (2.0 * first_norm) if first_norm > 0.0 else 0.0
+        keep_second = 1.0 - dot / (2.0 * second_norm) if second_norm > 0.0 else 0.0
+        for c in range(size):
+            values[at, c] = np.float32(keep_first * values[at, c] + keep_second * second[j, c])
     return count
-
-
-@njit(cache=True)
-def _scale_rows(total, rows, scale):
-    """``total[rows[j]] *= scale[j]``, in place."""
-    for j in range(len(rows)):
-        for c in range(total.shape[1]):
-            total[rows[j], c] *= scale[j]
 
 
 def _summed_stats(stats):
@@ -181,69 +188,6 @@ def _summed_stats(stats):
         words, loss, loss_words = words + slice_words, loss + slice_loss, loss_words + slice_loss_words
         delta += slice_delta
     return words, (loss, loss_words), delta
-
-
-def sequential_scale(k, x):
-    """(1 - e^(-kx)) / (k (1 - e^(-x))): the factor that turns k chains' summed moves of a row into a sequence's.
-
-    Model: each of a chain's updates of a row pulls it a little towards a
-    target, so a chain's text moves it the fraction 1 - r of the way, with
-    r = e^(-x). k chains from the same start each move it 1 - r of the
-    way; k chains one after another would have moved it 1 - r^k of it.
-    So the sum is scaled by (1 - r^k) / (k (1 - r)): 1 as x goes to 0 (a
-    row few updates touch: the sum), 1/k as x grows (a saturated row: the
-    mean), and never more than the whole way for any x.
-    """
-    with np.errstate(divide="ignore", invalid="ignore"):
-        scale = np.expm1(-k * x) / (k * np.expm1(-x))
-    return np.where(x > 0, scale, 1.0)
-
-
-# How much of the way to its target one update at rate alpha moves a row, per unit of alpha: the
-# rows' contraction is alpha x sigmoid' x the other side's squared norm, which grows with training;
-# one constant fitted on the 30 MB sample of docs/distributed.md (cbow-ns at 8 shards: 0.1, 0.3 and
-# 1.0 gave 8.28, 8.79 and 7.60 %; the former rule, the mean for rows saturated at 1.0: 8.08 %).
-CONTRACTION = 0.3
-
-
-def saturation(shares, alpha, chain_words):
-    """Per matrix, each row's x of :func:`sequential_scale`: :data:`CONTRACTION` x ``alpha`` x its expected updates.
-
-    ``shares``: per matrix, each row's expected updates per word trained
-    (:func:`update_shares`); ``chain_words``: the words of one chain's text.
-    """
-    return tuple((CONTRACTION * np.float64(alpha) * chain_words * share).astype(np.float32) for share in shares)
-
-
-def update_shares(counts, negative, hs, tree, cbow, window):
-    """Per matrix (syn0, syn1, syn1neg), each row's expected updates per word of the corpus.
-
-    syn0: the word's own frequency; syn1neg: the target's row, plus
-    ``negative`` draws from the unigram^0.75 distribution; syn1: every node
-    on the target's Huffman path. Skip-gram makes every update once per
-    (word, context word) pair, and a word has ``window + 1`` context words
-    on average (C draws ``b`` from 0 to window - 1 and takes window - b on
-    each side), so its shares are that many times CBOW's. (CBOW also adds
-    its ``neu1e`` to every context row, but counting that cost accuracy
-    under the merge's former rule: 6.85 % against 8.07 % on the 30 MB
-    sample of docs/distributed.md; skip-gram's count took sg-ns from 4.96 %
-    to 7.57 %.)
-    """
-    per_word = 1.0 if cbow else window + 1.0
-    counts = np.asarray(counts, dtype=np.float64)
-    frequency = counts / counts.sum()
-    syn1 = np.zeros(0)
-    if hs:
-        inside = np.arange(tree.points.shape[1]) < tree.lengths[:, None]
-        syn1 = np.zeros(len(counts))
-        np.add.at(syn1, tree.points[inside], np.repeat(frequency, tree.lengths))
-        syn1 *= per_word
-    syn1neg = np.zeros(0)
-    if negative:
-        power = counts**0.75
-        syn1neg = per_word * (frequency + negative * power / power.sum())
-    frequency = per_word * frequency
-    return frequency, syn1, syn1neg
 
 
 def delta_bytes(result):

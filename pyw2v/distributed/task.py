@@ -16,7 +16,7 @@ from ..errors import UserError
 from ..options import TrainOptions
 from ..training import driver, loop
 from ..training.variants import choose_variant
-from . import replica, rounds
+from . import replica
 from .shards import count_pieces, encode_pieces, list_files, vocabulary_index
 
 # The loop's own decay over this many words is below float32's resolution: a round keeps its one rate.
@@ -28,18 +28,15 @@ RunData = namedtuple("RunData", "token options words counts")
 # Deltas: per matrix of the Model, (rows int32, values float32 [len(rows), size]): the rows a chain changed.
 SliceResult = namedtuple("SliceResult", "deltas words loss")
 
-_PREPARED = {}  # token -> ((tree, tables), vocabulary, index, update shares): built once per worker and run
+_PREPARED = {}  # token -> ((tree, tables), vocabulary, index): built once per worker and run
 
 
 def _prepared(run):
     if run.token not in _PREPARED:
         _PREPARED.clear()  # one run at a time per worker; a finished run's tables go
         vocab = SimpleNamespace(counts=run.counts, size=len(run.counts), train_words=int(run.counts.sum()))
-        options = TrainOptions(**run.options)
-        tree_and_tables = driver.vocabulary_tables(options, vocab)
-        shares = rounds.update_shares(run.counts, options.negative, options.hs, tree_and_tables[0], options.cbow,
-                                      options.window)
-        _PREPARED[run.token] = (tree_and_tables, vocab, vocabulary_index(unpack_words(run.words)), shares)
+        tree_and_tables = driver.vocabulary_tables(TrainOptions(**run.options), vocab)
+        _PREPARED[run.token] = (tree_and_tables, vocab, vocabulary_index(unpack_words(run.words)))
     return _PREPARED[run.token]
 
 
@@ -53,7 +50,7 @@ def train_chain(run, version, round_, links, alpha, *after):
     the tasks that must have run on this worker first (none is read).
     """
     small_pages()  # a worker that joined after the run started
-    tree_and_tables, vocab, index, _ = _prepared(run)
+    tree_and_tables, vocab, index = _prepared(run)
     held = replica.held(run.token, version)
     words, loss = 0, (0.0, 0.0)
     with held.lock:
@@ -63,12 +60,6 @@ def train_chain(run, version, round_, links, alpha, *after):
             words, loss = words + slice_words, (loss[0] + slice_loss[0], loss[1] + slice_loss[1])
         deltas = replica.take_deltas(held)
     return SliceResult(deltas, words, loss)
-
-
-def merge_round(run, alpha, chain_words, *groups):
-    """:func:`.rounds.merge` of a round's group sums, each row's saturation from the run's vocabulary."""
-    shares = _prepared(run)[3]
-    return rounds.merge(rounds.saturation(shares, alpha, chain_words), *groups)
 
 
 def small_pages():
