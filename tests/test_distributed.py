@@ -337,7 +337,7 @@ def test_scheduler_and_workers_together_are_refused(corpus, tmp_path):
 
 def test_deltas_are_the_changed_rows_and_merge_in_shard_order():
     from pyw2v.distributed import replica
-    from pyw2v.distributed.rounds import group_sum, merge
+    from pyw2v.distributed.rounds import combine_group, merge
     from pyw2v.distributed.task import SliceResult
     from pyw2v.training.loop import Model
 
@@ -360,11 +360,11 @@ def test_deltas_are_the_changed_rows_and_merge_in_shard_order():
                            3, (0.5, 2.0)),
                SliceResult(((most_rows, most_values), (np.zeros(0, np.int32), empty),
                             (np.zeros(0, np.int32), empty)), 4, (0.25, 1.0))]
-    one_group = group_sum(*results)
+    one_group = combine_group(*results)
     touched = [2, 7, 0, 1, 3, 4, 5, 9]  # in the order the chains first name them
-    assert one_group.totals[0][0].tolist() == touched
+    assert one_group.deltas[0][0].tolist() == touched
     merged = merge(one_group)
-    two_groups = merge(group_sum(results[0]), group_sum(results[1]))
+    two_groups = merge(combine_group(results[0]), combine_group(results[1]))
     assert [d[1].tobytes() for d in two_groups.deltas] == [d[1].tobytes() for d in merged.deltas]
     assert merged.stats[:2] == two_groups.stats[:2] == (7, (0.75, 3.0))
     replica.apply_merged("t", 7, merged)

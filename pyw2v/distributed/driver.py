@@ -7,7 +7,7 @@
    (:mod:`.replica`). Each round of each epoch is one
    :func:`~.task.train_chain` task per chain of shards
    (:func:`~.rounds.chains`: one shard each after the first epochs), on
-   its shards' worker; the chains' sparse deltas are summed in groups and
+   its shards' worker; the chains' sparse deltas are combined in groups and
    merged (:func:`~.rounds.merge`), and the merged delta is added to every
    worker's weights. A copy of them comes back to the client at most every
    :data:`CHECKPOINT_SECONDS`, and after the last round.
@@ -222,7 +222,7 @@ class _Run:
     def _submit_round(self, ready, run, slices, vocab, epoch, round_, rounds, version, restarts, snapshot):
         """One round's tasks from the weights after ``version`` rounds; returns a :class:`_Round`.
 
-        The chains train on their shards' workers; their deltas are summed
+        The chains train on their shards' workers; their deltas are combined
         in groups, merged, and the merged delta added to every worker's
         weights (``ready``: per worker, the task its round must follow).
         With ``snapshot``, a copy of the merged weights comes back too.
@@ -243,7 +243,7 @@ class _Run:
                     key=f"pyw2v-chain-{name}-{c}", **_pinned(homes[-1]),
                 ))
         groups = [
-            client.submit(plan.group_sum, *tasks[g : g + plan.GROUP_CHAINS], key=f"pyw2v-group-{name}-{g}",
+            client.submit(plan.combine_group, *tasks[g : g + plan.GROUP_CHAINS], key=f"pyw2v-group-{name}-{g}",
                           **_placed([homes[g]]))
             for g in range(0, len(tasks), plan.GROUP_CHAINS)
         ]

@@ -88,21 +88,21 @@ GROUP_CHAINS = 4
 
 # Per matrix, (rows int32 in the order the chains first name them, values float32 [len(rows), size]):
 # the group's chains combined; stats: the chains' (words read, (loss, words trained), delta bytes), summed.
-GroupSum = namedtuple("GroupSum", "totals stats")
-# A round's merged delta: per matrix, (rows, values) to add to the weights; stats: GroupSum's, and the
+GroupDelta = namedtuple("GroupDelta", "deltas stats")
+# A round's merged delta: per matrix, (rows, values) to add to the weights; stats: GroupDelta's, and the
 # merged delta's bytes (what every worker receives).
 Merged = namedtuple("Merged", "deltas stats")
 
 
-def group_sum(*results):
-    """The :class:`GroupSum` of ``results``, a group of consecutive chains' deltas :func:`combine` d in order."""
-    totals = [combine(list(deltas)) for deltas in zip(*(result.deltas for result in results))]
-    return GroupSum(totals, _summed_stats(slice_stats(result) for result in results))
+def combine_group(*results):
+    """The :class:`GroupDelta` of ``results``, a group of consecutive chains' deltas :func:`combine` d in order."""
+    deltas = [combine(list(matrix)) for matrix in zip(*(result.deltas for result in results))]
+    return GroupDelta(deltas, _summed_stats(slice_stats(result) for result in results))
 
 
 def merge(*groups):
     """A round's :class:`Merged` delta: the groups' results :func:`combine` d in order, as the chains' would be."""
-    deltas = tuple(combine(list(parts)) for parts in zip(*(group.totals for group in groups)))
+    deltas = tuple(combine(list(parts)) for parts in zip(*(group.deltas for group in groups)))
     merged_bytes = sum(rows.nbytes + values.nbytes for rows, values in deltas)
     return Merged(deltas, (*_summed_stats(group.stats for group in groups), merged_bytes))
 
