@@ -46,6 +46,7 @@ class TrainOptions:
     scheduler: str = ""  # a running Dask cluster's scheduler (pyw2v.distributed)
     workers: int = None  # a local Dask cluster of this many worker processes
     shards: int = 8  # logical shards of the corpus on a cluster, whatever the workers
+    round_mib: float = None  # MiB of text a cluster round trains over all shards; None: pyw2v.distributed.rounds's
 
     @property
     def distributed(self):
@@ -69,6 +70,8 @@ class TrainOptions:
         check_float("-sample", self.sample, 0.0, FLOAT_MAX)
         if self.alpha is not None:
             check_float("-alpha", self.alpha, 0.0, FLOAT32_MAX)
+        if self.round_mib is not None:
+            check_float("-round-mib", self.round_mib, MIN_ROUND_MIB, FLOAT_MAX)
         if self.scheduler and self.workers is not None:
             raise UserError("give -scheduler (a running cluster) or -workers (a local one), not both")
         if self.hs == 0 and self.negative == 0:
@@ -87,6 +90,8 @@ MAX_WORDS_TRAINED = 2**62
 # A local cluster's processes, and a corpus's logical shards (one task each per round).
 MAX_WORKERS = 1024
 MAX_SHARDS = 4096
+# A cluster round's text: below this, a round's tasks would each train a few hundred words.
+MIN_ROUND_MIB = 0.0625
 
 INT_RANGES = {
     "size": (1, C_INT_MAX),
@@ -216,6 +221,13 @@ OPTION_HELP = [
         "int",
         "pyw2v only: on a cluster, the corpus is trained as <int> logical shards, whatever the workers;\n"
         "\t\tthe output depends on it, not on the workers; default is 8",
+    ),
+    (
+        "round-mib",
+        "float",
+        "pyw2v only: on a cluster, MiB of corpus text a round trains over all shards before their deltas\n"
+        "\t\tare merged; smaller is more accurate with negative sampling, and slower;\n"
+        "\t\tdefault is 16 for CBOW, 4 for skip-gram",
     ),
 ]
 

@@ -258,6 +258,12 @@ def test_workers_must_be_positive(corpus, tmp_path, count):
     one_line_failure(done, tmp_path, "-workers")
 
 
+@pytest.mark.parametrize("mib", ["0", "-1", "0.01"])
+def test_round_mib_must_be_a_sixteenth_or_more(corpus, tmp_path, mib):
+    done = run(["-train", str(corpus), "-output", "vec.bin", "-workers", "2", "-round-mib", mib], tmp_path)
+    one_line_failure(done, tmp_path, "-round-mib", "0.0625")
+
+
 def test_unreachable_scheduler(corpus, tmp_path):
     address = f"tcp://127.0.0.1:{closed_port()}"
     started = time.monotonic()
@@ -431,7 +437,8 @@ def test_round_rates_follow_cs_schedule_and_seeds_differ():
     assert rates[0] == np.float32(0.025 * (1 - 125 / 2001))  # the middle of the first round
     assert all(a > b for a, b in zip(rates, rates[1:]))
     assert round_count(1) == 1 and round_count(16 << 20) == 1 and round_count((16 << 20) + 1) == 2
-    assert round_bytes(cbow=1) == 16 << 20 and round_bytes(cbow=0) == 4 << 20
+    assert round_bytes(TrainOptions(train="x", cbow=1)) == 16 << 20 and round_bytes(options) == 4 << 20
+    assert round_bytes(TrainOptions(train="x", cbow=1, round_mib=2.5)) == 5 << 19
     # The run's first 16 MiB one chain, whatever the rounds' length; then 2 chains in the first epoch.
     assert [chains(0, r, 25, 8, 4 << 20) for r in range(6)] == [1, 1, 1, 1, 2, 2]
     assert [chains(0, r, 7, 8) for r in range(3)] == [1, 2, 2] and chains(1, 0, 7, 8) == 4
@@ -599,6 +606,24 @@ def test_rounds_train_chains_of_slices_and_in_process_tasks_give_the_clusters_by
         apply_arguments = client.arguments("apply", epoch, 0, 0)
         assert apply_arguments[1] == epoch and apply_arguments[2] is merged
     np.testing.assert_array_equal(result.syn0, binary_vectors(reference / "vec.bin"))
+
+
+def test_round_mib_sets_the_rounds_an_epoch_and_the_text_each_trains(corpus):
+    """``-round-mib`` cuts every epoch into ceil(corpus bytes / round bytes) rounds of equal text."""
+    from pyw2v.train import train
+
+    size = corpus.stat().st_size
+    round_mib = size / (1 << 20) / 2.5  # 2.5 rounds' text: three rounds
+    client = InProcessClient()
+    with open(os.devnull, "w") as quiet:
+        train(str(corpus), client=client, out=quiet, cbow=1, negative=5, size=10, iter=1, shards=2,
+              round_mib=round_mib)
+    merges = sorted(key.rsplit("-", 2)[-2:] for key in client.tasks if key.startswith("pyw2v-merge-"))
+    assert merges == [["0", "0"], ["0", "1"], ["0", "2"]]
+    read = [sum(piece.end - piece.start for shard, pieces, _ in client.arguments("chain", 0, r, 0)[3]
+                for piece in pieces) for r in range(3)]
+    # The run's first 16 MiB are one chain: round r's one task reads both shards' r-th thirds.
+    assert sum(read) == size and max(read) - min(read) <= 2, read
 
 
 def test_the_placement_hint_is_one_dask_accepts_when_no_worker_is_known():

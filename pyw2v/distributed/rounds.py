@@ -29,9 +29,17 @@ _GOLDEN = 0x9E3779B97F4A7C15
 _MASK = (1 << 64) - 1
 
 
-def round_bytes(cbow):
-    """The corpus bytes of a round, over all shards: :data:`ROUND_BYTES`, or :data:`SKIP_GRAM_ROUND_BYTES`."""
-    return ROUND_BYTES if cbow else SKIP_GRAM_ROUND_BYTES
+def round_bytes(options):
+    """The corpus bytes of a round, over all shards: ``-round-mib``, else :data:`ROUND_BYTES`
+    (CBOW) or :data:`SKIP_GRAM_ROUND_BYTES`.
+
+    Shorter rounds merge deltas computed from fresher weights: more
+    accurate with negative sampling, and a round's fixed cost (its merge,
+    and the wait for it) paid more often (docs/distributed.md).
+    """
+    if options.round_mib is not None:
+        return max(1, int(options.round_mib * (1 << 20)))
+    return ROUND_BYTES if options.cbow else SKIP_GRAM_ROUND_BYTES
 
 
 def round_count(total_bytes, round_bytes=ROUND_BYTES):
