@@ -90,7 +90,8 @@ MAX_WORDS_TRAINED = 2**62
 # A local cluster's processes, and a corpus's logical shards (one task each per round).
 MAX_WORKERS = 1024
 MAX_SHARDS = 4096
-# A cluster round's text: below this, a round's tasks would each train a few hundred words.
+# The shortest cluster round (64 KiB of text over all shards): shorter ones would spend far more time
+# on their merge than on training.
 MIN_ROUND_MIB = 0.0625
 
 INT_RANGES = {

@@ -117,6 +117,7 @@ class _Run:
     def train(self, vocab):
         options, client = self.options, self.client
         self.round_bytes = plan.round_bytes(options)
+        self.projections = plan.projections(options.cbow)
         rounds = plan.round_count(self.total_bytes, self.round_bytes)
         slices = [cut_rounds(pieces, rounds) for pieces in self.shards]
         fields = {k: v for k, v in asdict(options).items() if k in RUN_FIELDS}
@@ -243,11 +244,12 @@ class _Run:
                     key=f"pyw2v-chain-{name}-{c}", **_pinned(homes[-1]),
                 ))
         groups = [
-            client.submit(plan.combine_group, *tasks[g : g + plan.GROUP_CHAINS], key=f"pyw2v-group-{name}-{g}",
-                          **_placed([homes[g]]))
+            client.submit(plan.combine_group, self.projections, *tasks[g : g + plan.GROUP_CHAINS],
+                          key=f"pyw2v-group-{name}-{g}", **_placed([homes[g]]))
             for g in range(0, len(tasks), plan.GROUP_CHAINS)
         ]
-        merged = client.submit(plan.merge, *groups, key=f"pyw2v-merge-{name}", **_placed([homes[0]]))
+        merged = client.submit(plan.merge, self.projections, *groups, key=f"pyw2v-merge-{name}",
+                               **_placed([homes[0]]))
         applied = {
             worker: client.submit(replica.apply_merged, self.token, version, merged, ready[worker],
                                   key=f"pyw2v-apply-{name}-{i}", **_pinned(worker))

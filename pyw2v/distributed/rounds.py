@@ -94,6 +94,13 @@ def seed(epoch, round_, shard, rounds, shards):
 # subtrees of the round's one tree (:func:`combine`); fixed, so the tree never depends on the workers.
 GROUP_CHAINS = 4
 
+# How much of what two deltas of a row agree on :func:`_adasum` takes out of their sum: 1 is Adasum's
+# rule. Skip-gram's syn1neg takes out more: its rows are trained once per context word, and two chains'
+# moves of the noise words' rows compound less than Adasum assumes (sg-ns on wiki100m, 5 epochs,
+# 8 shards: 33.65 % at 1, 34.60 / 34.37 / 34.25 % at 1.25 / 1.5 / 1.75; CBOW's syn1neg gains nothing
+# from it, 32.66 % against 32.52 / 32.42 % at 1.25 / 1.5: docs/distributed.md).
+SKIP_GRAM_SYN1NEG_PROJECTION = 1.25
+
 # Per matrix, (rows int32 in the order the chains first name them, values float32 [len(rows), size]):
 # the group's chains combined; stats: the chains' (words read, (loss, words trained), delta bytes), summed.
 GroupDelta = namedtuple("GroupDelta", "deltas stats")
@@ -102,20 +109,27 @@ GroupDelta = namedtuple("GroupDelta", "deltas stats")
 Merged = namedtuple("Merged", "deltas stats")
 
 
-def combine_group(*results):
+def projections(cbow):
+    """Per matrix of the Model (syn0, syn1, syn1neg), the projection its deltas are combined with."""
+    return (1.0, 1.0, 1.0) if cbow else (1.0, 1.0, SKIP_GRAM_SYN1NEG_PROJECTION)
+
+
+def combine_group(projections, *results):
     """The :class:`GroupDelta` of ``results``, a group of consecutive chains' deltas :func:`combine` d in order."""
-    deltas = [combine(list(matrix)) for matrix in zip(*(result.deltas for result in results))]
+    deltas = [combine(list(matrix), projection)
+              for matrix, projection in zip(zip(*(result.deltas for result in results)), projections)]
     return GroupDelta(deltas, _summed_stats(slice_stats(result) for result in results))
 
 
-def merge(*groups):
+def merge(projections, *groups):
     """A round's :class:`Merged` delta: the groups' results :func:`combine` d in order, as the chains' would be."""
-    deltas = tuple(combine(list(parts)) for parts in zip(*(group.deltas for group in groups)))
+    deltas = tuple(combine(list(parts), projection)
+                   for parts, projection in zip(zip(*(group.deltas for group in groups)), projections))
     merged_bytes = sum(rows.nbytes + values.nbytes for rows, values in deltas)
     return Merged(deltas, (*_summed_stats(group.stats for group in groups), merged_bytes))
 
 
-def combine(deltas):
+def combine(deltas, projection=1.0):
     """One matrix's sparse deltas (rows, values), combined pairwise in order by :func:`_adasum`: one tree.
 
     Level by level, item 2i is combined with item 2i + 1 (an odd last item
@@ -125,39 +139,41 @@ def combine(deltas):
     chains' at once.
     """
     while len(deltas) > 1:
-        deltas = [_sparse_adasum(*deltas[i : i + 2]) if i + 1 < len(deltas) else deltas[i]
+        deltas = [_sparse_adasum(*deltas[i : i + 2], projection) if i + 1 < len(deltas) else deltas[i]
                   for i in range(0, len(deltas), 2)]
     return deltas[0]
 
 
-def _sparse_adasum(first, second):
+def _sparse_adasum(first, second, projection):
     """:func:`_adasum` of two sparse deltas: their rows in the order they first name them."""
     (first_rows, first_values), (second_rows, second_values) = first, second
     slot = np.full(max([int(r.max()) + 1 for r in (first_rows, second_rows) if len(r)], default=0), -1, np.int32)
     most = min(len(first_rows) + len(second_rows), len(slot))  # each one's rows are distinct and below len(slot)
     rows = np.empty(most, dtype=np.int32)
     values = np.empty((most, first_values.shape[1]), dtype=np.float32)
-    count = _adasum(slot, first_rows, first_values, second_rows, second_values, rows, values)
+    count = _adasum(slot, first_rows, first_values, second_rows, second_values, rows, values, projection)
     return rows[:count], values[:count]
 
 
 @njit(cache=True)
-def _adasum(slot, first_rows, first, second_rows, second, rows, values):
+def _adasum(slot, first_rows, first, second_rows, second, rows, values, projection):
     """Two chains' deltas of the same weights, combined row by row (Adasum, Maleki et al. 2021); returns the rows.
 
     A row only one of them moved keeps its delta, as on one machine. A row
     both moved, by a and b, moves by
 
-        (1 - a.b / (2 |a|^2)) a + (1 - a.b / (2 |b|^2)) b
+        (1 - p a.b / (2 |a|^2)) a + (1 - p a.b / (2 |b|^2)) b
 
-    the sum where the two moves are orthogonal (independent steps, as a
-    word's rows get from different text), their mean where they are equal
-    (both went the same way to where their updates pull the row: the most
-    frequent words' rows, and the noise words' rows of syn1neg, which every
-    chain moves thousands of times), and between them by how far they
-    agree. So the rows that the sum would move too far (and diverge) move
-    as far as one chain, without a model of how many updates saturate a
-    row; the dot products are float64, the result float32 (``values``).
+    with p = ``projection``. At Adasum's p = 1 that is the sum where the
+    two moves are orthogonal (independent steps, as a word's rows get from
+    different text), their mean where they are equal (both went the same
+    way to where their updates pull the row: the most frequent words'
+    rows, and the noise words' rows of syn1neg, which every chain moves
+    thousands of times), and between them by how far they agree; a larger
+    p shrinks what they agree on further (equal moves give (2 - p) a). So
+    the rows that the sum would move too far (and diverge) move about as
+    far as one chain, without a model of how many updates saturate a row;
+    the dot products are float64, the result float32 (``values``).
     """
     size = first.shape[1]
     count = 0
@@ -183,8 +199,8 @@ def _adasum(slot, first_rows, first, second_rows, second, rows, values):
             dot += a * b
             first_norm += a * a
             second_norm += b * b
-        keep_first = 1.0 - dot / (2.0 * first_norm) if first_norm > 0.0 else 0.0
-        keep_second = 1.0 - dot / (2.0 * second_norm) if second_norm > 0.0 else 0.0
+        keep_first = 1.0 - projection * dot / (2.0 * first_norm) if first_norm > 0.0 else 0.0
+        keep_second = 1.0 - projection * dot / (2.0 * second_norm) if second_norm > 0.0 else 0.0
         for c in range(size):
             values[at, c] = np.float32(keep_first * values[at, c] + keep_second * second[j, c])
     return count
