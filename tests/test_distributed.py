@@ -343,7 +343,7 @@ def test_scheduler_and_workers_together_are_refused(corpus, tmp_path):
 
 def test_deltas_are_the_changed_rows_and_merge_in_shard_order():
     from pyw2v.distributed import replica
-    from pyw2v.distributed.rounds import combine_group, merge, projections
+    from pyw2v.distributed.rounds import combine_group, merge, projections_for
     from pyw2v.distributed.task import SliceResult
     from pyw2v.training.loop import Model
 
@@ -366,7 +366,7 @@ def test_deltas_are_the_changed_rows_and_merge_in_shard_order():
                            3, (0.5, 2.0)),
                SliceResult(((most_rows, most_values), (np.zeros(0, np.int32), empty),
                             (np.zeros(0, np.int32), empty)), 4, (0.25, 1.0))]
-    cbow = projections(cbow=1)
+    cbow = projections_for(cbow=1)
     one_group = combine_group(cbow, *results)
     touched = [2, 7, 0, 1, 3, 4, 5, 9]  # in the order the chains first name them
     assert one_group.deltas[0][0].tolist() == touched
@@ -426,7 +426,7 @@ def test_chains_deltas_of_a_row_add_where_independent_and_average_where_they_agr
 def test_a_larger_projection_shrinks_what_deltas_agree_on_and_skip_gram_uses_it_on_syn1neg_only():
     """Equal moves combine to (2 - p) a, orthogonal ones still to their sum; skip-gram's merge takes
     syn1neg's deltas with its projection, every other matrix's (and all of CBOW's) with Adasum's."""
-    from pyw2v.distributed.rounds import SKIP_GRAM_SYN1NEG_PROJECTION, GroupDelta, combine, merge, projections
+    from pyw2v.distributed.rounds import SKIP_GRAM_SYN1NEG_PROJECTION, GroupDelta, combine, merge, projections_for
 
     a, b = [3.0, 0.0, 0.0, 1.0], [0.0, 2.0, 0.0, 0.0]
     row = np.array([4], dtype=np.int32)
@@ -437,11 +437,11 @@ def test_a_larger_projection_shrinks_what_deltas_agree_on_and_skip_gram_uses_it_
 
     group = GroupDelta([same[0]] * 3, (1, (0.0, 0.0), 0))
     p = SKIP_GRAM_SYN1NEG_PROJECTION
-    assert projections(cbow=1) == (1.0, 1.0, 1.0) and projections(cbow=0) == (1.0, 1.0, p) and p > 1
-    skip_gram = merge(projections(cbow=0), group, group).deltas
+    assert projections_for(cbow=1) == (1.0, 1.0, 1.0) and projections_for(cbow=0) == (1.0, 1.0, p) and p > 1
+    skip_gram = merge(projections_for(cbow=0), group, group).deltas
     assert [values.tolist() for _, values in skip_gram[:2]] == [[a], [a]]
     np.testing.assert_allclose(skip_gram[2][1], [[(2 - p) * x for x in a]], rtol=1e-6)
-    assert all(values.tolist() == [a] for _, values in merge(projections(cbow=1), group, group).deltas)
+    assert all(values.tolist() == [a] for _, values in merge(projections_for(cbow=1), group, group).deltas)
 
 
 def values_at(rows, values, shape):

@@ -117,7 +117,7 @@ class _Run:
     def train(self, vocab):
         options, client = self.options, self.client
         self.round_bytes = plan.round_bytes(options)
-        self.projections = plan.projections(options.cbow)
+        self.projections = plan.projections_for(options.cbow)
         rounds = plan.round_count(self.total_bytes, self.round_bytes)
         slices = [cut_rounds(pieces, rounds) for pieces in self.shards]
         fields = {k: v for k, v in asdict(options).items() if k in RUN_FIELDS}

@@ -109,20 +109,26 @@ GroupDelta = namedtuple("GroupDelta", "deltas stats")
 Merged = namedtuple("Merged", "deltas stats")
 
 
-def projections(cbow):
+def projections_for(cbow):
     """Per matrix of the Model (syn0, syn1, syn1neg), the projection its deltas are combined with."""
     return (1.0, 1.0, 1.0) if cbow else (1.0, 1.0, SKIP_GRAM_SYN1NEG_PROJECTION)
 
 
 def combine_group(projections, *results):
-    """The :class:`GroupDelta` of ``results``, a group of consecutive chains' deltas :func:`combine` d in order."""
+    """The :class:`GroupDelta` of ``results``, a group of consecutive chains' deltas :func:`combine` d in order.
+
+    ``projections``: per matrix, the run's :func:`projections_for`.
+    """
     deltas = [combine(list(matrix), projection)
               for matrix, projection in zip(zip(*(result.deltas for result in results)), projections)]
     return GroupDelta(deltas, _summed_stats(slice_stats(result) for result in results))
 
 
 def merge(projections, *groups):
-    """A round's :class:`Merged` delta: the groups' results :func:`combine` d in order, as the chains' would be."""
+    """A round's :class:`Merged` delta: the groups' results :func:`combine` d in order, as the chains' would be.
+
+    ``projections``: per matrix, the run's :func:`projections_for`.
+    """
     deltas = tuple(combine(list(parts), projection)
                    for parts, projection in zip(zip(*(group.deltas for group in groups)), projections))
     merged_bytes = sum(rows.nbytes + values.nbytes for rows, values in deltas)
