@@ -119,8 +119,7 @@ def combine_group(projections, *results):
 
     ``projections``: per matrix, the run's :func:`projections_for`.
     """
-    deltas = [combine(list(matrix), projection)
-              for matrix, projection in zip(zip(*(result.deltas for result in results)), projections)]
+    deltas = _combined(projections, [result.deltas for result in results])
     return GroupDelta(deltas, _summed_stats(slice_stats(result) for result in results))
 
 
@@ -129,10 +128,14 @@ def merge(projections, *groups):
 
     ``projections``: per matrix, the run's :func:`projections_for`.
     """
-    deltas = tuple(combine(list(parts), projection)
-                   for parts, projection in zip(zip(*(group.deltas for group in groups)), projections))
+    deltas = tuple(_combined(projections, [group.deltas for group in groups]))
     merged_bytes = sum(rows.nbytes + values.nbytes for rows, values in deltas)
     return Merged(deltas, (*_summed_stats(group.stats for group in groups), merged_bytes))
+
+
+def _combined(projections, parts):
+    """Per matrix, its deltas in ``parts`` (per-matrix tuples, in order) :func:`combine` d with its projection."""
+    return [combine(list(matrix), projection) for matrix, projection in zip(zip(*parts), projections)]
 
 
 def combine(deltas, projection=1.0):
