@@ -129,8 +129,7 @@ def merge(projections, *groups):
     ``projections``: per matrix, the run's :func:`projections_for`.
     """
     deltas = tuple(_combined(projections, [group.deltas for group in groups]))
-    merged_bytes = sum(rows.nbytes + values.nbytes for rows, values in deltas)
-    return Merged(deltas, (*_summed_stats(group.stats for group in groups), merged_bytes))
+    return Merged(deltas, (*_summed_stats(group.stats for group in groups), delta_bytes(deltas)))
 
 
 def _combined(projections, parts):
@@ -223,11 +222,11 @@ def _summed_stats(stats):
     return words, (loss, loss_words), delta
 
 
-def delta_bytes(result):
-    """Bytes of one chain's deltas (a slice's, in the usual chain of one) as sent over the network."""
-    return sum(rows.nbytes + values.nbytes for rows, values in result.deltas)
+def delta_bytes(deltas):
+    """Bytes of per-matrix sparse deltas (a chain's, or a round's merged) as sent over the network."""
+    return sum(rows.nbytes + values.nbytes for rows, values in deltas)
 
 
 def slice_stats(result):
     """What the driver reports of a chain's result: (words read, (loss, words trained), delta bytes)."""
-    return result.words, result.loss, delta_bytes(result)
+    return result.words, result.loss, delta_bytes(result.deltas)
