@@ -64,7 +64,8 @@ def new_model(options, vocab_size):
     hot rows after the vocabulary's (:mod:`pyw2v.training.hot_rows`).
     """
     size, threads = options.size, options.threads
-    hot = hot_rows_for(threads, options.fast, options.hs, vocab_size, 0)
+    window_at_once = choose_variant(options.cbow, threads, options.fast).window_at_once
+    hot = hot_rows_for(threads, options.fast, options.hs, vocab_size, 0, window_at_once)
     words, nodes = (hot.words, hot.nodes) if hot is not None else (0, 0)
     rows = vocab_size + extra_rows(threads, words)
     syn0 = initial_syn0(vocab_size, size, rows)
@@ -150,7 +151,9 @@ def loop_inputs(options, vocab, stream, model, turn_words=WHOLE_RUN, tree_and_ta
         vocab_size=vocab.size, train_words=vocab.train_words, iterations=options.iter, num_threads=threads,
         starting_alpha=np.float32(options.starting_alpha), turn_words=turn_words,
     )
-    hot = hot_rows_for(threads, variant.thread_hot_rows, options.hs, vocab.size, vocab.train_words)
+    hot = hot_rows_for(
+        threads, variant.thread_hot_rows, options.hs, vocab.size, vocab.train_words, variant.window_at_once
+    )
     control = loop.Control(
         cursors=cursors,
         rng=np.arange(threads, dtype=np.uint64),

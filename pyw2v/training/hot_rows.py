@@ -27,14 +27,18 @@ hundred microseconds every tenth of a second or so, the 64 nodes' a few
 microseconds every millisecond or two: the wait is short and seldom.
 
 With ``-hs`` and several threads (``-fast`` or not) the same is done for
-the ``HOT_NODES`` top nodes of the Huffman tree, the last CreateBinaryTree
-made (ids from ``vocab_size - 1 - nodes`` to the root, ``vocab_size - 2``):
-every path starts at the root, so they are on most paths (the top 64 take
-about half of the path steps of the words wiki100m keeps). ``syn1`` keeps
-their copies after its shared rows in the same layout. Every thread moves
-these rows at every word, and two copies that each moved a row for a
-while overshoot when their changes are added: they are merged every
-``NODE_MERGE_WORDS`` words, checked at each sentence's start.
+the top nodes of the Huffman tree, the last CreateBinaryTree made (ids
+from ``vocab_size - 1 - nodes`` to the root, ``vocab_size - 2``): every
+path starts at the root, so they are on most paths (the top 64 take about
+half of the path steps of the words wiki100m keeps, the top 1024 four
+fifths). ``syn1`` keeps their copies after its shared rows in the same
+layout. Every thread moves the ``HOT_NODES`` topmost at every word, and
+two copies that each moved a row for a while overshoot when their changes
+are added: they are merged every ``NODE_MERGE_WORDS`` words, checked at
+each sentence's start. ``-fast`` skip-gram copies ``WINDOW_HOT_NODES``
+nodes: the ones below the topmost are on fewer paths each, so they are
+merged with the word rows, as seldom; a merge of all of them every 1,000
+words would cost what their copies save.
 """
 from collections import namedtuple
 
@@ -52,9 +56,13 @@ MERGES_PER_EPOCH = 64
 NO_OWN_ROWS = (np.int64(0), np.int64(0))
 # The hot words' first row: np.int64, as a literal 0 would make Numba compile merge_hot_rows once more for it.
 FIRST_WORD = np.int64(0)
-# The top Huffman nodes whose rows of syn1 each thread copies (-hs with several threads): the root's
-# neighbourhood, where the cores fought over cache lines. More nodes only add to the merges.
+# The top Huffman nodes whose rows of syn1 each thread copies and merges every NODE_MERGE_WORDS (-hs with
+# several threads): the root's neighbourhood, where the cores fought over cache lines.
 HOT_NODES = 64
+# -fast skip-gram copies this many top nodes, the HOT_NODES topmost merged as above and the rest with the
+# word rows: while the host keeps the two vCPUs far apart, the shared rows below the topmost cost its
+# two threads a fifth of their speed (wiki100m, 5 epochs: 76-78 s against 86-88 s; docs/performance.md).
+WINDOW_HOT_NODES = 1024
 # The top nodes are on nearly every path: their copies must not drift far. 1024 nodes merged every 100,000
 # words cost 1-2 analogy points, every 10,000 about half a point (wiki100m, skip-gram HS); 64 nodes every
 # 1,000 words are within C's spread at the same speed (docs/performance.md).
@@ -62,22 +70,26 @@ NODE_MERGE_WORDS = 1_000
 
 
 # A run's per-thread rows: the ``words`` most frequent words' rows of syn0 and syn1neg (-fast), merged every
-# ``word_merge_words`` words a thread reads, and the ``nodes`` top Huffman nodes' rows of syn1 (-hs), merged
-# every ``node_merge_words``; one merge at a time (``lock``). A run with one thread has None instead, and
-# compiles no merge.
-HotRows = namedtuple("HotRows", "words nodes word_merge_words node_merge_words lock")
+# ``word_merge_words`` words a thread reads, and the ``nodes`` top Huffman nodes' rows of syn1 (-hs), of
+# which the ``top_nodes`` topmost are merged every ``node_merge_words`` and the rest with the words; one merge
+# at a time (``lock``). A run with one thread has None instead, and compiles no merge.
+HotRows = namedtuple("HotRows", "words nodes top_nodes word_merge_words node_merge_words lock")
 
 
-def hot_rows_for(threads, fast, hs, vocab_size, train_words):
-    """The run's :class:`HotRows`: None with one thread, or with neither ``-fast`` nor ``-hs``."""
+def hot_rows_for(threads, fast, hs, vocab_size, train_words, window_at_once=False):
+    """The run's :class:`HotRows`: None with one thread, or with neither ``-fast`` nor ``-hs``.
+
+    ``window_at_once`` (``-fast`` skip-gram) copies :data:`WINDOW_HOT_NODES` nodes, else :data:`HOT_NODES`.
+    """
     if threads < 2 or not (fast or hs):
         return None
     words = min(HOT_WORDS, vocab_size) if fast else 0
-    nodes = min(HOT_NODES, vocab_size - 1) if hs else 0
+    nodes = min(WINDOW_HOT_NODES if window_at_once else HOT_NODES, vocab_size - 1) if hs else 0
     # At least MERGES_PER_EPOCH merges an epoch: copies that drift apart for an epoch overshoot when added.
     most = max(1, train_words // (threads * MERGES_PER_EPOCH))
     return HotRows(
-        words=words, nodes=nodes, word_merge_words=min(MERGE_WORDS, most), node_merge_words=min(NODE_MERGE_WORDS, most),
+        words=words, nodes=nodes, top_nodes=min(HOT_NODES, nodes), word_merge_words=min(MERGE_WORDS, most),
+        node_merge_words=min(NODE_MERGE_WORDS, most),
         lock=new_lock(),
     )
 
@@ -133,13 +145,17 @@ def node_row(node, nodes):
 
 
 @njit(cache=True)
-def merge_hot_rows(matrix, t, first, count, settings):
-    """Add thread ``t``'s change to shared rows ``[first, first + count)`` since its last merge; restart its copies."""
+def merge_hot_rows(matrix, t, first, count, settings, start):
+    """Add thread ``t``'s change to shared rows ``[first + start, first + count)`` since its last merge.
+
+    The thread copies rows ``[first, first + count)``; ``start`` > 0 merges
+    the top of them only. The merged rows' copies restart from the result.
+    """
     vocab_size, threads = settings.vocab_size, settings.num_threads
     working = vocab_size + t * count
     snapshot = vocab_size + (threads + t) * count
     size = matrix.shape[1]
-    for k in range(count):
+    for k in range(start, count):
         row = first + k
         for c in range(size):
             own, last, shared = matrix[working + k, c], matrix[snapshot + k, c], matrix[row, c]
@@ -152,19 +168,20 @@ def merge_hot_rows(matrix, t, first, count, settings):
 
 @njit(cache=True, nogil=True)
 def merge_thread_copies(t, hot, model, settings, with_words):
-    """Thread ``t``'s merge, in its turn, of its copies in syn1 and (``with_words``) syn0 and syn1neg.
+    """Thread ``t``'s merge, in its turn, of its top nodes' copies in syn1 and (``with_words``) the rest.
 
-    Nothing if ``hot`` is None.
+    The rest: its other nodes' copies, and its word copies in syn0 and syn1neg. Nothing if ``hot`` is None.
     """
     if hot is None:
         return
     acquire(hot.lock)
     if with_words and hot.words > 0:
-        merge_hot_rows(model.syn0, t, FIRST_WORD, hot.words, settings)
+        merge_hot_rows(model.syn0, t, FIRST_WORD, hot.words, settings, FIRST_WORD)
         if settings.negative > 0:
-            merge_hot_rows(model.syn1neg, t, FIRST_WORD, hot.words, settings)
+            merge_hot_rows(model.syn1neg, t, FIRST_WORD, hot.words, settings, FIRST_WORD)
     if hot.nodes > 0:
-        merge_hot_rows(model.syn1, t, first_hot_node(settings.vocab_size, hot.nodes), hot.nodes, settings)
+        merged_from = np.int64(0) if with_words else np.int64(hot.nodes - hot.top_nodes)
+        merge_hot_rows(model.syn1, t, first_hot_node(settings.vocab_size, hot.nodes), hot.nodes, settings, merged_from)
     release(hot.lock)
 
 
@@ -172,10 +189,10 @@ def merge_thread_copies(t, hot, model, settings, with_words):
 def merge_when_due(t, hot, model, settings, word_count, merged_at):
     """Merge thread ``t``'s copies when due since the last merge at ``merged_at``; returns the last merge's count.
 
-    The nodes are due ``hot.node_merge_words`` words after it, the words
-    (alone, without nodes) ``hot.word_merge_words``; with nodes, the words
-    are merged with the nodes whose merge passes a multiple of
-    ``hot.word_merge_words``. Called at each sentence's start: a merge is at
+    The top nodes are due ``hot.node_merge_words`` words after it, the
+    words (alone, without nodes) ``hot.word_merge_words``; with nodes, the
+    words and the nodes below the top are merged with the top nodes' merge
+    that passes a multiple of ``hot.word_merge_words``. Called at each sentence's start: a merge is at
     most a sentence late. A count below ``merged_at`` is a new epoch of C's
     slices (their counters restart): everything is merged at once.
     """
