@@ -43,7 +43,10 @@ def _settings(vocab_size, threads):
 
 
 def test_hot_words_map_to_the_threads_own_rows():
-    hot = HotRows(words=4, nodes=0, top_nodes=0, word_merge_words=1, node_merge_words=1, lock=new_lock())
+    hot = HotRows(
+        words=4, nodes=0, top_nodes=0, word_merge_words=1,
+        node_merge_words=1, lower_node_merge_words=1, lock=new_lock(),
+    )
     words = np.arange(10)
     assert _rows(words, 0, hot, 10) == [10, 11, 12, 13, 4, 5, 6, 7, 8, 9]
     assert _rows(words, 2, hot, 10) == [18, 19, 20, 21, 4, 5, 6, 7, 8, 9]
@@ -96,7 +99,7 @@ def _learn_and_merge(t, hot, model, settings, merges):
             for k in range(hot.words):
                 for c in range(matrix.shape[1]):
                     matrix[working + k, c] += 1.0
-        merge_thread_copies(t, hot, model, settings, True)
+        merge_thread_copies(t, hot, model, settings, True, True)
 
 
 def test_merges_at_the_same_moment_lose_no_threads_change():
@@ -108,7 +111,10 @@ def test_merges_at_the_same_moment_lose_no_threads_change():
     unused = np.zeros((0, size), np.float32)
     model = Model(np.zeros((rows, size), np.float32), unused, np.zeros((rows, size), np.float32))
     settings = _settings(vocab_size, threads)._replace(negative=5)
-    hot_rows = HotRows(words=hot, nodes=0, top_nodes=0, word_merge_words=1, node_merge_words=1, lock=new_lock())
+    hot_rows = HotRows(
+        words=hot, nodes=0, top_nodes=0, word_merge_words=1,
+        node_merge_words=1, lower_node_merge_words=1, lock=new_lock(),
+    )
     _learn_and_merge(0, hot_rows, model, settings, 0)  # compiled before the threads start
     workers = [
         threading.Thread(target=_learn_and_merge, args=(t, hot_rows, model, settings, merges)) for t in range(threads)
@@ -132,7 +138,10 @@ def test_a_thread_merges_only_once_merge_words_have_passed():
         matrices.append(matrix)
     model = Model(matrices[0], np.zeros((0, size), np.float32), matrices[1])
     settings = _settings(vocab_size, threads)._replace(negative=5)
-    rows = HotRows(words=hot, nodes=0, top_nodes=0, word_merge_words=100, node_merge_words=10, lock=new_lock())
+    rows = HotRows(
+        words=hot, nodes=0, top_nodes=0, word_merge_words=100,
+        node_merge_words=10, lower_node_merge_words=10, lock=new_lock(),
+    )
     assert _merge_when_due(0, rows, model, settings, 1_099, 1_000) == 1_000  # 99 words since: not yet
     assert not model.syn0[:hot].any() and not model.syn1neg[:hot].any()
     assert _merge_when_due(0, None, model, settings, 5_000, 1_000) == 1_000  # no hot rows: never
@@ -153,7 +162,10 @@ def test_word_copies_merge_with_the_node_merge_that_passes_their_interval():
         matrix[vocab_size : vocab_size + hot] += 1.0  # thread 0 has learnt something
     model = Model(syn0, syn1, np.zeros((0, size), np.float32))
     settings = _settings(vocab_size, threads)._replace(hs=1)
-    rows = HotRows(words=hot, nodes=hot, top_nodes=hot, word_merge_words=100, node_merge_words=10, lock=new_lock())
+    rows = HotRows(
+        words=hot, nodes=hot, top_nodes=hot, word_merge_words=100,
+        node_merge_words=10, lower_node_merge_words=10, lock=new_lock(),
+    )
     nodes = slice(first_hot_node(vocab_size, hot), first_hot_node(vocab_size, hot) + hot)
     assert _merge_when_due(0, rows, model, settings, 1_005, 1_000) == 1_000  # nothing due
     assert not syn1[nodes].any() and not syn0[:hot].any()
@@ -164,9 +176,9 @@ def test_word_copies_merge_with_the_node_merge_that_passes_their_interval():
     assert not syn0[hot:vocab_size].any() and not syn1[: nodes.start].any()
 
 
-def test_nodes_below_the_top_merge_only_with_the_words():
-    # -fast skip-gram copies more nodes than the topmost: those below merge with the word rows,
-    # every word_merge_words, while the topmost merge every node_merge_words.
+def test_nodes_below_the_top_merge_less_often():
+    # -fast skip-gram copies more nodes than the topmost: those below merge every lower_node_merge_words
+    # (and with the word rows), while the topmost merge every node_merge_words.
     vocab_size, threads, hot, nodes, top, size = 12, 2, 2, 6, 2, 3
     syn0 = np.zeros((vocab_size + 2 * threads * hot, size), dtype=np.float32)
     syn1 = np.zeros((vocab_size + 2 * threads * nodes, size), dtype=np.float32)
@@ -176,17 +188,22 @@ def test_nodes_below_the_top_merge_only_with_the_words():
     syn1[vocab_size : vocab_size + nodes] += 1.0
     model = Model(syn0, syn1, np.zeros((0, size), np.float32))
     settings = _settings(vocab_size, threads)._replace(hs=1)
-    rows = HotRows(words=hot, nodes=nodes, top_nodes=top, word_merge_words=100, node_merge_words=10, lock=new_lock())
+    rows = HotRows(
+        words=hot, nodes=nodes, top_nodes=top, word_merge_words=1_000, node_merge_words=10,
+        lower_node_merge_words=100, lock=new_lock(),
+    )
     first = first_hot_node(vocab_size, nodes)
     topmost, below = slice(first + nodes - top, first + nodes), slice(first, first + nodes - top)
     assert topmost.stop - 1 == vocab_size - 2  # the root is among the topmost
     assert _merge_when_due(0, rows, model, settings, 1_010, 1_000) == 1_010  # the topmost nodes only
     assert (syn1[topmost] == 1).all() and not syn1[below].any() and not syn0[:hot].any()
-    assert _merge_when_due(0, rows, model, settings, 1_100, 1_090) == 1_100  # 1,100 passed: all the rest
-    assert (syn1[below] == 1).all() and (syn0[:hot] == 1).all()
+    assert _merge_when_due(0, rows, model, settings, 1_100, 1_090) == 1_100  # 1,100 passed: the nodes below
+    assert (syn1[below] == 1).all() and not syn0[:hot].any()
     assert not syn1[:first].any()
-    # The copies restart from the merged rows: merging again adds nothing.
-    assert _merge_when_due(0, rows, model, settings, 1_200, 1_100) == 1_200
+    syn0[vocab_size : vocab_size + hot] += 1.0
+    assert _merge_when_due(0, rows, model, settings, 2_000, 1_990) == 2_000  # 2,000 passed: the words too
+    assert (syn0[:hot] == 2).all()  # both of thread 0's lessons, the first kept in its copy till now
+    # The node copies restarted from the merged rows: merging them again added nothing.
     assert (syn1[first : first + nodes] == 1).all()
 
 
@@ -215,8 +232,8 @@ def test_hot_copies_only_with_several_fast_threads():
     assert hot(threads=2, fast=0, hs=1).words == 0 and hot(threads=2, fast=0, hs=1).nodes == 64
     assert hot(threads=2, fast=1, hs=1, vocab_size=30).nodes == 29
     # -fast skip-gram copies 1024 nodes, the top 64 of them merged as often as the default's.
-    window = hot_rows_for(2, 1, 1, 50_000, 10**6, window_at_once=True)
-    assert (window.nodes, window.top_nodes) == (1024, 64)
+    window = hot_rows_for(2, 1, 1, 50_000, 16_694_605, window_at_once=True)
+    assert (window.nodes, window.top_nodes, window.lower_node_merge_words) == (1024, 64, 10_000)
     assert (hot(threads=2, fast=1, hs=1).nodes, hot(threads=2, fast=1, hs=1).top_nodes) == (64, 64)
     assert hot_rows_for(2, 1, 1, 30, 10**6, window_at_once=True).top_nodes == 29
 

@@ -37,8 +37,7 @@ two copies that each moved a row for a while overshoot when their changes
 are added: they are merged every ``NODE_MERGE_WORDS`` words, checked at
 each sentence's start. ``-fast`` skip-gram copies ``WINDOW_HOT_NODES``
 nodes: the ones below the topmost are on fewer paths each, so they are
-merged with the word rows, as seldom; a merge of all of them every 1,000
-words would cost what their copies save.
+merged every ``LOWER_NODE_MERGE_WORDS``, ten times as seldom.
 """
 from collections import namedtuple
 
@@ -61,8 +60,11 @@ FIRST_WORD = np.int64(0)
 HOT_NODES = 64
 # -fast skip-gram copies this many top nodes, the HOT_NODES topmost merged as above and the rest with the
 # word rows: while the host keeps the two vCPUs far apart, the shared rows below the topmost cost its
-# two threads a fifth of their speed (wiki100m, 5 epochs: 76-78 s against 86-88 s; docs/performance.md).
+# two threads a fifth of their speed (docs/performance.md).
 WINDOW_HOT_NODES = 1024
+# The copied nodes below the top HOT_NODES merge at every learning-rate step: merged only with the word
+# copies (every 100,000 words) they cost a one-epoch run of 30 MB half a point, at the same speed.
+LOWER_NODE_MERGE_WORDS = 10_000
 # The top nodes are on nearly every path: their copies must not drift far. 1024 nodes merged every 100,000
 # words cost 1-2 analogy points, every 10,000 about half a point (wiki100m, skip-gram HS); 64 nodes every
 # 1,000 words are within C's spread at the same speed (docs/performance.md).
@@ -71,9 +73,10 @@ NODE_MERGE_WORDS = 1_000
 
 # A run's per-thread rows: the ``words`` most frequent words' rows of syn0 and syn1neg (-fast), merged every
 # ``word_merge_words`` words a thread reads, and the ``nodes`` top Huffman nodes' rows of syn1 (-hs), of
-# which the ``top_nodes`` topmost are merged every ``node_merge_words`` and the rest with the words; one merge
-# at a time (``lock``). A run with one thread has None instead, and compiles no merge.
-HotRows = namedtuple("HotRows", "words nodes top_nodes word_merge_words node_merge_words lock")
+# which the ``top_nodes`` topmost are merged every ``node_merge_words`` and the rest every
+# ``lower_node_merge_words``; one merge at a time (``lock``). A run with one thread has None instead, and
+# compiles no merge.
+HotRows = namedtuple("HotRows", "words nodes top_nodes word_merge_words node_merge_words lower_node_merge_words lock")
 
 
 def hot_rows_for(threads, fast, hs, vocab_size, train_words, window_at_once=False):
@@ -89,7 +92,7 @@ def hot_rows_for(threads, fast, hs, vocab_size, train_words, window_at_once=Fals
     most = max(1, train_words // (threads * MERGES_PER_EPOCH))
     return HotRows(
         words=words, nodes=nodes, top_nodes=min(HOT_NODES, nodes), word_merge_words=min(MERGE_WORDS, most),
-        node_merge_words=min(NODE_MERGE_WORDS, most),
+        node_merge_words=min(NODE_MERGE_WORDS, most), lower_node_merge_words=min(LOWER_NODE_MERGE_WORDS, most),
         lock=new_lock(),
     )
 
@@ -167,10 +170,11 @@ def merge_hot_rows(matrix, t, first, count, settings, start):
 
 
 @njit(cache=True, nogil=True)
-def merge_thread_copies(t, hot, model, settings, with_words):
-    """Thread ``t``'s merge, in its turn, of its top nodes' copies in syn1 and (``with_words``) the rest.
+def merge_thread_copies(t, hot, model, settings, with_words, with_lower_nodes):
+    """Thread ``t``'s merge, in its turn, of its top nodes' copies in syn1, and of the others if asked.
 
-    The rest: its other nodes' copies, and its word copies in syn0 and syn1neg. Nothing if ``hot`` is None.
+    ``with_words``: its word copies in syn0 and syn1neg; ``with_lower_nodes``:
+    its copies of the nodes below the top. Nothing if ``hot`` is None.
     """
     if hot is None:
         return
@@ -180,7 +184,7 @@ def merge_thread_copies(t, hot, model, settings, with_words):
         if settings.negative > 0:
             merge_hot_rows(model.syn1neg, t, FIRST_WORD, hot.words, settings, FIRST_WORD)
     if hot.nodes > 0:
-        merged_from = np.int64(0) if with_words else np.int64(hot.nodes - hot.top_nodes)
+        merged_from = np.int64(0) if with_lower_nodes else np.int64(hot.nodes - hot.top_nodes)
         merge_hot_rows(model.syn1, t, first_hot_node(settings.vocab_size, hot.nodes), hot.nodes, settings, merged_from)
     release(hot.lock)
 
@@ -191,8 +195,9 @@ def merge_when_due(t, hot, model, settings, word_count, merged_at):
 
     The top nodes are due ``hot.node_merge_words`` words after it, the
     words (alone, without nodes) ``hot.word_merge_words``; with nodes, the
-    words and the nodes below the top are merged with the top nodes' merge
-    that passes a multiple of ``hot.word_merge_words``. Called at each sentence's start: a merge is at
+    words are merged with the top nodes' merge that passes a multiple of
+    ``hot.word_merge_words``, and the nodes below the top with the one that
+    passes a multiple of ``hot.lower_node_merge_words``. Called at each sentence's start: a merge is at
     most a sentence late. A count below ``merged_at`` is a new epoch of C's
     slices (their counters restart): everything is merged at once.
     """
@@ -203,5 +208,7 @@ def merge_when_due(t, hot, model, settings, word_count, merged_at):
         return merged_at
     new_epoch = word_count < merged_at
     with_words = new_epoch or word_count // hot.word_merge_words != merged_at // hot.word_merge_words
-    merge_thread_copies(t, hot, model, settings, with_words)
+    lower = hot.lower_node_merge_words
+    with_lower_nodes = with_words or word_count // lower != merged_at // lower
+    merge_thread_copies(t, hot, model, settings, with_words, with_lower_nodes)
     return word_count

@@ -47,8 +47,8 @@ MAX_SENTENCE_LENGTH = 1000
 ALPHA_UPDATE_WORDS = 10000
 F65536 = np.float32(65536.0)
 LOW16 = np.uint64(0xFFFF)
-# merge_thread_copies' with_words for the last merge: np.bool_, as a literal True would make Numba compile
-# merge_thread_copies once more for it.
+# merge_thread_copies' with_words and with_lower_nodes for the last merge: np.bool_, as a literal True would
+# make Numba compile merge_thread_copies once more for it.
 EVERY_ROW = np.bool_(True)
 
 Model = namedtuple("Model", "syn0 syn1 syn1neg")
@@ -225,7 +225,7 @@ def thread_loop(thread, inputs, step, dot):
     if done or control.stop[0]:
         control.words_done[thread] += word_count - last_word_count
         last_word_count = word_count
-        merge_thread_copies(thread, job.hot, job.model, settings, EVERY_ROW)
+        merge_thread_copies(thread, job.hot, job.model, settings, EVERY_ROW, EVERY_ROW)
     cursor[0], cursor[1], cursor[2], cursor[3] = pos, word_count, last_word_count, epoch
     cursor[4], cursor[5], cursor[6] = sentence_length, sentence_position, first_pending
     cursor[7], cursor[8] = done, merged_at
