@@ -58,9 +58,9 @@ FIRST_WORD = np.int64(0)
 # The top Huffman nodes whose rows of syn1 each thread copies and merges every NODE_MERGE_WORDS (-hs with
 # several threads): the root's neighbourhood, where the cores fought over cache lines.
 HOT_NODES = 64
-# -fast skip-gram copies this many top nodes, the HOT_NODES topmost merged as above and the rest with the
-# word rows: while the host keeps the two vCPUs far apart, the shared rows below the topmost cost its
-# two threads a fifth of their speed (docs/performance.md).
+# -fast skip-gram copies this many top nodes, the HOT_NODES topmost merged as above and the rest every
+# LOWER_NODE_MERGE_WORDS: while the host keeps the two vCPUs far apart, the shared rows below the topmost
+# cost its two threads a fifth of their speed (docs/performance.md).
 WINDOW_HOT_NODES = 1024
 # The copied nodes below the top HOT_NODES merge at every learning-rate step: merged only with the word
 # copies (every 100,000 words) they cost a one-epoch run of 30 MB half a point, at the same speed.
@@ -197,9 +197,10 @@ def merge_when_due(t, hot, model, settings, word_count, merged_at):
     words (alone, without nodes) ``hot.word_merge_words``; with nodes, the
     words are merged with the top nodes' merge that passes a multiple of
     ``hot.word_merge_words``, and the nodes below the top with the one that
-    passes a multiple of ``hot.lower_node_merge_words``. Called at each sentence's start: a merge is at
-    most a sentence late. A count below ``merged_at`` is a new epoch of C's
-    slices (their counters restart): everything is merged at once.
+    passes a multiple of ``hot.lower_node_merge_words``. Called at each
+    sentence's start: a merge is at most a sentence late. A count below
+    ``merged_at`` is a new epoch of C's slices (their counters restart):
+    everything is merged at once.
     """
     if hot is None:
         return merged_at
