@@ -9,7 +9,7 @@ from pyw2v.training.exact_steps import cbow_in_order, draw_negative, lcg_next, s
 from pyw2v.training.hot_rows import NO_OWN_ROWS
 from pyw2v.training.huffman import build_tree
 from pyw2v.training.loop import DONE, Job, Model, Settings, Tables
-from pyw2v.training.outputs import dot_in_order, exp_table, loss_table
+from pyw2v.training.outputs import Sums, dot_in_order, dots_in_order, exp_table, loss_table
 from pyw2v.training.sentence_plan import plan_sentence
 from pyw2v.training.simd import add_rows, block_dots, block_sums, dot_simd, dots, scatter_rows
 from pyw2v.training.tables import unigram_table
@@ -45,6 +45,23 @@ def test_lane_dot_agrees_with_sequential_dot(size):
     exact = (left.astype(np.float64) * right).sum(1)
     scale = np.abs(left.astype(np.float64) * right).sum(1)
     assert np.all(np.abs(lanes - exact) <= 1e-6 * scale + 1e-7)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 5, 6, 7, 9, 40])
+def test_a_paths_dot_products_in_order_are_cs_to_the_bit(n):
+    # C's exact HS takes a path's dot products three rows per pass: each must be C's sum, bit for bit
+    # (the -threads 1 parity rests on it), and every row's, the passes' and the tail's alike.
+    rng = np.random.default_rng(n)
+    x = rng.normal(size=(3, 100)).astype(np.float32)
+    y = rng.normal(size=(50, 100)).astype(np.float32)
+    rows = rng.choice(50, n, replace=False)
+    out = np.full(n, np.nan, dtype=np.float32)
+    dots_in_order(x, 1, y, rows, n, out, 100)
+    for k in range(n):
+        total = np.float32(0)
+        for c in range(100):
+            total = np.float32(total + x[1, c] * y[rows[k], c])
+        assert out[k] == total, k
 
 
 @njit
@@ -124,27 +141,27 @@ def test_two_by_three_blocks_agree_with_numpy(m, n, size):
 
 @njit
 def _cbow_exact(job, scratch, length, position, alpha, next_random):
-    return cbow_in_order(dot_in_order, 0, job, scratch, length, position, alpha, next_random)
+    return cbow_in_order(Sums(dot_in_order, dots_in_order), 0, job, scratch, length, position, alpha, next_random)
 
 
 @njit
 def _cbow_block(job, scratch, length, position, alpha, next_random):
-    return cbow_block(dot_simd, 0, job, scratch, length, position, alpha, next_random)
+    return cbow_block(Sums(dot_simd, dots), 0, job, scratch, length, position, alpha, next_random)
 
 
 @njit
 def _skipgram_exact(job, scratch, length, position, alpha, next_random):
-    return skipgram_in_order(dot_in_order, 0, job, scratch, length, position, alpha, next_random)
+    return skipgram_in_order(Sums(dot_in_order, dots_in_order), 0, job, scratch, length, position, alpha, next_random)
 
 
 @njit
 def _skipgram_pairs(job, scratch, length, position, alpha, next_random):
-    return skipgram_in_order(dot_simd, 0, job, scratch, length, position, alpha, next_random)
+    return skipgram_in_order(Sums(dot_simd, dots), 0, job, scratch, length, position, alpha, next_random)
 
 
 @njit
 def _skipgram_window(job, scratch, length, position, alpha, next_random):
-    return skipgram_window(dot_simd, 0, job, scratch, length, position, alpha, next_random)
+    return skipgram_window(Sums(dot_simd, dots), 0, job, scratch, length, position, alpha, next_random)
 
 
 def _one_step(step, job, scratch, length, position, alpha, next_random):

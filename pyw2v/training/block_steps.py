@@ -74,7 +74,7 @@ def _plan(t, job, scratch, length, position, next_random):
 
 
 @njit(cache=True, inline="always")
-def skipgram_window(dot, t, job, scratch, length, position, alpha, next_random):
+def skipgram_window(sums, t, job, scratch, length, position, alpha, next_random):
     """Train ``scratch.sen[position]`` against its whole window; returns the random state."""
     own, next_random = _plan(t, job, scratch, length, position, next_random)
     syn0 = job.model.syn0
@@ -96,7 +96,7 @@ def skipgram_window(dot, t, job, scratch, length, position, alpha, next_random):
 
 
 @njit(cache=True, inline="always")
-def cbow_block(dot, t, job, scratch, length, position, alpha, next_random):
+def cbow_block(sums, t, job, scratch, length, position, alpha, next_random):
     """Train ``scratch.sen[position]`` from its window's average ``neu1``; returns the random state.
 
     ``neu1e`` is ``scratch.context_update[0]``, the block's one error row.

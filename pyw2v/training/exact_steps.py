@@ -2,34 +2,49 @@
 
 Skip-gram goes pair by pair: for each context word, the centre word's
 Huffman path and/or the centre word and ``negative`` noise words, each
-output row updated before the next is read, the context row updated last.
-CBOW averages the context rows into ``neu1``, trains the outputs in the same
-order, and adds the error ``neu1e`` to every context row.
+output row updated in turn, the context row updated last. CBOW averages the
+context rows into ``neu1``, trains the outputs in the same order, and adds
+the error ``neu1e`` to every context row.
 
-The dot product is the step's ``dot`` argument: with
-:func:`~pyw2v.training.outputs.dot_in_order` (one thread) every float
+A hidden row's dot products with its outputs are all taken before the
+first update whenever the outputs are distinct rows (a Huffman path always
+is): no update in between touches those rows, so they are the values C's
+loop reads, and several sums at once hide each other's latency where C's
+loop waits for each.
+
+The dot products are the step's ``sums`` (:class:`~pyw2v.training.outputs.Sums`):
+with :func:`~pyw2v.training.outputs.dot_in_order` and
+:func:`~pyw2v.training.outputs.dots_in_order` (one thread) every float
 operation is C's and the output byte-identical to word2vec.c's; several
-threads, which race anyway, sum in SIMD lanes (:func:`~pyw2v.training.simd.dot_simd`).
+threads, which race anyway, sum in SIMD lanes (:mod:`.simd`).
 
 A position's noise words are drawn before its first update, with their rows
 prefetched: C's words in C's order, since nothing else draws in between.
 """
+from collections import namedtuple
+
 import numpy as np
 from numba import njit
 
 from .hot_rows import node_row, own_nodes
 from .outputs import (
     F0,
-    F1,
     add_output_loss,
     add_word,
+    negative_outputs,
     output_gradient,
+    path_outputs,
     saturated,
     store_loss,
     update_pair,
 )
 from .simd import prefetch_row
 from .tables import BUCKET_SHIFT
+
+# A hidden row's output rows (a Huffman path's in syn1, the thread's own for the top nodes, or the
+# centre and noise words' in syn1neg), their labels and their dot products with the hidden row:
+# scratch rows (the block steps' targets, labels and first gradient row).
+Targets = namedtuple("Targets", "rows labels dots")
 
 
 @njit(cache=True)
@@ -102,58 +117,75 @@ def draw_noise(next_random, job, negatives, count):
 
 
 @njit(cache=True, inline="always")
-def hierarchical_softmax(dot, t, job, hidden, hidden_row, word, alpha, neu1e):
+def hierarchical_softmax(sums, t, job, hidden, hidden_row, word, alpha, neu1e, out):
     """One hidden row against ``word``'s Huffman path, saturated nodes skipped, as in C.
 
-    Thread ``t`` trains its own rows of the top nodes when it has them (:func:`.hot_rows.node_row`).
+    The path's dot products are all taken first, into ``out``
+    (:class:`Targets`), then C's node-by-node updates: C's values, since a
+    path's nodes are distinct rows and the hidden row changes only after the
+    path. Thread ``t`` trains its own rows of the top nodes when it has them
+    (:func:`.hot_rows.node_row`).
     """
-    syn1, tree, exp_table = job.model.syn1, job.tree, job.tables.exp_table
+    syn1 = job.model.syn1
     size = job.model.syn0.shape[1]  # not hidden.shape: CBOW's neu1 is a padded scratch row
     nodes = own_nodes(t, job.hot, job.settings.vocab_size)
+    n = path_outputs(word, job.tree, out.rows, out.labels)
+    for d in range(n):
+        out.rows[d] = node_row(out.rows[d], nodes)
+    sums.dots(hidden, hidden_row, syn1, out.rows, n, out.dots, size)
     total = 0.0
-    for d in range(tree.lengths[word]):
-        node = node_row(np.int64(tree.points[word, d]), nodes)
-        f = dot(hidden, hidden_row, syn1, node, size)
+    for d in range(n):
+        f = out.dots[d]
         if saturated(f):
             continue
-        label = np.float32(1 - np.int64(tree.codes[word, d]))
-        total = add_output_loss(job.loss, total, f, label, False, job.tables.loss_table)
-        g = output_gradient(f, label, False, alpha, exp_table)
-        update_pair(g, syn1, node, hidden, hidden_row, neu1e, size)
+        total = add_output_loss(job.loss, total, f, out.labels[d], False, job.tables.loss_table)
+        g = output_gradient(f, out.labels[d], False, alpha, job.tables.exp_table)
+        update_pair(g, syn1, out.rows[d], hidden, hidden_row, neu1e, size)
     store_loss(job.loss, total)
 
 
 @njit(cache=True, inline="always")
-def negative_sampling(dot, job, hidden, hidden_row, word, alpha, noise, neu1e):
+def negative_sampling(sums, job, hidden, hidden_row, word, alpha, noise, neu1e, out):
     """One hidden row against ``word`` (label 1) and ``noise[:negative]`` (label 0), saturated sigmoids clamped.
 
-    A noise word equal to ``word`` is skipped, as in C.
+    A noise word equal to ``word`` is skipped, as in C. When the outputs
+    are distinct rows (nearly always) their dot products are all taken
+    first, into ``out`` (:class:`Targets`): C's values, as for a Huffman
+    path. A noise word drawn twice is read after its first update, as C
+    reads it.
     """
-    syn1neg, exp_table = job.model.syn1neg, job.tables.exp_table
+    syn1neg = job.model.syn1neg
     size = job.model.syn0.shape[1]
+    n = negative_outputs(word, noise, job.settings.negative, out.rows, out.labels)
+    ahead = all_distinct(out.rows, n)
+    if ahead:
+        sums.dots(hidden, hidden_row, syn1neg, out.rows, n, out.dots, size)
     total = 0.0
-    for d in range(job.settings.negative + 1):
-        if d == 0:
-            target = word
-            label = F1
-        else:
-            target = noise[d - 1]
-            if target == word:
-                continue
-            label = F0
-        f = dot(hidden, hidden_row, syn1neg, target, size)
-        total = add_output_loss(job.loss, total, f, label, False, job.tables.loss_table)
-        g = output_gradient(f, label, False, alpha, exp_table)
-        update_pair(g, syn1neg, target, hidden, hidden_row, neu1e, size)
+    for d in range(n):
+        f = out.dots[d] if ahead else sums.dot(hidden, hidden_row, syn1neg, out.rows[d], size)
+        total = add_output_loss(job.loss, total, f, out.labels[d], False, job.tables.loss_table)
+        g = output_gradient(f, out.labels[d], False, alpha, job.tables.exp_table)
+        update_pair(g, syn1neg, out.rows[d], hidden, hidden_row, neu1e, size)
     store_loss(job.loss, total)
 
 
 @njit(cache=True, inline="always")
-def skipgram_in_order(dot, t, job, scratch, length, position, alpha, next_random):
+def all_distinct(rows, n):
+    """Whether ``rows[:n]`` are ``n`` different rows."""
+    for a in range(1, n):
+        for b in range(a):
+            if rows[a] == rows[b]:
+                return False
+    return True
+
+
+@njit(cache=True, inline="always")
+def skipgram_in_order(sums, t, job, scratch, length, position, alpha, next_random):
     """Train ``scratch.sen[position]`` pair by pair; returns the random state."""
     syn0, settings = job.model.syn0, job.settings
     size = syn0.shape[1]
     sen, neu1e, negatives, context = scratch.sen, scratch.neu1e[0], scratch.negatives, scratch.context
+    out = Targets(scratch.targets, scratch.labels, scratch.gradient[0])
     word = np.int64(sen[position])
     next_random = lcg_next(next_random)
     shrink = np.int64(next_random % np.uint64(settings.window))
@@ -166,16 +198,17 @@ def skipgram_in_order(dot, t, job, scratch, length, position, alpha, next_random
         last_word = context[j]
         neu1e[:size] = F0
         if settings.hs:
-            hierarchical_softmax(dot, t, job, syn0, last_word, word, alpha, neu1e)
+            hierarchical_softmax(sums, t, job, syn0, last_word, word, alpha, neu1e, out)
         if settings.negative > 0:
-            negative_sampling(dot, job, syn0, last_word, word, alpha, negatives[j * settings.negative :], neu1e)
+            noise = negatives[j * settings.negative :]
+            negative_sampling(sums, job, syn0, last_word, word, alpha, noise, neu1e, out)
         for c in range(size):
             syn0[last_word, c] += neu1e[c]
     return next_random
 
 
 @njit(cache=True, inline="always")
-def cbow_in_order(dot, t, job, scratch, length, position, alpha, next_random):
+def cbow_in_order(sums, t, job, scratch, length, position, alpha, next_random):
     """Train ``scratch.sen[position]`` from the mean of its window, ``neu1``; returns the random state."""
     syn0, settings = job.model.syn0, job.settings
     size = syn0.shape[1]
@@ -188,6 +221,7 @@ def cbow_in_order(dot, t, job, scratch, length, position, alpha, next_random):
     if m == 0:
         return next_random
     add_word(job.loss)
+    out = Targets(scratch.targets, scratch.labels, scratch.gradient[0])
     neu1[0, :size] = F0
     neu1e[:size] = F0
     for j in range(m):
@@ -197,10 +231,10 @@ def cbow_in_order(dot, t, job, scratch, length, position, alpha, next_random):
     for c in range(size):
         neu1[0, c] /= divisor
     if settings.hs:
-        hierarchical_softmax(dot, t, job, neu1, 0, word, alpha, neu1e)
+        hierarchical_softmax(sums, t, job, neu1, 0, word, alpha, neu1e, out)
     if settings.negative > 0:
         next_random = draw_noise(next_random, job, negatives, settings.negative)
-        negative_sampling(dot, job, neu1, 0, word, alpha, negatives, neu1e)
+        negative_sampling(sums, job, neu1, 0, word, alpha, negatives, neu1e, out)
     for j in range(m):
         for c in range(size):
             syn0[context[j], c] += neu1e[c]

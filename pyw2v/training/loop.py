@@ -40,8 +40,8 @@ from ..corpus.encoding import read_id
 from .block_steps import cbow_block, skipgram_window
 from .exact_steps import cbow_in_order, lcg_next, skipgram_in_order
 from .hot_rows import merge_thread_copies, merge_when_due
-from .outputs import F1, dot_in_order
-from .simd import dot_simd
+from .outputs import F1, Sums, dot_in_order, dots_in_order
+from .simd import dot_simd, dots
 
 MAX_SENTENCE_LENGTH = 1000
 ALPHA_UPDATE_WORDS = 10000
@@ -158,13 +158,13 @@ def epoch_loss(loss, t, epoch):
 
 
 @njit(cache=True, inline="always")
-def thread_loop(thread, inputs, step, dot):
+def thread_loop(thread, inputs, step, sums):
     """Thread ``thread``'s loop with ``step`` for about ``settings.turn_words`` words; returns the words it read.
 
-    ``step(dot, thread, job, scratch, length, position, alpha, next_random)``
-    trains one position and returns the random state; ``dot`` is the dot
-    product its exact steps use. Both are inlined into each variant's loop
-    (:data:`LOOPS`), so a position costs no call.
+    ``step(sums, thread, job, scratch, length, position, alpha, next_random)``
+    trains one position and returns the random state; ``sums`` are the dot
+    products its exact steps use (:class:`.outputs.Sums`). Both are inlined
+    into each variant's loop (:data:`LOOPS`), so a position costs no call.
 
     C's thread-local variables live in locals while it runs (a shared row
     written at every word by two threads would bounce between their caches)
@@ -218,7 +218,7 @@ def thread_loop(thread, inputs, step, dot):
                 continue
             sentence_length = length
             sentence_position = 0
-        next_random = step(dot, thread, job, scratch, sentence_length, sentence_position, alpha, next_random)
+        next_random = step(sums, thread, job, scratch, sentence_length, sentence_position, alpha, next_random)
         sentence_position += 1
         if sentence_position >= sentence_length:
             sentence_length = 0
@@ -237,31 +237,31 @@ def thread_loop(thread, inputs, step, dot):
 @njit(cache=True, nogil=True)
 def train_skipgram_exact(thread, inputs):
     """C's skip-gram in C's order and float arithmetic: one thread without ``-fast``."""
-    return thread_loop(thread, inputs, skipgram_in_order, dot_in_order)
+    return thread_loop(thread, inputs, skipgram_in_order, Sums(dot_in_order, dots_in_order))
 
 
 @njit(cache=True, nogil=True)
 def train_cbow_exact(thread, inputs):
     """C's CBOW in C's order and float arithmetic: one thread without ``-fast``."""
-    return thread_loop(thread, inputs, cbow_in_order, dot_in_order)
+    return thread_loop(thread, inputs, cbow_in_order, Sums(dot_in_order, dots_in_order))
 
 
 @njit(cache=True, nogil=True)
 def train_skipgram_pairs(thread, inputs):
     """C's skip-gram in C's order, dot products in SIMD lanes: several threads without ``-fast``."""
-    return thread_loop(thread, inputs, skipgram_in_order, dot_simd)
+    return thread_loop(thread, inputs, skipgram_in_order, Sums(dot_simd, dots))
 
 
 @njit(cache=True, nogil=True)
 def train_cbow_block(thread, inputs):
     """CBOW with a position's outputs updated together (:mod:`.block_steps`): off C's exact path."""
-    return thread_loop(thread, inputs, cbow_block, dot_simd)
+    return thread_loop(thread, inputs, cbow_block, Sums(dot_simd, dots))
 
 
 @njit(cache=True, nogil=True)
 def train_skipgram_window(thread, inputs):
     """``-fast`` skip-gram: a window's context rows against one set of outputs (:mod:`.block_steps`)."""
-    return thread_loop(thread, inputs, skipgram_window, dot_simd)
+    return thread_loop(thread, inputs, skipgram_window, Sums(dot_simd, dots))
 
 
 # Each variant's loop, by the name pyw2v.training.driver.choose_variant gives it: a run compiles its own only.

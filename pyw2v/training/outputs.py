@@ -75,6 +75,49 @@ def dot_in_order(left, left_row, right, right_row, size):
     return f
 
 
+@njit(cache=True)
+def dots_in_order(x, x_row, y, rows, n, out, size):
+    """``out[k] = x[x_row] . y[rows[k]]`` for ``k < n``, each summed as :func:`dot_in_order` sums it.
+
+    Six rows per pass (then three, then one): each sum keeps C's order, so
+    the values are C's to the bit, while six independent sums hide each
+    other's latency (a float add waits for the last; two can start per cycle).
+    """
+    k = 0
+    while k + 6 <= n:
+        r0, r1, r2, r3, r4, r5 = rows[k], rows[k + 1], rows[k + 2], rows[k + 3], rows[k + 4], rows[k + 5]
+        f0, f1, f2, f3, f4, f5 = F0, F0, F0, F0, F0, F0
+        for c in range(size):
+            value = x[x_row, c]
+            f0 += value * y[r0, c]
+            f1 += value * y[r1, c]
+            f2 += value * y[r2, c]
+            f3 += value * y[r3, c]
+            f4 += value * y[r4, c]
+            f5 += value * y[r5, c]
+        out[k], out[k + 1], out[k + 2], out[k + 3], out[k + 4], out[k + 5] = f0, f1, f2, f3, f4, f5
+        k += 6
+    while k + 3 <= n:
+        r0, r1, r2 = rows[k], rows[k + 1], rows[k + 2]
+        f0, f1, f2 = F0, F0, F0
+        for c in range(size):
+            value = x[x_row, c]
+            f0 += value * y[r0, c]
+            f1 += value * y[r1, c]
+            f2 += value * y[r2, c]
+        out[k], out[k + 1], out[k + 2] = f0, f1, f2
+        k += 3
+    while k < n:
+        out[k] = dot_in_order(x, x_row, y, rows[k], size)
+        k += 1
+
+
+# A step's dot products: ``dot(x, x_row, y, y_row, size)`` for one pair of rows, ``dots(x, x_row, y,
+# rows, n, out, size)`` for one row against several. C's exact steps take dot_in_order and
+# dots_in_order, several threads' the SIMD kernels of pyw2v.training.simd.
+Sums = namedtuple("Sums", "dot dots")
+
+
 @njit(cache=True, inline="always")
 def output_gradient(f, label, skip_saturated, alpha, exp_table):
     """C's ``g = (label - sigmoid(f)) * alpha``; a saturated output gets 0 if ``skip_saturated``, else a clamp."""
