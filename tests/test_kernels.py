@@ -49,8 +49,8 @@ def test_lane_dot_agrees_with_sequential_dot(size):
 
 @pytest.mark.parametrize("n", [1, 2, 3, 4, 5, 6, 7, 9, 40])
 def test_a_paths_dot_products_in_order_are_cs_to_the_bit(n):
-    # C's exact HS takes a path's dot products three rows per pass: each must be C's sum, bit for bit
-    # (the -threads 1 parity rests on it), and every row's, the passes' and the tail's alike.
+    # C's exact steps take a path's dot products six, then three rows per pass, then one: each must be
+    # C's sum, bit for bit (the -threads 1 parity rests on it), every pass's and the tail's alike.
     rng = np.random.default_rng(n)
     x = rng.normal(size=(3, 100)).astype(np.float32)
     y = rng.normal(size=(50, 100)).astype(np.float32)
