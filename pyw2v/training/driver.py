@@ -56,6 +56,14 @@ def initial_syn0(vocab_size, size, rows=0):
     return syn0
 
 
+def run_hot_rows(options, vocab_size, train_words):
+    """The run's per-thread rows (:func:`.hot_rows.hot_rows_for`), as its options' variant chooses them."""
+    variant = choose_variant(options.cbow, options.threads, options.fast)
+    return hot_rows_for(
+        options.threads, variant.thread_hot_rows, options.hs, vocab_size, train_words, variant.window_at_once
+    )
+
+
 def new_model(options, vocab_size):
     """C's initial weights: ``syn0`` from :func:`initial_syn0`, ``syn1`` and ``syn1neg`` zero.
 
@@ -64,8 +72,7 @@ def new_model(options, vocab_size):
     hot rows after the vocabulary's (:mod:`pyw2v.training.hot_rows`).
     """
     size, threads = options.size, options.threads
-    window_at_once = choose_variant(options.cbow, threads, options.fast).window_at_once
-    hot = hot_rows_for(threads, options.fast, options.hs, vocab_size, 0, window_at_once)
+    hot = run_hot_rows(options, vocab_size, 0)
     words, nodes = (hot.words, hot.nodes) if hot is not None else (0, 0)
     rows = vocab_size + extra_rows(threads, words)
     syn0 = initial_syn0(vocab_size, size, rows)
@@ -151,9 +158,7 @@ def loop_inputs(options, vocab, stream, model, turn_words=WHOLE_RUN, tree_and_ta
         vocab_size=vocab.size, train_words=vocab.train_words, iterations=options.iter, num_threads=threads,
         starting_alpha=np.float32(options.starting_alpha), turn_words=turn_words,
     )
-    hot = hot_rows_for(
-        threads, variant.thread_hot_rows, options.hs, vocab.size, vocab.train_words, variant.window_at_once
-    )
+    hot = run_hot_rows(options, vocab.size, vocab.train_words)
     control = loop.Control(
         cursors=cursors,
         rng=np.arange(threads, dtype=np.uint64),
@@ -173,7 +178,7 @@ def stand_in_inputs(options):
     all (no ``-hs``, no ``-negative``) and needs no compiled code:
     :mod:`pyw2v.compile_ahead` compiles the loop before the corpus is read.
     """
-    hot = hot_rows_for(options.threads, options.fast, options.hs, 2, 1)  # its type, from the real options
+    hot = run_hot_rows(options, 2, 1)  # its type, from the real options
     options = replace(options, size=1, window=1, iter=1, threads=min(options.threads, 2), hs=0, negative=0)
     threads = options.threads
     vocab = Vocabulary([b"</s>"], np.ones(1, dtype=np.int64))
