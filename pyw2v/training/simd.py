@@ -136,21 +136,42 @@ def prefetch_row(array, row, size):
         prefetch(array, row, column)
 
 
-@njit(cache=True, fastmath=True)
+@njit(cache=True, fastmath=True, inline="always")
 def block_dots(x, x_rows, m, y, y_rows, n, out, size):
     """``out[j, k] = x[x_rows[j]] . y[y_rows[k]]`` for ``j < m``, ``k < n``, summed in SIMD lanes.
 
-    Two ``x`` rows by three ``y`` rows per pass: five row loads feed six
-    multiply-adds (one ``x`` row by three: four loads for three), and six
-    independent sums hide each other's latency. An odd last ``x`` row goes
-    through :func:`dots`.
+    Two ``x`` rows by four ``y`` rows per pass, then one pass of the last
+    three, two or one: six row loads feed eight multiply-adds, and eight
+    independent sums hide each other's latency. An odd last ``x`` row takes
+    the same passes as its own pair's second row. Inlined, like
+    :func:`block_sums`, into :func:`.outputs.train_block`, which compiles
+    them with its ``fastmath``: the block then calls no function (see there).
     """
     j = 0
-    while j + 2 <= m:
-        xa, xb = x_rows[j], x_rows[j + 1]
+    while j < m:
+        xa = x_rows[j]
+        xb = x_rows[j + 1] if j + 1 < m else xa
         k = 0
-        while k + 3 <= n:
-            r0, r1, r2 = y_rows[k], y_rows[k + 1], y_rows[k + 2]
+        while k + 4 <= n:
+            r0, r1, r2, r3 = y_rows[k], y_rows[k + 1], y_rows[k + 2], y_rows[k + 3]
+            a0, a1, a2, a3, b0, b1, b2, b3 = F0, F0, F0, F0, F0, F0, F0, F0
+            for c in range(size):
+                u, v = x[xa, c], x[xb, c]
+                w0, w1, w2, w3 = y[r0, c], y[r1, c], y[r2, c], y[r3, c]
+                a0 += u * w0
+                a1 += u * w1
+                a2 += u * w2
+                a3 += u * w3
+                b0 += v * w0
+                b1 += v * w1
+                b2 += v * w2
+                b3 += v * w3
+            out[j, k], out[j, k + 1], out[j, k + 2], out[j, k + 3] = a0, a1, a2, a3
+            if j + 1 < m:
+                out[j + 1, k], out[j + 1, k + 1], out[j + 1, k + 2], out[j + 1, k + 3] = b0, b1, b2, b3
+            k += 4
+        if k < n:
+            r0, r1, r2 = _last_rows(y_rows, k, n)
             a0, a1, a2, b0, b1, b2 = F0, F0, F0, F0, F0, F0
             for c in range(size):
                 u, v = x[xa, c], x[xb, c]
@@ -161,79 +182,76 @@ def block_dots(x, x_rows, m, y, y_rows, n, out, size):
                 b0 += v * w0
                 b1 += v * w1
                 b2 += v * w2
-            out[j, k], out[j, k + 1], out[j, k + 2] = a0, a1, a2
-            out[j + 1, k], out[j + 1, k + 1], out[j + 1, k + 2] = b0, b1, b2
-            k += 3
-        while k < n:
-            r0 = y_rows[k]
-            a0, b0 = F0, F0
-            for c in range(size):
-                w0 = y[r0, c]
-                a0 += x[xa, c] * w0
-                b0 += x[xb, c] * w0
-            out[j, k], out[j + 1, k] = a0, b0
-            k += 1
+            _store_tail(out, j, k, n, a0, a1, a2)
+            if j + 1 < m:
+                _store_tail(out, j + 1, k, n, b0, b1, b2)
         j += 2
-    if j < m:
-        dots(x, x_rows[j], y, y_rows, n, out[j], size)
 
 
-@njit(cache=True, fastmath=True)
+@njit(cache=True, inline="always")
+def _store_tail(out, j, k, n, f0, f1, f2):
+    """``out[j, k:k + 3] = f0, f1, f2``, stopping at ``n``."""
+    out[j, k] = f0
+    if k + 1 < n:
+        out[j, k + 1] = f1
+    if k + 2 < n:
+        out[j, k + 2] = f2
+
+
+@njit(cache=True, fastmath=True, inline="always")
 def block_sums(dst, dst_rows, m, src, src_rows, n, coefs, size):
     """``dst[dst_rows[j]] += sum(coefs[j, k] * src[src_rows[k]] for k < n)`` for ``j < m``.
 
-    Two destination rows per pass, with six source rows (then three, two,
-    one): a pair of destination rows is read and written once for every six
-    source rows, and eight row loads feed twelve multiply-adds. A destination
-    row named twice gets both additions, and ``dst`` and ``src`` may be the
-    same matrix only if no row is both read and written.
+    Two destination rows per pass, with four source rows, then one pass of
+    the last three, two or one: a pair of destination rows is read and
+    written once for every four source rows, and six row loads feed eight
+    multiply-adds whose eight coefficients stay in registers (a pass of six
+    source rows needed twelve, more than the 16 vector registers of AVX2
+    left room for). A destination row named twice gets both additions, and
+    ``dst`` and ``src`` may be the same matrix only if no row is both read
+    and written.
     """
     j = 0
     while j + 2 <= m:
         da, db = dst_rows[j], dst_rows[j + 1]
         k = 0
-        while k + 6 <= n:
-            _sums_2x6(dst, da, db, src, src_rows, coefs, j, k, size)
-            k += 6
-        if k + 3 <= n:
-            s0, s1, s2 = src_rows[k], src_rows[k + 1], src_rows[k + 2]
-            ga0, ga1, ga2 = coefs[j, k], coefs[j, k + 1], coefs[j, k + 2]
-            gb0, gb1, gb2 = coefs[j + 1, k], coefs[j + 1, k + 1], coefs[j + 1, k + 2]
+        while k + 4 <= n:
+            s0, s1, s2, s3 = src_rows[k], src_rows[k + 1], src_rows[k + 2], src_rows[k + 3]
+            ga0, ga1, ga2, ga3 = coefs[j, k], coefs[j, k + 1], coefs[j, k + 2], coefs[j, k + 3]
+            gb0, gb1, gb2, gb3 = coefs[j + 1, k], coefs[j + 1, k + 1], coefs[j + 1, k + 2], coefs[j + 1, k + 3]
+            for c in range(size):
+                w0, w1, w2, w3 = src[s0, c], src[s1, c], src[s2, c], src[s3, c]
+                dst[da, c] += (ga0 * w0 + ga1 * w1) + (ga2 * w2 + ga3 * w3)
+                dst[db, c] += (gb0 * w0 + gb1 * w1) + (gb2 * w2 + gb3 * w3)
+            k += 4
+        if k < n:
+            s0, s1, s2 = _last_rows(src_rows, k, n)
+            ga0, ga1, ga2 = _last_coefs(coefs, j, k, n)
+            gb0, gb1, gb2 = _last_coefs(coefs, j + 1, k, n)
             for c in range(size):
                 w0, w1, w2 = src[s0, c], src[s1, c], src[s2, c]
                 dst[da, c] += ga0 * w0 + ga1 * w1 + ga2 * w2
                 dst[db, c] += gb0 * w0 + gb1 * w1 + gb2 * w2
-            k += 3
-        if k + 2 <= n:
-            s0, s1 = src_rows[k], src_rows[k + 1]
-            ga0, ga1, gb0, gb1 = coefs[j, k], coefs[j, k + 1], coefs[j + 1, k], coefs[j + 1, k + 1]
-            for c in range(size):
-                w0, w1 = src[s0, c], src[s1, c]
-                dst[da, c] += ga0 * w0 + ga1 * w1
-                dst[db, c] += gb0 * w0 + gb1 * w1
-            k += 2
-        if k < n:
-            s0 = src_rows[k]
-            ga0, gb0 = coefs[j, k], coefs[j + 1, k]
-            for c in range(size):
-                w0 = src[s0, c]
-                dst[da, c] += ga0 * w0
-                dst[db, c] += gb0 * w0
         j += 2
     if j < m:
-        add_rows(dst, dst_rows[j], src, src_rows, coefs[j], n, size)
+        da = dst_rows[j]
+        k = 0
+        while k < n:
+            s0, s1, s2 = _last_rows(src_rows, k, n)
+            ga0, ga1, ga2 = _last_coefs(coefs, j, k, n)
+            for c in range(size):
+                dst[da, c] += ga0 * src[s0, c] + ga1 * src[s1, c] + ga2 * src[s2, c]
+            k += 3
 
 
-@njit(cache=True, fastmath=True, inline="always")
-def _sums_2x6(dst, da, db, src, src_rows, coefs, j, k, size):
-    """:func:`block_sums`' pass of two destination rows by source rows ``src_rows[k:k + 6]``."""
-    s0, s1, s2 = src_rows[k], src_rows[k + 1], src_rows[k + 2]
-    s3, s4, s5 = src_rows[k + 3], src_rows[k + 4], src_rows[k + 5]
-    ga0, ga1, ga2 = coefs[j, k], coefs[j, k + 1], coefs[j, k + 2]
-    ga3, ga4, ga5 = coefs[j, k + 3], coefs[j, k + 4], coefs[j, k + 5]
-    gb0, gb1, gb2 = coefs[j + 1, k], coefs[j + 1, k + 1], coefs[j + 1, k + 2]
-    gb3, gb4, gb5 = coefs[j + 1, k + 3], coefs[j + 1, k + 4], coefs[j + 1, k + 5]
-    for c in range(size):
-        w0, w1, w2, w3, w4, w5 = src[s0, c], src[s1, c], src[s2, c], src[s3, c], src[s4, c], src[s5, c]
-        dst[da, c] += (ga0 * w0 + ga1 * w1 + ga2 * w2) + (ga3 * w3 + ga4 * w4 + ga5 * w5)
-        dst[db, c] += (gb0 * w0 + gb1 * w1 + gb2 * w2) + (gb3 * w3 + gb4 * w4 + gb5 * w5)
+@njit(cache=True, inline="always")
+def _last_rows(rows, k, n):
+    """``rows[k:k + 3]``, a missing row repeating ``rows[k]`` (its coefficient is 0, :func:`_last_coefs`)."""
+    r0 = rows[k]
+    return r0, rows[k + 1] if k + 1 < n else r0, rows[k + 2] if k + 2 < n else r0
+
+
+@njit(cache=True, inline="always")
+def _last_coefs(coefs, j, k, n):
+    """``coefs[j, k:k + 3]``, 0 past ``n``."""
+    return coefs[j, k], coefs[j, k + 1] if k + 1 < n else F0, coefs[j, k + 2] if k + 2 < n else F0
