@@ -21,6 +21,7 @@ from pyw2v.training.outputs import (
     exp_table,
     loss_table,
     train_block,
+    train_row,
 )
 from pyw2v.training.sentence_plan import plan_sentence
 from pyw2v.training.simd import add_rows, block_dots, block_sums, dot_simd, dots, scatter_rows
@@ -234,26 +235,26 @@ def _toy_inputs(rng, window, hs, negative, alpha):
     return build_tree(counts), unigram, tables, settings
 
 
-def test_the_window_block_calls_no_compiled_function():
-    """``train_block`` has its row kernels inlined: around a call to a function compiled apart, Numba
-    updates every array argument's reference count atomically, which cost the block a tenth of its time.
+@pytest.mark.parametrize("kernel", [train_block, train_row], ids=["train_block", "train_row"])
+def test_the_block_kernels_call_no_compiled_function(kernel):
+    """The blocks have their row kernels inlined: around a call to a function compiled apart, Numba
+    updates every array argument's reference count atomically, which cost a block a tenth of its time.
 
-    Compiled afresh with ``train_block``'s own options (cached code cannot be inspected); a kernel
+    Compiled afresh with the kernel's own options (cached code cannot be inspected); a row kernel
     made a function of its own again would show as a call in the block's LLVM IR.
     """
-    options = {key: value for key, value in train_block.targetoptions.items() if key != "cache"}
-    block = jit(**options)(train_block.py_func)
+    options = {key: value for key, value in kernel.targetoptions.items() if key != "cache"}
+    block = jit(**options)(kernel.py_func)
     rng = np.random.default_rng(0)
     x, y = rng.normal(size=(6, 8)).astype(np.float32), rng.normal(size=(6, 8)).astype(np.float32)
     rows, labels = np.arange(3), np.ones(3, dtype=np.float32)
     tables = Tables(exp_table(), loss_table(), None, None, None, None)
     work = BlockWork(np.zeros((4, 4), np.float32), np.zeros((4, 4), np.float32), np.zeros((4, 8), np.float32), rows)
-    block(Rows(x, rows, 3), Outputs(y, rows, 3, labels, True), np.float32(0.025), tables, work, None)
+    block(Rows(x, rows, 1), Outputs(y, rows, 3, labels, True), np.float32(0.025), tables, work, None)
     (result,) = block.overloads.values()
     (llvm,) = block.inspect_llvm().values()
     definition = re.search(rf'^define [^\n]*@"?{re.escape(result.fndesc.llvm_func_name)}"?\(.*?^}}', llvm, re.M | re.S)
-    body = definition.group(0)
-    called = set(re.findall(r'call [^\n]*?@"?(_ZN[^"(\s]*)', body))
+    called = set(re.findall(r'call [^\n]*?@"?(_ZN[^"(\s]*)', definition.group(0)))
     assert not called, called
 
 

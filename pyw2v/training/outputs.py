@@ -26,7 +26,7 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
-from .simd import add_rows, block_dots, block_sums, dots, scatter_rows
+from .simd import add_rows, block_dots, block_sums, row_dots, scatter_rows
 
 EXP_TABLE_SIZE = 1000
 MAX_EXP = 6
@@ -230,16 +230,17 @@ def output_gradients(gradient, m, n, output, alpha, tables, loss):
     store_loss(loss, total)
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=True)
 def train_row(hidden, output, alpha, tables, work, loss):
     """:func:`train_block` for one hidden row (CBOW's ``neu1``), three output rows per pass.
 
     The same sums as C's pair updates taken one by one; compiled apart so that
-    a CBOW run compiles none of the block kernels.
+    a CBOW run compiles none of the block kernels, and like :func:`train_block`
+    with ``fastmath`` and its row kernels inlined: it calls no function.
     """
     size = output.matrix.shape[1]  # not hidden's: CBOW's neu1 is a padded scratch row
     n, g = output.count, work.gradient[0]
-    dots(hidden.matrix, hidden.index[0], output.matrix, output.index, n, g, size)
+    row_dots(hidden.matrix, hidden.index[0], output.matrix, output.index, n, g, size)
     output_gradients(work.gradient, 1, n, output, alpha, tables, loss)
     add_rows(work.update, 0, output.matrix, output.index, g, n, size)
     scatter_rows(output.matrix, output.index, g, n, hidden.matrix, hidden.index[0], size)

@@ -23,33 +23,39 @@ def dot_simd(left, left_row, right, right_row, size):
     return f
 
 
-@njit(cache=True, fastmath=True)
-def _dots3(x, x_row, y, row0, row1, row2, size):
-    f0 = F0
-    f1 = F0
-    f2 = F0
-    for c in range(size):
-        value = x[x_row, c]
-        f0 += value * y[row0, c]
-        f1 += value * y[row1, c]
-        f2 += value * y[row2, c]
-    return f0, f1, f2
-
-
-@njit(cache=True, inline="always")
-def dots(x, x_row, y, rows, n, out, size):
+@njit(cache=True, fastmath=True, inline="always")
+def row_dots(x, x_row, y, rows, n, out, size):
     """``out[k] = x[x_row] . y[rows[k]]`` for ``k < n``, summed in SIMD lanes.
 
-    Three rows per pass: each pass loads ``x[x_row]`` once for three sums, and
-    three independent sums hide each other's latency.
+    Three rows per pass, then one pass of the last two or one: each pass
+    loads ``x[x_row]`` once for three sums, and three independent sums hide
+    each other's latency. Inlined into :func:`.outputs.train_row`, which
+    calls no function (:func:`.outputs.train_block` says why); the steps
+    call it through :func:`dots`.
     """
     k = 0
-    while k + 3 <= n:
-        out[k], out[k + 1], out[k + 2] = _dots3(x, x_row, y, rows[k], rows[k + 1], rows[k + 2], size)
-        k += 3
     while k < n:
-        out[k] = dot_simd(x, x_row, y, rows[k], size)
-        k += 1
+        r0, r1, r2 = _last_rows(rows, k, n)
+        f0 = F0
+        f1 = F0
+        f2 = F0
+        for c in range(size):
+            value = x[x_row, c]
+            f0 += value * y[r0, c]
+            f1 += value * y[r1, c]
+            f2 += value * y[r2, c]
+        out[k] = f0
+        if k + 1 < n:
+            out[k + 1] = f1
+        if k + 2 < n:
+            out[k + 2] = f2
+        k += 3
+
+
+@njit(cache=True, fastmath=True)
+def dots(x, x_row, y, rows, n, out, size):
+    """:func:`row_dots` compiled apart: several threads' C steps take a hidden row's dot products in one call."""
+    row_dots(x, x_row, y, rows, n, out, size)
 
 
 @njit(cache=True, inline="always")
@@ -246,7 +252,7 @@ def block_sums(dst, dst_rows, m, src, src_rows, n, coefs, size):
 
 @njit(cache=True, inline="always")
 def _last_rows(rows, k, n):
-    """``rows[k:k + 3]``, a missing row repeating ``rows[k]`` (its coefficient is 0, :func:`_last_coefs`)."""
+    """``rows[k:k + 3]``, a missing row repeating ``rows[k]`` (its sum is not stored, or its coefficient is 0)."""
     r0 = rows[k]
     return r0, rows[k + 1] if k + 1 < n else r0, rows[k + 2] if k + 2 < n else r0
 
