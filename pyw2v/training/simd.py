@@ -148,8 +148,8 @@ def block_dots(x, x_rows, m, y, y_rows, n, out, size):
 
     Two ``x`` rows by four ``y`` rows per pass, then one pass of the last
     three, two or one: six row loads feed eight multiply-adds, and eight
-    independent sums hide each other's latency. An odd last ``x`` row takes
-    the same passes as its own pair's second row. Inlined, like
+    independent sums hide each other's latency. An odd last ``x`` row is
+    paired with itself (the copy's sums are not stored). Inlined, like
     :func:`block_sums`, into :func:`.outputs.train_block`, which compiles
     them with its ``fastmath``: the block then calls no function (see there).
     """
@@ -211,11 +211,10 @@ def block_sums(dst, dst_rows, m, src, src_rows, n, coefs, size):
     Two destination rows per pass, with four source rows, then one pass of
     the last three, two or one: a pair of destination rows is read and
     written once for every four source rows, and six row loads feed eight
-    multiply-adds whose eight coefficients stay in registers (a pass of six
-    source rows needed twelve, more than the 16 vector registers of AVX2
-    left room for). A destination row named twice gets both additions, and
-    ``dst`` and ``src`` may be the same matrix only if no row is both read
-    and written.
+    multiply-adds whose eight coefficients stay in registers. An odd last
+    destination row takes passes of three source rows alone. A destination
+    row named twice gets both additions, and ``dst`` and ``src`` may be the
+    same matrix only if no row is both read and written.
     """
     j = 0
     while j + 2 <= m:
