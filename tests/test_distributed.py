@@ -451,7 +451,7 @@ def values_at(rows, values, shape):
 
 
 def test_round_rates_follow_cs_schedule_and_seeds_differ():
-    from pyw2v.distributed.rounds import chains, round_alpha, round_bytes, round_count, seed
+    from pyw2v.distributed.rounds import chains, one_chain_bytes, round_alpha, round_bytes, round_count, seed
     from pyw2v.options import TrainOptions
 
     options = TrainOptions(train="x", cbow=0, iter=2)
@@ -464,6 +464,9 @@ def test_round_rates_follow_cs_schedule_and_seeds_differ():
     # The run's first 16 MiB one chain, whatever the rounds' length; then 2 chains in the first epoch.
     assert [chains(0, r, 25, 8, 4 << 20) for r in range(6)] == [1, 1, 1, 1, 2, 2]
     assert [chains(0, r, 7, 8) for r in range(3)] == [1, 2, 2] and chains(1, 0, 7, 8) == 4
+    # Skip-gram's start as one chain is 64 MiB: sixteen of its 4 MiB rounds.
+    assert one_chain_bytes(options) == 64 << 20 and one_chain_bytes(TrainOptions(train="x", cbow=1)) == 16 << 20
+    assert [chains(0, r, 25, 8, 4 << 20, 64 << 20) for r in range(15, 18)] == [1, 2, 2]
     seeds = {seed(e, r, s, 4, 8) for e in range(2) for r in range(4) for s in range(8)}
     assert len(seeds) == 64 and 0 not in seeds
 

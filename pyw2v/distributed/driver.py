@@ -117,6 +117,7 @@ class _Run:
     def train(self, vocab):
         options, client = self.options, self.client
         self.round_bytes = plan.round_bytes(options)
+        self.one_chain_bytes = plan.one_chain_bytes(options)
         self.projections = plan.projections_for(options.cbow)
         rounds = plan.round_count(self.total_bytes, self.round_bytes)
         slices = [cut_rounds(pieces, rounds) for pieces in self.shards]
@@ -233,7 +234,7 @@ class _Run:
         alpha = plan.round_alpha(options, vocab.train_words, epoch, round_, rounds)
         jobs = [(s, shard_slices[round_], plan.seed(epoch, round_, s, rounds, options.shards))
                 for s, shard_slices in enumerate(slices) if shard_slices[round_]]
-        chains = plan.chains(epoch, round_, rounds, options.shards, self.round_bytes)
+        chains = plan.chains(epoch, round_, rounds, options.shards, self.round_bytes, self.one_chain_bytes)
         tasks, homes = [], []
         for c in range(chains):
             links = [job for job in jobs if job[0] * chains // options.shards == c]

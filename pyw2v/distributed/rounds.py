@@ -25,6 +25,10 @@ ROUND_BYTES = 16 << 20
 SKIP_GRAM_ROUND_BYTES = 4 << 20
 # The text at the run's start trained as one chain (:func:`chains`), whatever the rounds' length.
 ONE_CHAIN_BYTES = 16 << 20
+# Skip-gram's: its compute per word leaves the cluster time to spare, and a longer start as one chain
+# is what its merge lacks (wiki100m, sg-ns, 5 epochs, 8 shards: 34.60 % at 16 MiB, 35.72 % at 64 MiB;
+# docs/distributed.md).
+SKIP_GRAM_ONE_CHAIN_BYTES = 64 << 20
 _GOLDEN = 0x9E3779B97F4A7C15
 _MASK = (1 << 64) - 1
 
@@ -40,6 +44,12 @@ def round_bytes(options):
     if options.round_mib is not None:
         return max(1, int(options.round_mib * (1 << 20)))
     return ROUND_BYTES if options.cbow else SKIP_GRAM_ROUND_BYTES
+
+
+def one_chain_bytes(options):
+    """The corpus bytes at the run's start trained as one chain: :data:`ONE_CHAIN_BYTES` (CBOW) or
+    :data:`SKIP_GRAM_ONE_CHAIN_BYTES`."""
+    return ONE_CHAIN_BYTES if options.cbow else SKIP_GRAM_ONE_CHAIN_BYTES
 
 
 def round_count(total_bytes, round_bytes=ROUND_BYTES):
@@ -59,22 +69,23 @@ def round_alpha(options, train_words, epoch, round_, rounds):
     return max(alpha, np.float32(np.float64(start) * 0.0001))
 
 
-def chains(epoch, round_, rounds, shards, round_bytes=ROUND_BYTES):
+def chains(epoch, round_, rounds, shards, round_bytes=ROUND_BYTES, one_chain_bytes=ONE_CHAIN_BYTES):
     """How many chains round ``round_`` of epoch ``epoch`` trains side by side: 1, then 2, 4, ... up to ``shards``.
 
     A chain is a run of consecutive shards whose slices are trained one
     after another, each from the weights the previous one left; the
     chains' deltas are merged as the slices' are when every slice is its
-    own chain. The run's first :data:`ONE_CHAIN_BYTES` of text (its first
-    round, when rounds are that long) is one chain; after it, epoch e has
+    own chain. The run's first ``one_chain_bytes`` of text (:func:`one_chain_bytes`;
+    at least its first round) is one chain; after it, epoch e has
     min(shards, 2^(e+1)) chains. From C's random start, slices trained side
     by side break its symmetry each their own way (their deltas agree with
     a sequential run's no better than two runs with other seeds do), and
     the merge of deltas from the same weights loses more the more there
     are; the chains give the model its shape before the shards go their
-    own ways. A function of (epoch, round, rounds, shards, the rounds' bytes) only, like the rest.
+    own ways. A function of (epoch, round, rounds, shards, the rounds' and the one chain's bytes)
+    only, like the rest.
     """
-    if epoch == 0 and round_ < max(1, min(rounds, ONE_CHAIN_BYTES // round_bytes)):
+    if epoch == 0 and round_ < max(1, min(rounds, one_chain_bytes // round_bytes)):
         return 1
     return min(shards, 2 ** (epoch + 1))
 
