@@ -47,6 +47,7 @@ class TrainOptions:
     workers: int = None  # a local Dask cluster of this many worker processes
     shards: int = 8  # logical shards of the corpus on a cluster, whatever the workers
     round_mib: float = None  # MiB of text a cluster round trains over all shards; None: pyw2v.distributed.rounds's
+    sync_rows: int = 0  # CBOW-NS on a cluster: the most frequent rows merged within rounds (pyw2v.distributed.hotrows)
 
     @property
     def distributed(self):
@@ -110,6 +111,7 @@ INT_RANGES = {
     "debug": (-C_INT_MAX - 1, C_INT_MAX),
     "workers": (1, MAX_WORKERS),
     "shards": (1, MAX_SHARDS),
+    "sync_rows": (0, C_INT_MAX),
 }
 
 
@@ -229,6 +231,13 @@ OPTION_HELP = [
         "pyw2v only: on a cluster, MiB of corpus text a round trains over all shards before their deltas\n"
         "\t\tare merged; smaller is more accurate with negative sampling, and slower;\n"
         "\t\tdefault is 16 for CBOW, 4 for skip-gram",
+    ),
+    (
+        "sync-rows",
+        "int",
+        "pyw2v only: on a cluster, in CBOW with negative sampling, the <int> most frequent words' rows are\n"
+        "\t\tmerged eight times a round: one process's accuracy, at a cost in speed (10000 for it);\n"
+        "\t\tdefault is 0 (merged once a round)",
     ),
 ]
 

@@ -217,6 +217,34 @@ def test_a_worker_killed_mid_training_changes_nothing(reference, corpus, cluster
     assert (tmp_path / "vec.bin").read_bytes() == (reference / "vec.bin").read_bytes()
 
 
+@pytest.mark.parametrize("killed", [0, 1])
+def test_cbow_with_rows_synced_in_rounds_is_the_in_process_bytes_after_a_worker_is_killed(corpus, cluster, tmp_path,
+                                                                                          killed):
+    """``-sync-rows``: the groups meet at a Dask actor after each part of a round. Killing a worker (the
+    actor's or the other) mid-run gives up the round; it runs again, and the output is the bytes of the
+    same run in this process (one group, no actor)."""
+    from pyw2v.train import train
+
+    synced = ["-cbow", "1", "-negative", "5", "-size", "20", "-iter", "6", "-sync-rows", "500", "-binary", "1"]
+    with open(os.devnull, "w") as quiet:
+        here = train(str(corpus), client=InProcessClient(), out=quiet, cbow=1, negative=5, size=20, iter=6,
+                     sync_rows=500)
+    process = subprocess.Popen(
+        [PYW2V, "-train", str(corpus), "-output", "vec.bin", "-scheduler", cluster.address, *synced, "-debug", "2"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    try:
+        _progress_started(process)
+        worker = psutil.Process(sorted(cluster.workers, key=lambda p: p.pid)[killed].pid).children(recursive=True)
+        assert worker, "no worker process found"
+        worker[-1].send_signal(signal.SIGKILL)
+        assert process.wait(timeout=400) == 0, process.stderr.read()
+    finally:
+        kill_tree(process)
+    np.testing.assert_array_equal(binary_vectors(tmp_path / "vec.bin"), here.syn0)
+    cluster.wait_for_workers(2)  # the nanny's new worker, for the tests after this one
+
+
 def test_sigterm_stops_the_run_and_its_local_cluster_of_loopback_workers_that_keep_freed_memory(corpus, tmp_path):
     from pyw2v.distributed.cluster import WORKER_MALLOC
 

@@ -27,7 +27,7 @@ from ..corpus.vocab import read_vocab, sorted_vocabulary
 from ..errors import UserError
 from ..progress import Progress
 from ..training.loop import EPOCH, Cursor, Model
-from . import replica
+from . import hotrows, replica
 from . import rounds as plan
 from .cluster import connect, dashboard, first_line
 from .shards import cut_rounds, cut_shards, merge_counts
@@ -91,6 +91,7 @@ class _Run:
         self.token = uuid.uuid4().hex
         self.traffic = []  # per round: (the chains' delta bytes, the merged delta's bytes)
         self.workers = []  # those holding the run's weights (:meth:`_install`)
+        self.exchange = None  # the :class:`~.hotrows.Exchange` actor of CBOW-NS runs on several workers
 
     def vocabulary(self):
         options = self.options
@@ -177,6 +178,7 @@ class _Run:
                 attempts += 1
                 if attempts == ROUND_ATTEMPTS:
                     raise UserError("the Dask cluster lost this round's work three times; giving up") from None
+                self._give_up_exchange()
                 client.cancel([f for submitted_round in in_flight for f in submitted_round.futures])
                 in_flight.clear()
                 finished = submitted = checkpoint.finished
@@ -219,7 +221,21 @@ class _Run:
             for i, worker in enumerate(self.workers)
         }
         self.homes = self._homes()
+        if hotrows.parts(self.options, self.options.shards) > 1 and len(self.workers) > 1:
+            self.exchange = self.client.submit(
+                hotrows.Exchange, self.projections, actor=True, key=f"pyw2v-exchange-{self.token}-{restarts}",
+                workers=[self.workers[0]],
+            ).result()
         return ready
+
+    def _give_up_exchange(self):
+        """Release the groups that wait at the exchange (the round is run again, with a new one)."""
+        if self.exchange is not None:
+            try:
+                self.exchange.give_up()
+            except Exception:  # noqa: BLE001, S110 - its worker may be the one lost
+                pass
+            self.exchange = None
 
     def _submit_round(self, ready, run, slices, vocab, epoch, round_, rounds, version, restarts, snapshot):
         """One round's tasks from the weights after ``version`` rounds; returns a :class:`_Round`.
@@ -235,6 +251,28 @@ class _Run:
         jobs = [(s, shard_slices[round_], plan.seed(epoch, round_, s, rounds, options.shards))
                 for s, shard_slices in enumerate(slices) if shard_slices[round_]]
         chains = plan.chains(epoch, round_, rounds, options.shards, self.round_bytes, self.one_chain_bytes)
+        parts = hotrows.parts(options, chains)
+        if parts > 1:
+            tasks, merged = self._synced_tasks(run, version, epoch, round_, rounds, slices, alpha, chains, parts,
+                                               ready, name)
+        else:
+            tasks, merged = self._chain_tasks(run, version, round_, jobs, alpha, chains, ready, name)
+        applied = {
+            worker: client.submit(replica.apply_merged, self.token, version, merged, ready[worker],
+                                  key=f"pyw2v-apply-{name}-{i}", **_pinned(worker))
+            for i, worker in enumerate(self.workers)
+        }
+        first = self.workers[0]
+        stats, copies, ready = applied[first], [], dict(applied)
+        if snapshot:
+            copies.append(client.submit(replica.snapshot, self.token, version + 1, stats,
+                                        key=f"pyw2v-snapshot-{name}", **_pinned(first)))
+            ready[first] = copies[0]  # the next round's merge changes those weights only once they are copied
+        return _Round(ready, stats, copies, [*tasks, merged, *applied.values(), *copies])
+
+    def _chain_tasks(self, run, version, round_, jobs, alpha, chains, ready, name):
+        """A round's chain tasks and the groups' sums: (those futures, the merge's)."""
+        options, client = self.options, self.client
         tasks, homes = [], []
         for c in range(chains):
             links = [job for job in jobs if job[0] * chains // options.shards == c]
@@ -251,18 +289,36 @@ class _Run:
         ]
         merged = client.submit(plan.merge, self.projections, *groups, key=f"pyw2v-merge-{name}",
                                **_placed([homes[0]]))
-        applied = {
-            worker: client.submit(replica.apply_merged, self.token, version, merged, ready[worker],
-                                  key=f"pyw2v-apply-{name}-{i}", **_pinned(worker))
-            for i, worker in enumerate(self.workers)
-        }
-        first = self.workers[0]
-        stats, copies, ready = applied[first], [], dict(applied)
-        if snapshot:
-            copies.append(client.submit(replica.snapshot, self.token, version + 1, stats,
-                                        key=f"pyw2v-snapshot-{name}", **_pinned(first)))
-            ready[first] = copies[0]  # the next round's merge changes those weights only once they are copied
-        return _Round(ready, stats, copies, [*tasks, *groups, merged, *applied.values(), *copies])
+        return [*tasks, *groups], merged
+
+    def _synced_tasks(self, run, version, epoch, round_, rounds, slices, alpha, chains, parts, ready, name):
+        """A CBOW-NS round whose frequent rows are merged after each of its ``parts`` (:mod:`.hotrows`).
+
+        The chains go to the workers in aligned blocks of a power of two
+        (:func:`~.hotrows.group_size`), one task per block, all running at
+        once: the blocks are subtrees of the chains' merge, so the output
+        is the same at any number of workers.
+        """
+        options, client = self.options, self.client
+        shards = options.shards
+        links = [[(s, cut_rounds(slices[s][round_], parts),
+                   [plan.seed(epoch, round_ * parts + q, s, rounds * parts, shards) for q in range(parts)])
+                  for s in range(shards) if s * chains // shards == c and slices[s][round_]]
+                 for c in range(chains)]
+        size = hotrows.group_size(chains, len(self.workers))
+        blocks = [links[c : c + size] for c in range(0, chains, size)]
+        peers = self.workers[: len(blocks)]  # the exchange runs on the first
+        tasks = [
+            client.submit(hotrows.train_group, run, version,
+                          hotrows.GroupJob(round_, block, parts, options.sync_rows, alpha, name, g, len(blocks),
+                                           peers),
+                          self.projections, self.exchange, ready[self.workers[g]],
+                          key=f"pyw2v-group-{name}-{g}", **_pinned(self.workers[g]))
+            for g, block in enumerate(blocks)
+        ]
+        merged = client.submit(hotrows.merge, self.projections, *tasks, key=f"pyw2v-merge-{name}",
+                               **_placed([self.workers[0]]))
+        return tasks, merged
 
     def _fetched(self, *futures):
         """The results of finished ``futures``, in a list; work lost with a worker raises :class:`_Lost`."""
@@ -335,6 +391,7 @@ class _Run:
         return f"lost the Dask scheduler ({_scheduler_name(self.options)}): training stopped"
 
     def forget(self):
+        self.exchange = None  # Dask removes the actor with its last reference
         try:
             self.client.run(forget_run, self.token)
         except Exception:  # noqa: BLE001, S110 - a cluster already gone has nothing to forget
@@ -390,7 +447,11 @@ class _Lost(Exception):
 
 
 def _is_lost(error):
+    """Whether a task's ``error`` is work lost with a worker (by Dask's names for it; Dask fails the tasks
+    that depend on an actor whose worker died with a plain RuntimeError, told by its message)."""
     name = type(error).__name__
+    if isinstance(error, RuntimeError) and "Actor was lost" in str(error):
+        return True
     return name in (
         "KilledWorker", "FutureCancelledError", "CancelledError", "CommClosedError", "FuturesCancelledError",
         "ReplicaLost",

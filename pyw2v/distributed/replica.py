@@ -34,6 +34,7 @@ class _Replica:
     def __init__(self, weights, version):
         self.base = Model(*(np.array(matrix, dtype=np.float32, copy=True) for matrix in weights))
         self.work = Model(*(matrix.copy() for matrix in self.base))
+        self.spares = []  # more working copies, for a task that trains several chains side by side
         self.version = version
         # One task at a time trains ``work`` (a worker given several threads would run two at once).
         self.lock = threading.Lock()
@@ -54,32 +55,41 @@ def held(token, version):
     return replica
 
 
-def take_deltas(replica):
+def working_copies(replica, count):
+    """``count`` working copies of the weights, each equal to ``base`` between tasks: ``work`` and spares."""
+    while len(replica.spares) < count - 1:
+        replica.spares.append(Model(*(matrix.copy() for matrix in replica.base)))
+    return [replica.work, *replica.spares[: count - 1]]
+
+
+def take_deltas(replica, work=None, first_rows=(0, 0, 0)):
     """Per matrix, (rows, ``work - base`` on them) for the rows a task changed; puts those rows back.
 
-    Rows are compared as bit patterns, so a row whose update left it bit for
-    bit unchanged is not sent, and NaNs compare equal to themselves.
+    ``work``: the working copy (``replica.work`` by default); per matrix,
+    rows below ``first_rows`` are neither compared nor put back. Rows are
+    compared as bit patterns, so a row whose update left it bit for bit
+    unchanged is not sent, and NaNs compare equal to themselves.
     """
     deltas = []
-    for work, base in zip(replica.work, replica.base):
-        rows = np.empty(len(work), dtype=np.int32)
-        count = _changed_rows(work.view(np.int32), base.view(np.int32), rows)
+    for work_matrix, base, first in zip(replica.work if work is None else work, replica.base, first_rows):
+        rows = np.empty(len(work_matrix), dtype=np.int32)
+        count = _changed_rows(work_matrix.view(np.int32), base.view(np.int32), first, rows)
         rows = rows[:count].copy()
-        values = np.empty((count, work.shape[1]), dtype=np.float32)
-        _take_rows(work, base, rows, values)
+        values = np.empty((count, work_matrix.shape[1]), dtype=np.float32)
+        _take_rows(work_matrix, base, rows, values)
         deltas.append((rows, values))
     return tuple(deltas)
 
 
 @njit(cache=True)
-def _changed_rows(work_bits, base_bits, rows):
-    """The rows where ``work_bits`` and ``base_bits`` differ into ``rows``; returns their count.
+def _changed_rows(work_bits, base_bits, first, rows):
+    """The rows from ``first`` on where ``work_bits`` and ``base_bits`` differ into ``rows``; returns their count.
 
     A changed row is usually told at its first element, an unchanged one
     only at its last: one pass over the two matrices.
     """
     count = 0
-    for i in range(work_bits.shape[0]):
+    for i in range(first, work_bits.shape[0]):
         for c in range(work_bits.shape[1]):
             if work_bits[i, c] != base_bits[i, c]:
                 rows[count] = i
@@ -117,8 +127,10 @@ def apply_merged(token, version, merged, *after):
     """
     replica = held(token, version)
     with replica.lock:
-        for (rows, values), base, work in zip(merged.deltas, replica.base, replica.work):
+        for m, ((rows, values), base, work) in enumerate(zip(merged.deltas, replica.base, replica.work)):
             _add_rows(base, work, rows, values)
+            for spare in replica.spares:
+                spare[m][rows] = base[rows]
         replica.version = version + 1
     return merged.stats
 

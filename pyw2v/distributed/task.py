@@ -55,7 +55,7 @@ def train_chain(run, version, round_, links, alpha, *after):
     words, loss = 0, (0.0, 0.0)
     with held.lock:
         for shard, pieces, seed in links:
-            ids = _encoded(run, shard, round_, pieces, index)
+            ids = _encoded(run, f"{shard}-{round_}", pieces, index)
             slice_words, slice_loss = train_ids(ids, held.work, tree_and_tables, vocab, run.options, alpha, seed)
             words, loss = words + slice_words, (loss[0] + slice_loss[0], loss[1] + slice_loss[1])
         deltas = replica.take_deltas(held)
@@ -108,10 +108,10 @@ def initial_model(options, vocab_size):
     return driver.new_model(replace(options, threads=1, fast=0), vocab_size)
 
 
-def _encoded(run, shard, round_, pieces, index):
-    """The slice's id stream, cached in the worker's local directory (the same every epoch)."""
+def _encoded(run, name, pieces, index):
+    """The id stream of the slice ``name``, cached in the worker's local directory (the same every epoch)."""
     directory = _cache_directory(run.token)
-    path = os.path.join(directory, f"{shard}-{round_}.ids") if directory else None
+    path = os.path.join(directory, f"{name}.ids") if directory else None
     if path and os.path.exists(path):
         return np.fromfile(path, dtype=np.uint8)
     ids = _naming_the_worker(encode_pieces, pieces, index)

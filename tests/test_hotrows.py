@@ -1,0 +1,138 @@
+"""CBOW-NS on a cluster: the frequent rows merged after each part of a round (pyw2v.distributed.hotrows)."""
+import asyncio
+
+import numpy as np
+import pytest
+
+from pyw2v.distributed import hotrows
+from pyw2v.distributed import rounds as plan
+from pyw2v.options import TrainOptions
+
+pytest.importorskip("distributed")
+
+
+def dense_deltas(count, rows=40, size=8, seed=0):
+    """``count`` deltas of the same rows; some rows only one delta moves, some none, some all."""
+    rng = np.random.default_rng(seed)
+    deltas = [rng.standard_normal((rows, size)).astype(np.float32) for _ in range(count)]
+    alike = rng.standard_normal(size).astype(np.float32)
+    for delta in deltas:
+        delta[rng.random(rows) < 0.3] = 0  # rows this chain left alone
+        delta[1] = alike  # a row every chain moved the same way
+    return deltas
+
+
+def sparse(delta):
+    rows = np.flatnonzero(delta.any(axis=1)).astype(np.int32)
+    return rows, delta[rows]
+
+
+def scattered(sparse_delta, shape):
+    out = np.zeros(shape, dtype=np.float32)
+    out[sparse_delta[0]] = sparse_delta[1]
+    return out
+
+
+@pytest.mark.parametrize("projection", [1.0, plan.SKIP_GRAM_SYN1NEG_PROJECTION])
+def test_dense_merge_is_the_sparse_merge(projection):
+    """The frequent rows' dense deltas merge to the bytes the round's sparse merge gives the same moves."""
+    deltas = dense_deltas(8)
+    expected = scattered(plan.combine([sparse(d) for d in deltas], projection), deltas[0].shape)
+    got = hotrows.combine([d.copy() for d in deltas], projection)
+    assert got.tobytes() == expected.tobytes()
+    assert not np.array_equal(got, sum(deltas))  # the rows several chains moved are not merely summed
+
+
+@pytest.mark.parametrize("chains, block", [(8, 4), (8, 2), (8, 1), (6, 4), (5, 2)])
+def test_groups_of_aligned_blocks_give_the_one_trees_bytes(chains, block):
+    """Blocks of a power of two consecutive chains are subtrees: merging each block, then the blocks'
+    results in order, gives the bytes of merging every chain at once, so the output does not depend on
+    how many workers (groups) there were."""
+    deltas = dense_deltas(chains, seed=chains)
+    whole = hotrows.combine([d.copy() for d in deltas], 1.0)
+    blocks = [hotrows.combine([d.copy() for d in deltas[b : b + block]], 1.0) for b in range(0, chains, block)]
+    assert hotrows.combine(blocks, 1.0).tobytes() == whole.tobytes()
+
+
+def test_a_block_that_is_not_a_subtree_gives_other_bytes():
+    """What the aligned blocks guard against: chains (0 1 2)(3 4 5) are not subtrees of ((0 1)(2 3))((4 5))."""
+    deltas = dense_deltas(6, seed=6)
+    whole = hotrows.combine([d.copy() for d in deltas], 1.0)
+    thirds = [hotrows.combine([d.copy() for d in deltas[b : b + 3]], 1.0) for b in (0, 3)]
+    assert hotrows.combine(thirds, 1.0).tobytes() != whole.tobytes()
+
+
+@pytest.mark.parametrize("chains, workers, size", [(8, 1, 8), (8, 2, 4), (8, 3, 4), (8, 4, 2), (8, 8, 1),
+                                                   (8, 16, 1), (2, 4, 1), (6, 4, 2)])
+def test_group_size_puts_the_chains_on_at_most_the_workers(chains, workers, size):
+    assert hotrows.group_size(chains, workers) == size
+    assert -(-chains // size) <= workers
+
+
+def test_only_cbow_with_negative_sampling_and_several_chains_is_cut_into_parts():
+    def options(**kw):
+        return TrainOptions(train="x", **kw)
+
+    assert hotrows.parts(options(cbow=1, negative=5, sync_rows=100), 8) == hotrows.PARTS > 1
+    assert hotrows.parts(options(cbow=1, negative=5), 8) == 1  # off by default
+    assert hotrows.parts(options(cbow=1, negative=5, sync_rows=100), 1) == 1  # the run's start: one chain
+    assert hotrows.parts(options(cbow=0, negative=5, sync_rows=100), 8) == 1  # skip-gram loses with them
+    assert hotrows.parts(options(cbow=1, hs=1, negative=0, sync_rows=100), 8) == 1
+
+
+def test_the_exchange_gives_every_group_the_merge_and_lets_them_go_when_given_up():
+    deltas = [dense_deltas(2, seed=s) for s in range(3)]  # per group, its syn0 and syn1neg deltas
+
+    async def meet():
+        exchange = hotrows.Exchange((1.0, 1.0, 1.0))
+        got = await asyncio.gather(*(exchange.swap("r-0", g, 3, [d.copy() for d in deltas[g]]) for g in (2, 0, 1)))
+        assert not exchange.meetings  # every group took it: nothing kept
+        waiting = asyncio.ensure_future(exchange.swap("r-1", 0, 3, deltas[0]))
+        await asyncio.sleep(0.01)
+        assert not waiting.done()  # the other groups never came
+        exchange.give_up()
+        return got, await waiting, await exchange.swap("r-2", 0, 1, deltas[0])
+
+    got, released, after = asyncio.run(meet())
+    for i in range(2):
+        expected = hotrows.combine([deltas[g][i].copy() for g in range(3)], 1.0)
+        assert all(part[i].tobytes() == expected.tobytes() for part in got)
+    assert released is None and after is None
+
+
+class StandIn:
+    """An exchange whose swap answers ``answer`` after ``waits`` polls (a TimeoutError each)."""
+
+    def __init__(self, answer, waits=0):
+        self.answer, self.waits = answer, waits
+
+    def swap(self, *arguments):
+        stand_in = self
+
+        class Future:
+            def result(self, timeout):
+                if stand_in.waits:
+                    stand_in.waits -= 1
+                    raise TimeoutError
+                return stand_in.answer
+        return Future()
+
+
+def test_a_group_waits_while_its_peers_are_there_and_gives_up_when_one_leaves_or_the_round_is_given_up():
+    from pyw2v.distributed.replica import ReplicaLost
+
+    job = hotrows.GroupJob(0, [], 8, 100, 0.05, "r", 0, 2, ["tcp://a", "tcp://b"])
+    there = {"tcp://a": {}, "tcp://b": {}}.copy
+    assert hotrows._swap(StandIn(["merged"], waits=3), job, 0, [], workers=there) == ["merged"]
+    with pytest.raises(ReplicaLost, match="left the cluster"):
+        hotrows._swap(StandIn(["merged"], waits=3), job, 0, [], workers=lambda: {"tcp://a": {}})
+    with pytest.raises(ReplicaLost, match="given up"):
+        hotrows._swap(StandIn(None), job, 0, [], workers=there)
+
+
+def test_tasks_failed_with_the_actors_worker_count_as_lost_work():
+    """Dask fails what depends on an actor whose worker died with a RuntimeError: the round runs again."""
+    from pyw2v.distributed.driver import _is_lost
+
+    assert _is_lost(RuntimeError("Worker holding Actor was lost"))
+    assert not _is_lost(RuntimeError("a bug"))
