@@ -29,6 +29,7 @@ from numba import njit
 
 from . import replica
 from . import rounds as plan
+from .rounds import adasum_row
 from .task import SliceResult, _encoded, _prepared, small_pages, train_ids
 
 # The parts a round's slices are cut into: 2 MiB of text over all shards at CBOW's 16 MiB rounds.
@@ -126,16 +127,7 @@ def combine(deltas, projection):
 def _adasum_into(first, second, projection):
     """``first`` = Adasum of ``first`` and ``second``, row by row (:func:`~.rounds._adasum`'s rule)."""
     for i in range(first.shape[0]):
-        dot, first_norm, second_norm = 0.0, 0.0, 0.0
-        for c in range(first.shape[1]):
-            a, b = np.float64(first[i, c]), np.float64(second[i, c])
-            dot += a * b
-            first_norm += a * a
-            second_norm += b * b
-        keep_first = 1.0 - projection * dot / (2.0 * first_norm) if first_norm > 0.0 else 0.0
-        keep_second = 1.0 - projection * dot / (2.0 * second_norm) if second_norm > 0.0 else 0.0
-        for c in range(first.shape[1]):
-            first[i, c] = np.float32(keep_first * first[i, c] + keep_second * second[i, c])
+        adasum_row(first[i], second[i], projection)
 
 
 def merge(projections, *groups):

@@ -212,17 +212,23 @@ def _adasum(slot, first_rows, first, second_rows, second, rows, values, projecti
                 values[count, c] = second[j, c]
             count += 1
             continue
-        dot, first_norm, second_norm = 0.0, 0.0, 0.0
-        for c in range(size):
-            a, b = np.float64(values[at, c]), np.float64(second[j, c])
-            dot += a * b
-            first_norm += a * a
-            second_norm += b * b
-        keep_first = 1.0 - projection * dot / (2.0 * first_norm) if first_norm > 0.0 else 0.0
-        keep_second = 1.0 - projection * dot / (2.0 * second_norm) if second_norm > 0.0 else 0.0
-        for c in range(size):
-            values[at, c] = np.float32(keep_first * values[at, c] + keep_second * second[j, c])
+        adasum_row(values[at], second[j], projection)
     return count
+
+
+@njit(cache=True)
+def adasum_row(first, second, projection):
+    """One row's two moves combined into ``first`` by :func:`_adasum`'s rule (dot products in float64)."""
+    dot, first_norm, second_norm = 0.0, 0.0, 0.0
+    for c in range(first.shape[0]):
+        a, b = np.float64(first[c]), np.float64(second[c])
+        dot += a * b
+        first_norm += a * a
+        second_norm += b * b
+    keep_first = 1.0 - projection * dot / (2.0 * first_norm) if first_norm > 0.0 else 0.0
+    keep_second = 1.0 - projection * dot / (2.0 * second_norm) if second_norm > 0.0 else 0.0
+    for c in range(first.shape[0]):
+        first[c] = np.float32(keep_first * first[c] + keep_second * second[c])
 
 
 def _summed_stats(stats):
