@@ -248,15 +248,13 @@ class _Run:
         options, client = self.options, self.client
         name = f"{self.token}-{restarts}-{epoch}-{round_}"  # a round run again gets keys of its own
         alpha = plan.round_alpha(options, vocab.train_words, epoch, round_, rounds)
-        jobs = [(s, shard_slices[round_], plan.seed(epoch, round_, s, rounds, options.shards))
-                for s, shard_slices in enumerate(slices) if shard_slices[round_]]
         chains = plan.chains(epoch, round_, rounds, options.shards, self.round_bytes, self.one_chain_bytes)
         parts = hotrows.parts(options, chains)
         if parts > 1:
             tasks, merged = self._synced_tasks(run, version, epoch, round_, rounds, slices, alpha, chains, parts,
                                                ready, name)
         else:
-            tasks, merged = self._chain_tasks(run, version, round_, jobs, alpha, chains, ready, name)
+            tasks, merged = self._chain_tasks(run, version, epoch, round_, rounds, slices, alpha, chains, ready, name)
         applied = {
             worker: client.submit(replica.apply_merged, self.token, version, merged, ready[worker],
                                   key=f"pyw2v-apply-{name}-{i}", **_pinned(worker))
@@ -270,9 +268,11 @@ class _Run:
             ready[first] = copies[0]  # the next round's merge changes those weights only once they are copied
         return _Round(ready, stats, copies, [*tasks, merged, *applied.values(), *copies])
 
-    def _chain_tasks(self, run, version, round_, jobs, alpha, chains, ready, name):
+    def _chain_tasks(self, run, version, epoch, round_, rounds, slices, alpha, chains, ready, name):
         """A round's chain tasks and the groups' sums: (those futures, the merge's)."""
         options, client = self.options, self.client
+        jobs = [(s, shard_slices[round_], plan.seed(epoch, round_, s, rounds, options.shards))
+                for s, shard_slices in enumerate(slices) if shard_slices[round_]]
         tasks, homes = [], []
         for c in range(chains):
             links = [job for job in jobs if job[0] * chains // options.shards == c]

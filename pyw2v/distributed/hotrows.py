@@ -30,7 +30,7 @@ from numba import njit
 from . import replica
 from . import rounds as plan
 from .rounds import adasum_row
-from .task import SliceResult, _encoded, _prepared, small_pages, train_ids
+from .task import NOTHING_DONE, SliceResult, small_pages, train_slice
 
 # The parts a round's slices are cut into: 2 MiB of text over all shards at CBOW's 16 MiB rounds.
 PARTS = 8
@@ -72,7 +72,6 @@ def train_group(run, version, job, projections, exchange, *after):
     """
     chains = job.chains
     small_pages()
-    tree_and_tables, vocab, index = _prepared(run)
     held = replica.held(run.token, version)
     with held.lock:
         works = replica.working_copies(held, len(chains))
@@ -80,16 +79,13 @@ def train_group(run, version, job, projections, exchange, *after):
         synced = [held.base[m][:hot].copy() for m in SYNCED]  # the frequent rows as merged so far
         # Per chain and synced matrix, its frequent rows' delta over the part: dense, most rows change.
         deltas = [[np.empty_like(rows) for rows in synced] for _ in chains]
-        words, loss = [0] * len(chains), [(0.0, 0.0)] * len(chains)
+        done = [NOTHING_DONE] * len(chains)
         for part in range(job.parts):
             for c, (links, work) in enumerate(zip(chains, works)):
                 for shard, pieces, seeds in links:
                     if pieces[part]:
-                        ids = _encoded(run, f"{shard}-{job.round_}-{part}", pieces[part], index)
-                        part_words, part_loss = train_ids(ids, work, tree_and_tables, vocab, run.options,
-                                                          job.alpha, seeds[part])
-                        words[c] += part_words
-                        loss[c] = (loss[c][0] + part_loss[0], loss[c][1] + part_loss[1])
+                        done[c] = train_slice(run, f"{shard}-{job.round_}-{part}", pieces[part], work, job.alpha,
+                                              seeds[part], done[c])
                 for i, m in enumerate(SYNCED):
                     np.subtract(work[m][:hot], synced[i], out=deltas[c][i])
             mine = [combine([chain[i] for chain in deltas], projections[m]) for i, m in enumerate(SYNCED)]
@@ -101,7 +97,7 @@ def train_group(run, version, job, projections, exchange, *after):
         first_rows = tuple(hot if m in SYNCED else 0 for m in range(len(held.base)))
         results = []
         for c, work in enumerate(works):
-            results.append(SliceResult(replica.take_deltas(held, work, first_rows), words[c], loss[c]))
+            results.append(SliceResult(replica.take_deltas(held, work, first_rows), *done[c]))
             for m in SYNCED:
                 work[m][:hot] = held.base[m][:hot]
         hot_delta = [(np.arange(hot, dtype=np.int32), synced[i] - held.base[m][:hot]) for i, m in enumerate(SYNCED)]
@@ -170,7 +166,7 @@ def _cluster_workers():
 
 class Exchange:
     """A Dask actor where a round's groups meet after each part: each sends its frequent rows' deltas
-    and gets back the merge of every group's, combined in group order by :func:`~.rounds.combine`.
+    and gets back the merge of every group's, combined in group order by :func:`combine`.
 
     Its methods run on its worker's event loop; :meth:`swap` waits there,
     not in a thread. :meth:`give_up` releases every waiting group with
@@ -185,20 +181,20 @@ class Exchange:
     async def swap(self, key, group, groups, deltas):
         if self.given_up:
             return None
-        meeting = self.meetings.setdefault(key, _Meeting(asyncio.Event(), {}, [], [0]))
+        meeting = self.meetings.setdefault(key, _Meeting())
         meeting.parts[group] = deltas
         if len(meeting.parts) == groups:
             ordered = [meeting.parts[g] for g in range(groups)]
-            meeting.merged.append([combine([np.array(p[i]) for p in ordered], self.projections[m])
-                                   for i, m in enumerate(SYNCED)])  # copies: what it received may be read-only
+            meeting.merged = [combine([np.array(p[i]) for p in ordered], self.projections[m])
+                              for i, m in enumerate(SYNCED)]  # copies: what it received may be read-only
             meeting.event.set()
         await meeting.event.wait()
         if self.given_up:
             return None
-        meeting.taken[0] += 1
-        if meeting.taken[0] == groups:
+        meeting.taken += 1
+        if meeting.taken == groups:
             del self.meetings[key]
-        return meeting.merged[0]
+        return meeting.merged
 
     def give_up(self):
         self.given_up = True
@@ -206,4 +202,11 @@ class Exchange:
             meeting.event.set()
 
 
-_Meeting = namedtuple("_Meeting", "event parts merged taken")
+class _Meeting:
+    """One part's meeting at the :class:`Exchange`: the groups' deltas so far, and their merge once all came."""
+
+    def __init__(self):
+        self.event = asyncio.Event()
+        self.parts = {}  # group -> its deltas
+        self.merged = None
+        self.taken = 0  # groups that took the merge

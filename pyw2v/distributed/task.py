@@ -50,16 +50,26 @@ def train_chain(run, version, round_, links, alpha, *after):
     the tasks that must have run on this worker first (none is read).
     """
     small_pages()  # a worker that joined after the run started
-    tree_and_tables, vocab, index = _prepared(run)
     held = replica.held(run.token, version)
-    words, loss = 0, (0.0, 0.0)
+    done = NOTHING_DONE
     with held.lock:
         for shard, pieces, seed in links:
-            ids = _encoded(run, f"{shard}-{round_}", pieces, index)
-            slice_words, slice_loss = train_ids(ids, held.work, tree_and_tables, vocab, run.options, alpha, seed)
-            words, loss = words + slice_words, (loss[0] + slice_loss[0], loss[1] + slice_loss[1])
+            done = train_slice(run, f"{shard}-{round_}", pieces, held.work, alpha, seed, done)
         deltas = replica.take_deltas(held)
-    return SliceResult(deltas, words, loss)
+    return SliceResult(deltas, *done)
+
+
+# (words read, (loss, words trained)) before any slice: what :func:`train_slice` adds to.
+NOTHING_DONE = (0, (0.0, 0.0))
+
+
+def train_slice(run, name, pieces, model, alpha, seed, done):
+    """Train the slice ``name`` (its ``pieces``, encoded once per worker) into ``model``; returns ``done``,
+    (words read, (loss, words trained)), with the slice's added."""
+    tree_and_tables, vocab, index = _prepared(run)
+    ids = _encoded(run, name, pieces, index)
+    words, loss = train_ids(ids, model, tree_and_tables, vocab, run.options, alpha, seed)
+    return done[0] + words, (done[1][0] + loss[0], done[1][1] + loss[1])
 
 
 def small_pages():
