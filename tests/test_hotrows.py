@@ -4,7 +4,7 @@ import asyncio
 import numpy as np
 import pytest
 
-from pyw2v.distributed import hotrows
+from pyw2v.distributed import bfloat16, hotrows
 from pyw2v.distributed import rounds as plan
 from pyw2v.options import TrainOptions
 
@@ -33,14 +33,48 @@ def scattered(sparse_delta, shape):
     return out
 
 
+def encoded_group(deltas, projection=1.0, synced=None):
+    """``group_delta`` of chains whose frequent rows are ``synced`` (zeros by default) plus ``deltas``."""
+    synced = np.zeros_like(deltas[0]) if synced is None else synced
+    out = np.empty(deltas[0].shape, dtype=np.uint16)
+    hotrows.group_delta(tuple(synced + d for d in deltas), synced, out, projection)
+    return out
+
+
+def decoded(encoded):
+    out = np.empty(encoded.shape, dtype=np.float32)
+    bfloat16.decode_into(out, encoded)
+    return out
+
+
+def rounded(values):
+    out = np.empty_like(values)
+    bfloat16.round_into(out, values)
+    return out
+
+
 @pytest.mark.parametrize("projection", [1.0, plan.SKIP_GRAM_SYN1NEG_PROJECTION])
-def test_dense_merge_is_the_sparse_merge(projection):
-    """The frequent rows' dense deltas merge to the bytes the round's sparse merge gives the same moves."""
-    deltas = dense_deltas(8)
+def test_dense_merge_is_the_sparse_merge_to_bfloat16s_precision(projection):
+    """The frequent rows' dense deltas merge as the round's sparse merge merges the same moves, but for
+    the rounding of each of the tree's nodes to bfloat16 (2^-8 of a value at most, three levels here)."""
+    deltas = [rounded(d) for d in dense_deltas(8)]
+    for c, delta in enumerate(deltas):
+        delta[2] = delta[2] if c == 3 else 0  # a row only chain 3 moved
     expected = scattered(plan.combine([sparse(d) for d in deltas], projection), deltas[0].shape)
-    got = hotrows.combine([d.copy() for d in deltas], projection)
-    assert got.tobytes() == expected.tobytes()
-    assert not np.array_equal(got, sum(deltas))  # the rows several chains moved are not merely summed
+    got = decoded(encoded_group(deltas, projection))
+    scale = np.abs(expected).max(axis=1, keepdims=True)
+    assert np.all(np.abs(got - expected) <= 3 * 2.0**-8 * scale + 1e-30)
+    assert got[2].tobytes() == deltas[3][2].tobytes()  # a row one chain moved keeps its move
+    assert not np.allclose(got, sum(deltas), atol=0.05)  # the rows several chains moved are not merely summed
+
+
+def test_each_chains_delta_is_taken_from_the_synced_rows_and_rounded():
+    rng = np.random.default_rng(3)
+    synced = rng.standard_normal((10, 8)).astype(np.float32)
+    work = (synced + rng.standard_normal((10, 8)).astype(np.float32) / 100).astype(np.float32)
+    out = np.empty((10, 8), dtype=np.uint16)
+    hotrows.group_delta((work,), synced, out, 1.0)
+    assert decoded(out).tobytes() == rounded(work - synced).tobytes()
 
 
 @pytest.mark.parametrize("chains, block", [(8, 4), (8, 2), (8, 1), (6, 4), (5, 2)])
@@ -49,17 +83,33 @@ def test_groups_of_aligned_blocks_give_the_one_trees_bytes(chains, block):
     results in order, gives the bytes of merging every chain at once, so the output does not depend on
     how many workers (groups) there were."""
     deltas = dense_deltas(chains, seed=chains)
-    whole = hotrows.combine([d.copy() for d in deltas], 1.0)
-    blocks = [hotrows.combine([d.copy() for d in deltas[b : b + block]], 1.0) for b in range(0, chains, block)]
-    assert hotrows.combine(blocks, 1.0).tobytes() == whole.tobytes()
+    whole = encoded_group(deltas)
+    blocks = tuple(encoded_group(deltas[b : b + block]) for b in range(0, chains, block))
+    merged = np.empty_like(whole)
+    hotrows.merge_encoded(blocks, merged, 1.0)
+    assert merged.tobytes() == whole.tobytes()
 
 
 def test_a_block_that_is_not_a_subtree_gives_other_bytes():
     """What the aligned blocks guard against: chains (0 1 2)(3 4 5) are not subtrees of ((0 1)(2 3))((4 5))."""
     deltas = dense_deltas(6, seed=6)
-    whole = hotrows.combine([d.copy() for d in deltas], 1.0)
-    thirds = [hotrows.combine([d.copy() for d in deltas[b : b + 3]], 1.0) for b in (0, 3)]
-    assert hotrows.combine(thirds, 1.0).tobytes() != whole.tobytes()
+    thirds = tuple(encoded_group(deltas[b : b + 3]) for b in (0, 3))
+    merged = np.empty_like(thirds[0])
+    hotrows.merge_encoded(thirds, merged, 1.0)
+    assert merged.tobytes() != encoded_group(deltas).tobytes()
+
+
+def test_applying_the_merge_moves_the_synced_rows_and_every_chains_copy_to_them():
+    rng = np.random.default_rng(4)
+    synced = rng.standard_normal((6, 8)).astype(np.float32)
+    merge = rounded(rng.standard_normal((6, 8)).astype(np.float32))
+    merge_bits = np.empty(merge.shape, dtype=np.uint16)
+    bfloat16.encode_into(merge_bits, merge)
+    works = tuple(rng.standard_normal((6, 8)).astype(np.float32) for _ in range(3))
+    expected = synced + merge
+    hotrows._apply(synced, merge_bits, works)
+    assert synced.tobytes() == expected.tobytes()
+    assert all(work.tobytes() == expected.tobytes() for work in works)
 
 
 @pytest.mark.parametrize("chains, workers, size", [(8, 1, 8), (8, 2, 4), (8, 3, 4), (8, 4, 2), (8, 8, 1),
@@ -81,11 +131,12 @@ def test_only_cbow_with_negative_sampling_and_several_chains_is_cut_into_parts()
 
 
 def test_the_exchange_gives_every_group_the_merge_and_lets_them_go_when_given_up():
-    deltas = [dense_deltas(2, seed=s) for s in range(3)]  # per group, its syn0 and syn1neg deltas
+    # per group, its syn0 and syn1neg deltas as bfloat16 bits
+    deltas = [np.stack([encoded_group([d]) for d in dense_deltas(2, seed=s)]) for s in range(3)]
 
     async def meet():
         exchange = hotrows.Exchange((1.0, 1.0, 1.0))
-        got = await asyncio.gather(*(exchange.swap("r-0", g, 3, [d.copy() for d in deltas[g]]) for g in (2, 0, 1)))
+        got = await asyncio.gather(*(exchange.swap("r-0", g, 3, deltas[g].copy()) for g in (2, 0, 1)))
         assert not exchange.meetings  # every group took it: nothing kept
         waiting = asyncio.ensure_future(exchange.swap("r-1", 0, 3, deltas[0]))
         await asyncio.sleep(0.01)
@@ -95,7 +146,8 @@ def test_the_exchange_gives_every_group_the_merge_and_lets_them_go_when_given_up
 
     got, released, after = asyncio.run(meet())
     for i in range(2):
-        expected = hotrows.combine([deltas[g][i].copy() for g in range(3)], 1.0)
+        expected = np.empty_like(deltas[0][i])
+        hotrows.merge_encoded(tuple(deltas[g][i] for g in range(3)), expected, 1.0)
         assert all(part[i].tobytes() == expected.tobytes() for part in got)
     assert released is None and after is None
 
@@ -136,3 +188,22 @@ def test_tasks_failed_with_the_actors_worker_count_as_lost_work():
 
     assert _is_lost(RuntimeError("Worker holding Actor was lost"))
     assert not _is_lost(RuntimeError("a bug"))
+
+
+def _actor_here(exchange):
+    return hotrows._local_actor(exchange) is not None
+
+
+def test_a_local_clusters_workers_run_without_the_profiler_and_reach_an_actor_of_theirs_in_process():
+    """On the actor's worker a group's swap goes to the actor's object, not through the network; the
+    local cluster's workers do not sample their threads' stacks (it takes the training cores)."""
+    from pyw2v.distributed import cluster
+
+    with cluster.connect(TrainOptions(train="x", workers=2)) as client:
+        # Dask's worker samples its threads from this periodic callback (Python 3.11: no watcher thread).
+        sampling = client.run(lambda dask_worker: "profile" in dask_worker.periodic_callbacks)
+        assert list(sampling.values()) == [False, False]
+        first, second = sorted(client.scheduler_info()["workers"])
+        exchange = client.submit(hotrows.Exchange, (1.0, 1.0, 1.0), actor=True, workers=[first]).result()
+        here = [client.submit(_actor_here, exchange, workers=[w], pure=False).result() for w in (first, second)]
+        assert here == [True, False]

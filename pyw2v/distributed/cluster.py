@@ -54,7 +54,7 @@ def connect(options, client=None):
                 ) from None
         else:
             stack = contextlib.ExitStack()
-            with _keeping_freed_memory():
+            with _worker_settings():
                 cluster = stack.enter_context(distributed.LocalCluster(
                     n_workers=options.workers, threads_per_worker=1, processes=True, host=HOST,
                     dashboard_address=f"{HOST}:0", worker_dashboard_address=f"{HOST}:0", scheduler_port=0,
@@ -79,13 +79,21 @@ def connect(options, client=None):
 WORKER_MALLOC = {"MALLOC_TRIM_THRESHOLD_": str(1 << 30), "MALLOC_MMAP_THRESHOLD_": str(32 << 20)}
 
 
+# Dask's configuration for the local cluster's workers (their nannies pass them the client's). The
+# statistical profiler samples every thread's stack every 10 ms, which on a host whose cores all train
+# takes them from the training threads at random: with -sync-rows, whose workers wait for each other
+# after every part, that jitter is waited for (docs/distributed.md, *Speed and traffic*).
+WORKER_CONFIG = {"distributed.worker.profile.enabled": False}
+
+
 @contextlib.contextmanager
-def _keeping_freed_memory():
-    """Dask's configuration, while a local cluster starts, with :data:`WORKER_MALLOC` in its workers' environment."""
+def _worker_settings():
+    """Dask's configuration, while a local cluster starts, with :data:`WORKER_MALLOC` in its workers'
+    environment and :data:`WORKER_CONFIG`."""
     import dask
 
     environ = {**dask.config.get("distributed.nanny.pre-spawn-environ", {}), **WORKER_MALLOC}
-    with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": environ, **WORKER_CONFIG}):
         yield
 
 

@@ -20,6 +20,11 @@ combines their results. A group is an aligned block of a power of two of
 consecutive chains (the last one may be shorter): a subtree of the chains'
 tree. So the merge is the same bytes however many groups there are, and
 the output does not depend on the number of workers.
+
+Every value of that tree, from each chain's delta to the merge, is
+rounded to bfloat16 (:mod:`.bfloat16`) where it is made: a group's result
+and the merge then cross the network as 16-bit halves, exactly. The group
+on the actor's own worker hands it its result in process.
 """
 import asyncio
 from collections import namedtuple
@@ -27,7 +32,7 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
-from . import replica
+from . import bfloat16, replica
 from . import rounds as plan
 from .rounds import adasum_row
 from .task import NOTHING_DONE, SliceResult, small_pages, train_slice
@@ -77,8 +82,7 @@ def train_group(run, version, job, projections, exchange, *after):
         works = replica.working_copies(held, len(chains))
         hot = min(job.rows, len(held.base.syn0))
         synced = [held.base[m][:hot].copy() for m in SYNCED]  # the frequent rows as merged so far
-        # Per chain and synced matrix, its frequent rows' delta over the part: dense, most rows change.
-        deltas = [[np.empty_like(rows) for rows in synced] for _ in chains]
+        encoded = np.empty((len(SYNCED), *synced[0].shape), dtype=np.uint16)  # this group's, then the merge
         done = [NOTHING_DONE] * len(chains)
         for part in range(job.parts):
             for c, (links, work) in enumerate(zip(chains, works)):
@@ -86,14 +90,11 @@ def train_group(run, version, job, projections, exchange, *after):
                     if pieces[part]:
                         done[c] = train_slice(run, f"{shard}-{job.round_}-{part}", pieces[part], work, job.alpha,
                                               seeds[part], done[c])
-                for i, m in enumerate(SYNCED):
-                    np.subtract(work[m][:hot], synced[i], out=deltas[c][i])
-            mine = [combine([chain[i] for chain in deltas], projections[m]) for i, m in enumerate(SYNCED)]
-            merged = mine if job.groups == 1 else _swap(exchange, job, part, mine)
             for i, m in enumerate(SYNCED):
-                synced[i] += merged[i]
-                for work in works:
-                    work[m][:hot] = synced[i]
+                group_delta(tuple(work[m][:hot] for work in works), synced[i], encoded[i], projections[m])
+            merged = encoded if job.groups == 1 else _swap(exchange, job, part, encoded)
+            for i, m in enumerate(SYNCED):
+                _apply(synced[i], merged[i], tuple(work[m][:hot] for work in works))
         first_rows = tuple(hot if m in SYNCED else 0 for m in range(len(held.base)))
         results = []
         for c, work in enumerate(works):
@@ -104,26 +105,76 @@ def train_group(run, version, job, projections, exchange, *after):
     return SyncedGroup(plan.combine_group(projections, *results), hot_delta)
 
 
-def combine(deltas, projection):
-    """Dense deltas of the same rows combined as :func:`~.rounds.combine` combines sparse ones (one tree,
-    Adasum), in place: the result is the first array, the others are overwritten too.
+@njit(cache=True)
+def group_delta(works, synced, out, projection):
+    """``out`` (bfloat16 bits) = the chains' deltas of the frequent rows since ``synced`` combined.
 
-    A row that only one delta moves keeps it (the other's is zero), as in the sparse merge. A group
-    combines an aligned block of the chains (a subtree), so the same tree gives the same bytes
-    whichever of its subtrees were combined on which worker.
+    ``works``: the chains' frequent rows (a tuple of arrays of ``synced``'s
+    shape). Each chain's delta and each node of the merge tree rounded to
+    bfloat16 (:func:`combine_rows`): a subtree of the round's tree, whose
+    result crosses the network as the bytes it is.
     """
-    while len(deltas) > 1:
-        for i in range(0, len(deltas) - 1, 2):
-            _adasum_into(deltas[i], deltas[i + 1], projection)
-        deltas = deltas[::2]
-    return deltas[0]
+    rows = np.empty((len(works), synced.shape[1]), dtype=np.float32)
+    rows_bits = rows.view(np.uint32)
+    for r in range(synced.shape[0]):
+        for c in range(len(works)):
+            work = works[c]
+            for k in range(synced.shape[1]):
+                rows[c, k] = work[r, k] - synced[r, k]
+                rows_bits[c, k] = bfloat16.rounded_bits(rows_bits[c, k])
+        combine_rows(rows, len(works), projection)
+        for k in range(synced.shape[1]):
+            out[r, k] = bfloat16.top_half(rows_bits[0, k])
 
 
 @njit(cache=True)
-def _adasum_into(first, second, projection):
-    """``first`` = Adasum of ``first`` and ``second``, row by row (:func:`~.rounds._adasum`'s rule)."""
-    for i in range(first.shape[0]):
-        adasum_row(first[i], second[i], projection)
+def merge_encoded(groups, out, projection):
+    """``out`` = the groups' results (a tuple of bfloat16 bits, in group order) combined: the rest of
+    the tree :func:`group_delta` began."""
+    rows = np.empty((len(groups), out.shape[1]), dtype=np.float32)
+    rows_bits = rows.view(np.uint32)
+    for r in range(out.shape[0]):
+        for g in range(len(groups)):
+            group = groups[g]
+            for k in range(out.shape[1]):
+                rows_bits[g, k] = bfloat16.widened(group[r, k])
+        combine_rows(rows, len(groups), projection)
+        for k in range(out.shape[1]):
+            out[r, k] = bfloat16.top_half(rows_bits[0, k])
+
+
+@njit(cache=True)
+def combine_rows(rows, count, projection):
+    """``rows[0]`` = the first ``count`` moves of one row combined in :func:`~.rounds.combine`'s tree
+    (chain 2i with 2i + 1, level by level; Adasum), each node rounded to bfloat16. The others are
+    overwritten.
+
+    A row that only one chain moves keeps its move (the others' are zero),
+    as in the sparse merge. A group combines an aligned block of the chains
+    (a subtree), so the same tree gives the same bytes whichever of its
+    subtrees were combined on which worker.
+    """
+    rows_bits = rows.view(np.uint32)
+    step = 1
+    while step < count:
+        for i in range(0, count - step, 2 * step):
+            adasum_row(rows[i], rows[i + step], projection)
+            for k in range(rows.shape[1]):
+                rows_bits[i, k] = bfloat16.rounded_bits(rows_bits[i, k])
+        step *= 2
+
+
+@njit(cache=True)
+def _apply(synced, merged, works):
+    """``synced +=`` the merge (bfloat16 bits); every chain's frequent rows (``works``) become ``synced``."""
+    move = np.empty(synced.shape[1], dtype=np.uint32)
+    move_values = move.view(np.float32)
+    for r in range(synced.shape[0]):
+        for k in range(synced.shape[1]):
+            move[k] = bfloat16.widened(merged[r, k])
+            synced[r, k] += move_values[k]
+        for work in works:
+            work[r] = synced[r]
 
 
 def merge(projections, *groups):
@@ -136,14 +187,15 @@ def merge(projections, *groups):
     return plan.Merged(tuple(deltas), (*cold.stats[:-1], plan.delta_bytes(deltas)))
 
 
-def _swap(exchange, job, part, deltas, workers=None):
-    """This group's frequent rows' deltas sent to the :class:`Exchange`; the merge of every group's.
+def _swap(exchange, job, part, payload, workers=None):
+    """This group's frequent rows' merged deltas (uint16 bfloat16 bits, one block per synced matrix) sent
+    to the :class:`Exchange`; the merge of every group's, in the same form.
 
     A peer that left the cluster, or the driver giving the round up, ends
     the wait with :class:`~.replica.ReplicaLost` (work lost with a worker).
     ``workers``: the cluster's workers now (a test's stand-in for the scheduler's list).
     """
-    waiting = exchange.swap(f"{job.name}-{part}", job.group, job.groups, deltas)
+    waiting = _call_swap(exchange, f"{job.name}-{part}", job.group, job.groups, payload)
     while True:
         try:
             merged = waiting.result(timeout=POLL_SECONDS)
@@ -158,6 +210,35 @@ def _swap(exchange, job, part, deltas, workers=None):
     return merged
 
 
+def _call_swap(exchange, *arguments):
+    """``exchange.swap(*arguments)``: a future of its answer. On the actor's own worker the call goes to
+    the actor's object on the worker's event loop, as Dask's own calls between actors of one worker go:
+    through the network it would be serialised and sent to this process (half a part's exchange
+    at two workers)."""
+    local = _local_actor(exchange)
+    if local is None:
+        return exchange.swap(*arguments)
+    worker_loop = _this_worker().loop.asyncio_loop
+    return asyncio.run_coroutine_threadsafe(local.swap(*arguments), worker_loop)
+
+
+def _local_actor(exchange):
+    """The object behind the actor handle ``exchange`` if it lives on this worker, else None."""
+    worker = _this_worker()
+    if worker is None or getattr(exchange, "_address", None) != worker.address:
+        return None
+    return worker.state.actors.get(exchange.key)
+
+
+def _this_worker():
+    try:
+        from distributed import get_worker
+
+        return get_worker()
+    except (ImportError, ValueError):  # not in a Dask task
+        return None
+
+
 def _cluster_workers():
     from distributed import get_client
 
@@ -165,8 +246,9 @@ def _cluster_workers():
 
 
 class Exchange:
-    """A Dask actor where a round's groups meet after each part: each sends its frequent rows' deltas
-    and gets back the merge of every group's, combined in group order by :func:`combine`.
+    """A Dask actor where a round's groups meet after each part: each sends its frequent rows' merged
+    deltas and gets back the merge of every group's, combined in group order (:func:`merge_encoded`); both
+    as bfloat16 bits (the values are bfloat16: nothing is lost on the way).
 
     Its methods run on its worker's event loop; :meth:`swap` waits there,
     not in a thread. :meth:`give_up` releases every waiting group with
@@ -178,15 +260,16 @@ class Exchange:
         self.meetings = {}  # key -> _Meeting
         self.given_up = False
 
-    async def swap(self, key, group, groups, deltas):
+    async def swap(self, key, group, groups, payload):
         if self.given_up:
             return None
         meeting = self.meetings.setdefault(key, _Meeting())
-        meeting.parts[group] = deltas
+        meeting.parts[group] = payload
         if len(meeting.parts) == groups:
             ordered = [meeting.parts[g] for g in range(groups)]
-            meeting.merged = [combine([np.array(p[i]) for p in ordered], self.projections[m])
-                              for i, m in enumerate(SYNCED)]  # copies: what it received may be read-only
+            meeting.merged = np.empty_like(ordered[0])
+            for i, m in enumerate(SYNCED):
+                merge_encoded(tuple(part[i] for part in ordered), meeting.merged[i], self.projections[m])
             meeting.event.set()
         await meeting.event.wait()
         if self.given_up:
@@ -207,6 +290,6 @@ class _Meeting:
 
     def __init__(self):
         self.event = asyncio.Event()
-        self.parts = {}  # group -> its deltas
+        self.parts = {}  # group -> its deltas' bfloat16 bits
         self.merged = None
         self.taken = 0  # groups that took the merge
