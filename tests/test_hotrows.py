@@ -42,15 +42,15 @@ def encoded_group(deltas, projection=1.0, synced=None):
 
 
 def decoded(encoded):
-    out = np.empty(encoded.shape, dtype=np.float32)
-    bfloat16.decode_into(out, encoded)
-    return out
+    """float32 values of bfloat16 bits: the top halves of their float32 bits."""
+    return (encoded.astype(np.uint32) << np.uint32(16)).view(np.float32)
 
 
 def rounded(values):
-    out = np.empty_like(values)
-    bfloat16.round_into(out, values)
-    return out
+    """``values`` rounded to bfloat16 (a float32 array)."""
+    bits = values.view(np.uint32).reshape(-1)
+    out = np.array([bfloat16.rounded_bits(b) for b in bits], dtype=np.uint32)
+    return out.view(np.float32).reshape(values.shape)
 
 
 @pytest.mark.parametrize("projection", [1.0, plan.SKIP_GRAM_SYN1NEG_PROJECTION])
@@ -103,8 +103,7 @@ def test_applying_the_merge_moves_the_synced_rows_and_every_chains_copy_to_them(
     rng = np.random.default_rng(4)
     synced = rng.standard_normal((6, 8)).astype(np.float32)
     merge = rounded(rng.standard_normal((6, 8)).astype(np.float32))
-    merge_bits = np.empty(merge.shape, dtype=np.uint16)
-    bfloat16.encode_into(merge_bits, merge)
+    merge_bits = (merge.view(np.uint32) >> np.uint32(16)).astype(np.uint16)
     works = tuple(rng.standard_normal((6, 8)).astype(np.float32) for _ in range(3))
     expected = synced + merge
     hotrows._apply(synced, merge_bits, works)

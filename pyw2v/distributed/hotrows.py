@@ -122,9 +122,7 @@ def group_delta(works, synced, out, projection):
             for k in range(synced.shape[1]):
                 rows[c, k] = work[r, k] - synced[r, k]
                 rows_bits[c, k] = bfloat16.rounded_bits(rows_bits[c, k])
-        combine_rows(rows, len(works), projection)
-        for k in range(synced.shape[1]):
-            out[r, k] = bfloat16.top_half(rows_bits[0, k])
+        _combine_row_into(out, r, rows, len(works), projection)
 
 
 @njit(cache=True)
@@ -138,9 +136,16 @@ def merge_encoded(groups, out, projection):
             group = groups[g]
             for k in range(out.shape[1]):
                 rows_bits[g, k] = bfloat16.widened(group[r, k])
-        combine_rows(rows, len(groups), projection)
-        for k in range(out.shape[1]):
-            out[r, k] = bfloat16.top_half(rows_bits[0, k])
+        _combine_row_into(out, r, rows, len(groups), projection)
+
+
+@njit(cache=True, inline="always")
+def _combine_row_into(out, r, rows, count, projection):
+    """``out[r]`` = the bfloat16 bits of :func:`combine_rows` of the leaves in ``rows``."""
+    combine_rows(rows, count, projection)
+    rows_bits = rows.view(np.uint32)
+    for k in range(out.shape[1]):
+        out[r, k] = bfloat16.top_half(rows_bits[0, k])
 
 
 @njit(cache=True)
