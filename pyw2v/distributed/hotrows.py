@@ -105,7 +105,7 @@ def train_group(run, version, job, projections, exchange, *after):
     return SyncedGroup(plan.combine_group(projections, *results), hot_delta)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def group_delta(works, synced, out, projection):
     """``out`` (bfloat16 bits) = the chains' deltas of the frequent rows since ``synced`` combined.
 
@@ -125,7 +125,7 @@ def group_delta(works, synced, out, projection):
         _combine_row_into(out, r, rows, len(works), projection)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def merge_encoded(groups, out, projection):
     """``out`` = the groups' results (a tuple of bfloat16 bits, in group order) combined: the rest of
     the tree :func:`group_delta` began."""
@@ -148,7 +148,7 @@ def _combine_row_into(out, r, rows, count, projection):
         out[r, k] = bfloat16.top_half(rows_bits[0, k])
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def combine_rows(rows, count, projection):
     """``rows[0]`` = the first ``count`` moves of one row combined in :func:`~.rounds.combine`'s tree
     (chain 2i with 2i + 1, level by level; Adasum), each node rounded to bfloat16. The others are
@@ -169,7 +169,7 @@ def combine_rows(rows, count, projection):
         step *= 2
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _apply(synced, merged, works):
     """``synced +=`` the merge (bfloat16 bits); every chain's frequent rows (``works``) become ``synced``."""
     move = np.empty(synced.shape[1], dtype=np.uint32)

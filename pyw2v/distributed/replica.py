@@ -81,7 +81,7 @@ def take_deltas(replica, work=None, first_rows=(0, 0, 0)):
     return tuple(deltas)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _changed_rows(work_bits, base_bits, first, rows):
     """The rows from ``first`` on where ``work_bits`` and ``base_bits`` differ into ``rows``; returns their count.
 
@@ -98,7 +98,7 @@ def _changed_rows(work_bits, base_bits, first, rows):
     return count
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _take_rows(work, base, rows, values):
     """``values[j] = work[rows[j]] - base[rows[j]]``, then ``work[rows[j]] = base[rows[j]]``."""
     for j in range(len(rows)):
@@ -108,7 +108,7 @@ def _take_rows(work, base, rows, values):
             work[i, c] = base[i, c]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _add_rows(base, work, rows, values):
     """``base[rows[j]] += values[j]`` and ``work[rows[j]] = base[rows[j]]`` (the rows are distinct)."""
     for j in range(len(rows)):

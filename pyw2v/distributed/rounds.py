@@ -174,7 +174,7 @@ def _sparse_adasum(first, second, projection):
     return rows[:count], values[:count]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _adasum(slot, first_rows, first, second_rows, second, rows, values, projection):
     """Two chains' deltas of the same weights, combined row by row (Adasum, Maleki et al. 2021); returns the rows.
 
@@ -216,7 +216,7 @@ def _adasum(slot, first_rows, first, second_rows, second, rows, values, projecti
     return count
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def adasum_row(first, second, projection):
     """One row's two moves combined into ``first`` by :func:`_adasum`'s rule (dot products in float64)."""
     dot, first_norm, second_norm = 0.0, 0.0, 0.0
