@@ -619,6 +619,43 @@ def test_a_round_lost_with_its_worker_is_run_again_from_the_clients_checkpoint(c
     assert disturbed_traffic == undisturbed_traffic
 
 
+class ExchangeLosingClient(InProcessClient):
+    """Two workers, until the one chosen for ``-sync-rows``' exchange is lost while the actor is made."""
+
+    def __init__(self):
+        super().__init__()
+        self.lost = False
+
+    def scheduler_info(self):
+        return {"workers": {"in-process": {}} if self.lost else {"in-process": {}, "lost": {}}}
+
+    def submit(self, function, *arguments, key, **placement):
+        if key.startswith("pyw2v-exchange-") and not self.lost:
+            self.lost = True
+            return LosingClient.Lost()
+        return super().submit(function, *arguments, key=key, **placement)
+
+    def cancel(self, futures):
+        pass
+
+
+def test_a_worker_lost_while_the_exchange_is_made_sends_the_run_back_to_its_start(corpus):
+    """The actor of ``-sync-rows`` is made when every worker is given the weights; a worker lost then
+    is lost work like any other: the weights are given again to the workers left, and the output is an
+    undisturbed run's."""
+    from pyw2v.train import train
+
+    def run(client):
+        with open(os.devnull, "w") as quiet:
+            return train(str(corpus), client=client, out=quiet, cbow=1, negative=5, size=20, iter=3, sync_rows=200)
+
+    client = ExchangeLosingClient()
+    disturbed = run(client)
+    assert client.lost
+    assert sum(key.startswith("pyw2v-install-") for key in client.tasks) == 3  # two workers, then the one left
+    assert disturbed.syn0.tobytes() == run(InProcessClient()).syn0.tobytes()
+
+
 def binary_vectors(path):
     """The rows of a ``-binary 1`` vector file, in file order."""
     data = Path(path).read_bytes()

@@ -156,10 +156,11 @@ class _Run:
         schedule = [(epoch, round_) for epoch in range(options.iter) for round_ in range(rounds)]
         in_flight, submitted, finished, attempts, restarts = deque(), 0, 0, 0, 0
         checkpoint = _Checkpoint(weights_here, 0, self.control.words_done.copy(), _copy(loss), 0, time.monotonic())
-        ready = self._install(checkpoint.weights, 0, restarts)
-        last_copy = checkpoint.time
+        ready, last_copy = None, checkpoint.time
         while finished < len(schedule):
             try:
+                if ready is None:  # the run's start, or work lost: every worker gets the checkpoint's weights
+                    ready = self._install(checkpoint.weights, checkpoint.finished, restarts)
                 while submitted < len(schedule) and len(in_flight) < ROUNDS_IN_FLIGHT:
                     epoch, round_ = schedule[submitted]
                     due = submitted + 1 == len(schedule) or time.monotonic() - last_copy >= CHECKPOINT_SECONDS
@@ -187,7 +188,7 @@ class _Run:
                 if loss is not None:
                     loss[:] = checkpoint.loss
                 del self.traffic[checkpoint.traffic:]
-                ready = self._install(checkpoint.weights, checkpoint.finished, restarts)
+                ready = None
                 continue
             in_flight.popleft()
             finished, attempts = finished + 1, 0
@@ -205,7 +206,9 @@ class _Run:
         """Give every worker ``weights`` (those after ``version`` rounds); per worker, the future of its copy.
 
         The workers are taken as they are now, and each keeps its shards
-        until the run ends or a worker is lost (:meth:`_homes`).
+        until the run ends or a worker is lost (:meth:`_homes`). With
+        ``-sync-rows`` on several workers it also makes the exchange's actor;
+        a worker lost meanwhile raises :class:`_Lost`, as lost work does.
         """
         self.workers = self._current_workers()
         if not self.workers:
@@ -222,10 +225,15 @@ class _Run:
         }
         self.homes = self._homes()
         if hotrows.parts(self.options, self.options.shards) > 1 and len(self.workers) > 1:
-            self.exchange = self.client.submit(
-                hotrows.Exchange, self.projections, actor=True, key=f"pyw2v-exchange-{self.token}-{restarts}",
-                workers=[self.workers[0]],
-            ).result()
+            try:
+                self.exchange = self.client.submit(
+                    hotrows.Exchange, self.projections, actor=True, key=f"pyw2v-exchange-{self.token}-{restarts}",
+                    workers=[self.workers[0]],
+                ).result()
+            except Exception as error:  # noqa: BLE001 - Dask's errors for a worker lost meanwhile, told by name
+                if _is_lost(error):
+                    raise _Lost() from None
+                raise
         return ready
 
     def _give_up_exchange(self):
