@@ -190,7 +190,7 @@ def test_tasks_failed_with_the_actors_worker_count_as_lost_work():
 
 
 def _actor_here(exchange):
-    return hotrows._local_actor(exchange) is not None
+    return hotrows._local_actor(exchange, hotrows._this_worker()) is not None
 
 
 def test_a_local_clusters_workers_run_without_the_profiler_and_reach_an_actor_of_theirs_in_process():

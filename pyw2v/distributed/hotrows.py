@@ -220,16 +220,15 @@ def _call_swap(exchange, *arguments):
     the actor's object on the worker's event loop, as Dask's own calls between actors of one worker go:
     through the network it would be serialised and sent to this process (half a part's exchange
     at two workers)."""
-    local = _local_actor(exchange)
+    worker = _this_worker()
+    local = _local_actor(exchange, worker)
     if local is None:
         return exchange.swap(*arguments)
-    worker_loop = _this_worker().loop.asyncio_loop
-    return asyncio.run_coroutine_threadsafe(local.swap(*arguments), worker_loop)
+    return asyncio.run_coroutine_threadsafe(local.swap(*arguments), worker.loop.asyncio_loop)
 
 
-def _local_actor(exchange):
-    """The object behind the actor handle ``exchange`` if it lives on this worker, else None."""
-    worker = _this_worker()
+def _local_actor(exchange, worker):
+    """The object behind the actor handle ``exchange`` if it lives on ``worker`` (None outside a worker)."""
     if worker is None or getattr(exchange, "_address", None) != worker.address:
         return None
     return worker.state.actors.get(exchange.key)
