@@ -82,6 +82,7 @@ def train_group(run, version, job, projections, exchange, *after):
         works = replica.working_copies(held, len(chains))
         hot = min(job.rows, len(held.base.syn0))
         synced = [held.base[m][:hot].copy() for m in SYNCED]  # the frequent rows as merged so far
+        chains_hot = [tuple(work[m][:hot] for work in works) for m in SYNCED]  # views, per synced matrix
         encoded = np.empty((len(SYNCED), *synced[0].shape), dtype=np.uint16)  # this group's, then the merge
         done = [NOTHING_DONE] * len(chains)
         for part in range(job.parts):
@@ -91,10 +92,10 @@ def train_group(run, version, job, projections, exchange, *after):
                         done[c] = train_slice(run, f"{shard}-{job.round_}-{part}", pieces[part], work, job.alpha,
                                               seeds[part], done[c])
             for i, m in enumerate(SYNCED):
-                group_delta(tuple(work[m][:hot] for work in works), synced[i], encoded[i], projections[m])
+                group_delta(chains_hot[i], synced[i], encoded[i], projections[m])
             merged = encoded if job.groups == 1 else _swap(exchange, job, part, encoded)
-            for i, m in enumerate(SYNCED):
-                _apply(synced[i], merged[i], tuple(work[m][:hot] for work in works))
+            for i in range(len(SYNCED)):
+                _apply(synced[i], merged[i], chains_hot[i])
         first_rows = tuple(hot if m in SYNCED else 0 for m in range(len(held.base)))
         results = []
         for c, work in enumerate(works):
