@@ -172,15 +172,23 @@ def combine_rows(rows, count, projection):
 
 @njit(cache=True, nogil=True)
 def _apply(synced, merged, works):
-    """``synced +=`` the merge (bfloat16 bits); every chain's frequent rows (``works``) become ``synced``."""
-    move = np.empty(synced.shape[1], dtype=np.uint32)
-    move_values = move.view(np.float32)
+    """``synced +=`` the merge (bfloat16 bits); every chain's frequent rows (``works``) become ``synced``.
+
+    Each step is a loop of its own over one row, so that each is vectorised
+    (in one loop, the float and integer views of one scratch row may alias).
+    """
+    move_bits = np.empty(synced.shape[1], dtype=np.uint32)
+    move = move_bits.view(np.float32)
     for r in range(synced.shape[0]):
-        for k in range(synced.shape[1]):
-            move[k] = bfloat16.widened(merged[r, k])
-            synced[r, k] += move_values[k]
+        merged_row, synced_row = merged[r], synced[r]
+        for k in range(len(move_bits)):
+            move_bits[k] = bfloat16.widened(merged_row[k])
+        for k in range(len(move)):
+            synced_row[k] += move[k]
         for work in works:
-            work[r] = synced[r]
+            work_row = work[r]
+            for k in range(len(synced_row)):
+                work_row[k] = synced_row[k]
 
 
 def merge(projections, *groups):
