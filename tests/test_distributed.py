@@ -656,6 +656,23 @@ def test_a_worker_lost_while_the_exchange_is_made_sends_the_run_back_to_its_star
     assert disturbed.syn0.tobytes() == run(InProcessClient()).syn0.tobytes()
 
 
+def test_the_frequent_rows_cut_into_blocks_give_the_bytes_of_one_block(corpus, monkeypatch):
+    """``-sync-rows``' rows cross the exchange in blocks, each merged as it comes: a row's merge is the
+    same whichever block holds it, so blocks of 7 rows give one block's bytes, and syncing moves them."""
+    from pyw2v.distributed import hotrows
+    from pyw2v.train import train
+
+    def run(**settings):
+        with open(os.devnull, "w") as quiet:
+            return train(str(corpus), client=InProcessClient(), out=quiet, cbow=1, negative=5, size=20, iter=3,
+                         **settings).syn0.tobytes()
+
+    whole = run(sync_rows=200)
+    monkeypatch.setattr(hotrows, "BLOCK_ROWS", 7)
+    assert run(sync_rows=200) == whole
+    assert run() != whole
+
+
 def binary_vectors(path):
     """The rows of a ``-binary 1`` vector file, in file order."""
     data = Path(path).read_bytes()

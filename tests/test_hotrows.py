@@ -130,24 +130,26 @@ def test_only_cbow_with_negative_sampling_and_several_chains_is_cut_into_parts()
 
 
 def test_the_exchange_gives_every_group_the_merge_and_lets_them_go_when_given_up():
-    # per group, its syn0 and syn1neg deltas as bfloat16 bits
-    deltas = [np.stack([encoded_group([d]) for d in dense_deltas(2, seed=s)]) for s in range(3)]
+    # per group, a block of its syn1neg deltas as bfloat16 bits, merged with syn1neg's projection
+    deltas = [encoded_group(dense_deltas(2, seed=s)) for s in range(3)]
+    projections = (1.0, 1.0, plan.SKIP_GRAM_SYN1NEG_PROJECTION)
 
     async def meet():
-        exchange = hotrows.Exchange((1.0, 1.0, 1.0))
-        got = await asyncio.gather(*(exchange.swap("r-0", g, 3, deltas[g].copy()) for g in (2, 0, 1)))
+        exchange = hotrows.Exchange(projections)
+        got = await asyncio.gather(*(exchange.swap("r-0", g, 3, deltas[g].copy(), 2) for g in (2, 0, 1)))
         assert not exchange.meetings  # every group took it: nothing kept
-        waiting = asyncio.ensure_future(exchange.swap("r-1", 0, 3, deltas[0]))
+        waiting = asyncio.ensure_future(exchange.swap("r-1", 0, 3, deltas[0], 2))
         await asyncio.sleep(0.01)
         assert not waiting.done()  # the other groups never came
         exchange.give_up()
-        return got, await waiting, await exchange.swap("r-2", 0, 1, deltas[0])
+        return got, await waiting, await exchange.swap("r-2", 0, 1, deltas[0], 2)
 
     got, released, after = asyncio.run(meet())
-    for i in range(2):
-        expected = np.empty_like(deltas[0][i])
-        hotrows.merge_encoded(tuple(deltas[g][i] for g in range(3)), expected, 1.0)
-        assert all(part[i].tobytes() == expected.tobytes() for part in got)
+    expected = np.empty_like(deltas[0])
+    hotrows.merge_encoded(tuple(deltas), expected, projections[2])
+    assert all(part.tobytes() == expected.tobytes() for part in got)
+    hotrows.merge_encoded(tuple(deltas), expected, 1.0)
+    assert all(part.tobytes() != expected.tobytes() for part in got)  # the block's own matrix's projection
     assert released is None and after is None
 
 
@@ -174,11 +176,11 @@ def test_a_group_waits_while_its_peers_are_there_and_gives_up_when_one_leaves_or
 
     job = hotrows.GroupJob(0, [], 8, 100, 0.05, "r", 0, 2, ["tcp://a", "tcp://b"])
     there = {"tcp://a": {}, "tcp://b": {}}.copy
-    assert hotrows._swap(StandIn(["merged"], waits=3), job, 0, [], workers=there) == ["merged"]
+    assert hotrows._received(StandIn(["merged"], waits=3).swap(), job, workers=there) == ["merged"]
     with pytest.raises(ReplicaLost, match="left the cluster"):
-        hotrows._swap(StandIn(["merged"], waits=3), job, 0, [], workers=lambda: {"tcp://a": {}})
+        hotrows._received(StandIn(["merged"], waits=3).swap(), job, workers=lambda: {"tcp://a": {}})
     with pytest.raises(ReplicaLost, match="given up"):
-        hotrows._swap(StandIn(None), job, 0, [], workers=there)
+        hotrows._received(StandIn(None).swap(), job, workers=there)
 
 
 def test_tasks_failed_with_the_actors_worker_count_as_lost_work():

@@ -16,7 +16,10 @@ round's end, as in every mode.
 A worker trains its block of chains in one task (:func:`train_group`),
 part by part, each chain in its own working copy of the weights; after
 each part the groups meet at a Dask actor (:class:`Exchange`), which
-combines their results. A group is an aligned block of a power of two of
+combines their results. The rows cross in blocks (:data:`BLOCK_ROWS`): a
+group sends each block as soon as it is made, and the actor merges it as
+soon as every group's has come, so the blocks' ways overlap and a part
+waits for the last block's alone. A group is an aligned block of a power of two of
 consecutive chains (the last one may be shorter): a subtree of the chains'
 tree. So the merge is the same bytes however many groups there are, and
 the output does not depend on the number of workers.
@@ -40,6 +43,9 @@ from .task import NOTHING_DONE, SliceResult, small_pages, train_slice
 # The parts a round's slices are cut into: 2 MiB of text over all shards at CBOW's 16 MiB rounds.
 PARTS = 8
 SYNCED = (0, 2)  # syn0 and syn1neg: the matrices of negative sampling (HS's syn1 is merged by round)
+# The frequent rows cross the exchange in blocks of this many rows, each sent as soon as it is made and
+# merged as soon as every group's has come: a part then waits for the last block's way, not the whole's.
+BLOCK_ROWS = 2500
 # A group waiting at the exchange looks this often whether its peers are still in the cluster: Dask
 # leaves a call to an actor whose worker died waiting (the error only reaches the event loop's log).
 POLL_SECONDS = 1.0
@@ -67,6 +73,16 @@ def group_size(chains, workers):
     return size
 
 
+# A row block of one synced matrix's frequent rows: the chains' views of them, the merged rows' view, and the
+# view of this group's encoded deltas.
+_RowBlock = namedtuple("_RowBlock", "matrix chains synced encoded")
+
+
+def _block_rows(hot):
+    """The frequent rows cut into row blocks of :data:`BLOCK_ROWS` (slices)."""
+    return [slice(first, min(first + BLOCK_ROWS, hot)) for first in range(0, hot, BLOCK_ROWS)]
+
+
 def train_group(run, version, job, projections, exchange, *after):
     """Train a group of chains side by side, part by part, merging their frequent rows after each part.
 
@@ -82,8 +98,9 @@ def train_group(run, version, job, projections, exchange, *after):
         works = replica.working_copies(held, len(chains))
         hot = min(job.rows, len(held.base.syn0))
         synced = [held.base[m][:hot].copy() for m in SYNCED]  # the frequent rows as merged so far
-        chains_hot = [tuple(work[m][:hot] for work in works) for m in SYNCED]  # views, per synced matrix
-        encoded = np.empty((len(SYNCED), *synced[0].shape), dtype=np.uint16)  # this group's, then the merge
+        encoded = np.empty((len(SYNCED), *synced[0].shape), dtype=np.uint16)  # this group's deltas
+        row_blocks = [_RowBlock(m, tuple(work[m][rows] for work in works), synced[i][rows], encoded[i][rows])
+                      for i, m in enumerate(SYNCED) for rows in _block_rows(hot)]
         done = [NOTHING_DONE] * len(chains)
         for part in range(job.parts):
             for c, (links, work) in enumerate(zip(chains, works)):
@@ -91,11 +108,13 @@ def train_group(run, version, job, projections, exchange, *after):
                     if pieces[part]:
                         done[c] = train_slice(run, f"{shard}-{job.round_}-{part}", pieces[part], work, job.alpha,
                                               seeds[part], done[c])
-            for i, m in enumerate(SYNCED):
-                group_delta(chains_hot[i], synced[i], encoded[i], projections[m])
-            merged = encoded if job.groups == 1 else _swap(exchange, job, part, encoded)
-            for i in range(len(SYNCED)):
-                _apply(synced[i], merged[i], chains_hot[i])
+            sent = []
+            for b, block in enumerate(row_blocks):
+                group_delta(block.chains, block.synced, block.encoded, projections[block.matrix])
+                sent.append(block.encoded if job.groups == 1 else
+                            _send(exchange, job, f"{part}-{b}", block.encoded, block.matrix))
+            for block, merged in zip(row_blocks, sent):
+                _apply(block.synced, merged if job.groups == 1 else _received(merged, job), block.chains)
         first_rows = tuple(hot if m in SYNCED else 0 for m in range(len(held.base)))
         results = []
         for c, work in enumerate(works):
@@ -201,15 +220,19 @@ def merge(projections, *groups):
     return plan.Merged(tuple(deltas), (*cold.stats[:-1], plan.delta_bytes(deltas)))
 
 
-def _swap(exchange, job, part, payload, workers=None):
-    """This group's frequent rows' merged deltas (uint16 bfloat16 bits, one block per synced matrix) sent
-    to the :class:`Exchange`; the merge of every group's, in the same form.
+def _send(exchange, job, piece, payload, matrix):
+    """This group's merged deltas of a block of frequent rows of ``matrix`` (uint16 bfloat16 bits) sent to
+    the :class:`Exchange`: a future of the merge of every group's (:func:`_received`)."""
+    return _call_swap(exchange, f"{job.name}-{piece}", job.group, job.groups, payload, matrix)
+
+
+def _received(waiting, job, workers=None):
+    """The merge that ``waiting`` (:func:`_send`'s) brings, in the same form as the deltas sent.
 
     A peer that left the cluster, or the driver giving the round up, ends
     the wait with :class:`~.replica.ReplicaLost` (work lost with a worker).
     ``workers``: the cluster's workers now (a test's stand-in for the scheduler's list).
     """
-    waiting = _call_swap(exchange, f"{job.name}-{part}", job.group, job.groups, payload)
     while True:
         try:
             merged = waiting.result(timeout=POLL_SECONDS)
@@ -259,9 +282,10 @@ def _cluster_workers():
 
 
 class Exchange:
-    """A Dask actor where a round's groups meet after each part: each sends its frequent rows' merged
-    deltas and gets back the merge of every group's, combined in group order (:func:`merge_encoded`); both
-    as bfloat16 bits (the values are bfloat16: nothing is lost on the way).
+    """A Dask actor where a round's groups meet after each part: each sends its merged deltas of a row
+    block of one synced matrix and gets back the merge of every group's, combined in group order with
+    that matrix's projection (:func:`merge_encoded`); both as bfloat16 bits (the values are bfloat16:
+    nothing is lost on the way). Each row block is a meeting of its own.
 
     Its methods run on its worker's event loop; :meth:`swap` waits there,
     not in a thread. :meth:`give_up` releases every waiting group with
@@ -273,16 +297,14 @@ class Exchange:
         self.meetings = {}  # key -> _Meeting
         self.given_up = False
 
-    async def swap(self, key, group, groups, payload):
+    async def swap(self, key, group, groups, payload, matrix):
         if self.given_up:
             return None
         meeting = self.meetings.setdefault(key, _Meeting())
         meeting.parts[group] = payload
         if len(meeting.parts) == groups:
-            ordered = [meeting.parts[g] for g in range(groups)]
-            meeting.merged = np.empty_like(ordered[0])
-            for i, m in enumerate(SYNCED):
-                merge_encoded(tuple(part[i] for part in ordered), meeting.merged[i], self.projections[m])
+            meeting.merged = np.empty_like(payload)
+            merge_encoded(tuple(meeting.parts[g] for g in range(groups)), meeting.merged, self.projections[matrix])
             meeting.event.set()
         await meeting.event.wait()
         if self.given_up:
