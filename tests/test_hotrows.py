@@ -1,5 +1,6 @@
 """CBOW-NS on a cluster: the frequent rows merged after each part of a round (pyw2v.distributed.hotrows)."""
 import asyncio
+import os
 
 import numpy as np
 import pytest
@@ -195,15 +196,25 @@ def _actor_here(exchange):
     return hotrows._local_actor(exchange, hotrows._this_worker()) is not None
 
 
-def test_a_local_clusters_workers_run_without_the_profiler_and_reach_an_actor_of_theirs_in_process():
+def _threads_cores():
+    """The set of the cores each thread of this process may run on."""
+    return {frozenset(os.sched_getaffinity(int(thread))) for thread in os.listdir("/proc/self/task")}
+
+
+def test_a_local_clusters_workers_run_pinned_without_the_profiler_and_reach_an_actor_of_theirs_in_process():
     """On the actor's worker a group's swap goes to the actor's object, not through the network; the
-    local cluster's workers do not sample their threads' stacks (it takes the training cores)."""
+    local cluster's workers do not sample their threads' stacks (it takes the training cores), and each
+    runs on a core of its own where the host lets it."""
     from pyw2v.distributed import cluster
 
     with cluster.connect(TrainOptions(train="x", workers=2)) as client:
         # Dask's worker samples its threads from this periodic callback (Python 3.11: no watcher thread).
         sampling = client.run(lambda dask_worker: "profile" in dask_worker.periodic_callbacks)
         assert list(sampling.values()) == [False, False]
+        if hasattr(os, "sched_getaffinity") and len(os.sched_getaffinity(0)) >= 2:
+            cores = list(client.run(_threads_cores).values())
+            assert all(len(each) == 1 and len(next(iter(each))) == 1 for each in cores)  # every thread, one core
+            assert cores[0] != cores[1]
         first, second = sorted(client.scheduler_info()["workers"])
         exchange = client.submit(hotrows.Exchange, (1.0, 1.0, 1.0), actor=True, workers=[first]).result()
         here = [client.submit(_actor_here, exchange, workers=[w], pure=False).result() for w in (first, second)]

@@ -7,6 +7,7 @@ every worker is asked for its pyw2v version, which must be this one.
 """
 import contextlib
 import logging
+import os
 
 from ..errors import UserError
 
@@ -61,6 +62,7 @@ def connect(options, client=None):
                     silence_logs=logging.CRITICAL,
                 ))
             client = stack.enter_context(distributed.Client(cluster))
+            _pin_to_cores(client)
         with stack:
             if not client.scheduler_info().get("workers"):
                 client.wait_for_workers(1, timeout=CONNECT_SECONDS * 3)
@@ -95,6 +97,14 @@ def _worker_settings():
     environ = {**dask.config.get("distributed.nanny.pre-spawn-environ", {}), **WORKER_MALLOC}
     with dask.config.set({"distributed.nanny.pre-spawn-environ": environ, **WORKER_CONFIG}):
         yield
+
+
+def _pin_to_cores(client):
+    """Each local worker process on a core of its own, where the host supports it (:mod:`.pinning`)."""
+    if hasattr(os, "sched_setaffinity"):
+        from .pinning import CorePinning
+
+        client.register_plugin(CorePinning(sorted(os.sched_getaffinity(0))), name="pyw2v-core-pinning")
 
 
 def _small_pages(client):
