@@ -109,13 +109,17 @@ def _take_rows(work, base, rows, values):
 
 
 @njit(cache=True, nogil=True)
-def _add_rows(base, work, rows, values):
-    """``base[rows[j]] += values[j]`` and ``work[rows[j]] = base[rows[j]]`` (the rows are distinct)."""
+def _add_rows(base, copies, rows, values):
+    """``base[rows[j]] += values[j]``, and each of ``copies`` (a tuple of the working copies' matrices)
+    takes ``base[rows[j]]`` (the rows are distinct): one pass over the rows."""
     for j in range(len(rows)):
-        i = rows[j]
-        for c in range(base.shape[1]):
-            base[i, c] += values[j, c]
-            work[i, c] = base[i, c]
+        base_row = base[rows[j]]
+        for c in range(len(base_row)):
+            base_row[c] += values[j, c]
+        for copy in copies:
+            copy_row = copy[rows[j]]
+            for c in range(len(base_row)):
+                copy_row[c] = base_row[c]
 
 
 def apply_merged(token, version, merged, *after):
@@ -127,10 +131,8 @@ def apply_merged(token, version, merged, *after):
     """
     replica = held(token, version)
     with replica.lock:
-        for m, ((rows, values), base, work) in enumerate(zip(merged.deltas, replica.base, replica.work)):
-            _add_rows(base, work, rows, values)
-            for spare in replica.spares:
-                spare[m][rows] = base[rows]
+        for m, ((rows, values), base) in enumerate(zip(merged.deltas, replica.base)):
+            _add_rows(base, tuple(copy[m] for copy in (replica.work, *replica.spares)), rows, values)
         replica.version = version + 1
     return merged.stats
 
