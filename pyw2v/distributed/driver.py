@@ -43,6 +43,8 @@ from .task import (
 )
 
 POLL_SECONDS = 0.1
+# The first look for a result; each next one waits twice as long, up to POLL_SECONDS.
+FIRST_POLL_SECONDS = 0.005
 PROGRESS_SECONDS = 0.5
 # How often the client asks the scheduler for its workers (an RPC), to notice one that held the weights has left.
 WORKERS_SECONDS = 1.0
@@ -105,7 +107,8 @@ class _Run:
                 self.client.submit(count_slice, s, pieces, key=f"pyw2v-count-{self.token}-{s}")
                 for s, pieces in enumerate(self.shards)
             ]
-            per_shard = [(unpack_words(words), counts) for words, counts in map(self._result, counted)]
+            # Merged as they come, in shard order: the merge of the first overlaps the counting of the last.
+            per_shard = ((unpack_words(words), counts) for words, counts in map(self._result, counted))
             words, counts = _end_of_sentence_first(*merge_counts(per_shard))
             vocab, _ = sorted_vocabulary(words, counts, options.min_count)
         if vocab.size < 2 or vocab.train_words == 0:
@@ -259,25 +262,30 @@ class _Run:
         chains = plan.chains(epoch, round_, rounds, options.shards, self.round_bytes, self.one_chain_bytes)
         parts = hotrows.parts(options, chains)
         if parts > 1:
-            tasks, merged = self._synced_tasks(run, version, epoch, round_, rounds, slices, alpha, chains, parts,
-                                               ready, name)
+            # Every worker merges the groups' results itself: the merged delta, as large, never crosses.
+            tasks = self._synced_tasks(run, version, epoch, round_, rounds, slices, alpha, chains, parts, ready, name)
+            applied = {
+                worker: client.submit(hotrows.settle, self.token, version, self.projections, ready[worker], *tasks,
+                                      key=f"pyw2v-apply-{name}-{i}", **_pinned(worker))
+                for i, worker in enumerate(self.workers)
+            }
         else:
-            tasks, merged = self._chain_tasks(run, version, epoch, round_, rounds, slices, alpha, chains, ready, name)
-        applied = {
-            worker: client.submit(replica.apply_merged, self.token, version, merged, ready[worker],
-                                  key=f"pyw2v-apply-{name}-{i}", **_pinned(worker))
-            for i, worker in enumerate(self.workers)
-        }
+            tasks = self._chain_tasks(run, version, epoch, round_, rounds, slices, alpha, chains, ready, name)
+            applied = {
+                worker: client.submit(replica.apply_merged, self.token, version, tasks[-1], ready[worker],
+                                      key=f"pyw2v-apply-{name}-{i}", **_pinned(worker))
+                for i, worker in enumerate(self.workers)
+            }
         first = self.workers[0]
         stats, copies, ready = applied[first], [], dict(applied)
         if snapshot:
             copies.append(client.submit(replica.snapshot, self.token, version + 1, stats,
                                         key=f"pyw2v-snapshot-{name}", **_pinned(first)))
             ready[first] = copies[0]  # the next round's merge changes those weights only once they are copied
-        return _Round(ready, stats, copies, [*tasks, merged, *applied.values(), *copies])
+        return _Round(ready, stats, copies, [*tasks, *applied.values(), *copies])
 
     def _chain_tasks(self, run, version, epoch, round_, rounds, slices, alpha, chains, ready, name):
-        """A round's chain tasks and the groups' sums: (those futures, the merge's)."""
+        """A round's chain tasks, the groups' sums and their merge (last): their futures."""
         options, client = self.options, self.client
         jobs = [(s, shard_slices[round_], plan.seed(epoch, round_, s, rounds, options.shards))
                 for s, shard_slices in enumerate(slices) if shard_slices[round_]]
@@ -297,7 +305,7 @@ class _Run:
         ]
         merged = client.submit(plan.merge, self.projections, *groups, key=f"pyw2v-merge-{name}",
                                **_placed([homes[0]]))
-        return [*tasks, *groups], merged
+        return [*tasks, *groups, merged]
 
     def _synced_tasks(self, run, version, epoch, round_, rounds, slices, alpha, chains, parts, ready, name):
         """A CBOW-NS round whose frequent rows are merged after each of its ``parts`` (:mod:`.hotrows`).
@@ -324,9 +332,7 @@ class _Run:
                           key=f"pyw2v-group-{name}-{g}", **_pinned(self.workers[g]))
             for g, block in enumerate(blocks)
         ]
-        merged = client.submit(hotrows.merge, self.projections, *tasks, key=f"pyw2v-merge-{name}",
-                               **_placed([self.workers[0]]))
-        return tasks, merged
+        return tasks
 
     def _fetched(self, *futures):
         """The results of finished ``futures``, in a list; work lost with a worker raises :class:`_Lost`."""
@@ -361,8 +367,8 @@ class _Run:
         pending = list(futures)
         last_tick = last_check = 0.0
         lost_since = None
-        while pending:
-            time.sleep(POLL_SECONDS)
+        delay = FIRST_POLL_SECONDS  # a short task's result (the corpus's files, a shard's counts) comes soon
+        while True:
             for f in [f for f in pending if f.done()]:
                 if f.status == "error":
                     error = f.exception()
@@ -372,6 +378,8 @@ class _Run:
                 if f.status == "cancelled":
                     raise _Lost()
                 pending.remove(f)
+            if not pending:
+                return
             if self.client.status != "running":
                 lost_since = lost_since or time.monotonic()
                 if time.monotonic() - lost_since > LOST_SECONDS:
@@ -390,6 +398,8 @@ class _Run:
                     if _is_lost(error):
                         raise _Lost() from error
                     raise
+            time.sleep(delay)
+            delay = min(POLL_SECONDS, 2 * delay)
 
     def _a_worker_left(self):
         """Whether a worker holding the run's weights has left the cluster (its pinned tasks would wait forever)."""

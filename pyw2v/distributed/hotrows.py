@@ -38,7 +38,7 @@ from numba import njit
 from . import bfloat16, replica
 from . import rounds as plan
 from .rounds import adasum_row
-from .task import NOTHING_DONE, SliceResult, small_pages, train_slice
+from .task import NOTHING_DONE, small_pages, train_slice
 
 # The parts a round's slices are cut into: 2 MiB of text over all shards at CBOW's 16 MiB rounds.
 PARTS = 8
@@ -116,13 +116,11 @@ def train_group(run, version, job, projections, exchange, *after):
             for block, merged in zip(row_blocks, sent):
                 _apply(block.synced, merged if job.groups == 1 else _received(merged, job), block.chains)
         first_rows = tuple(hot if m in SYNCED else 0 for m in range(len(held.base)))
-        results = []
-        for c, work in enumerate(works):
-            results.append(SliceResult(replica.take_deltas(held, work, first_rows), *done[c]))
-            for m in SYNCED:
-                work[m][:hot] = held.base[m][:hot]
+        cold = replica.combined_deltas(held, works, first_rows, projections)
         hot_delta = [(np.arange(hot, dtype=np.int32), synced[i] - held.base[m][:hot]) for i, m in enumerate(SYNCED)]
-    return SyncedGroup(plan.combine_group(projections, *results), hot_delta)
+    words = sum(chain_words for chain_words, _ in done)
+    loss = tuple(sum(chain_loss[i] for _, chain_loss in done) for i in range(2))  # (loss, words trained)
+    return SyncedGroup(plan.GroupDelta(cold, (words, loss, plan.delta_bytes(cold))), hot_delta)
 
 
 @njit(cache=True, nogil=True)
@@ -208,6 +206,13 @@ def _apply(synced, merged, works):
             work_row = work[r]
             for k in range(len(synced_row)):
                 work_row[k] = synced_row[k]
+
+
+def settle(token, version, projections, after, *groups):
+    """A round's end on this worker: the groups' results (:class:`SyncedGroup`, in order) merged and added to
+    its weights (version + 1); the merge's stats. Every worker runs it, so the merged delta, the size of a
+    group's result, never crosses the network. ``after``: the task that must have run here first (not read)."""
+    return replica.apply_merged(token, version, merge(projections, *groups))
 
 
 def merge(projections, *groups):

@@ -5,9 +5,12 @@ and a working copy of them (``work``). A chain task trains ``work`` in
 place, takes its delta (``work - base`` on the rows that differ) and copies
 those rows back from ``base``, so that the next task on the worker starts
 from the round's weights again; a round's merged delta, the same bytes on
-every worker, is then added to both. So a round moves only sparse deltas
-between the processes: the whole weights cross the network when the run
-starts, after a worker is lost, and in the client's checkpoint.
+every worker, is then added to both. (A task that trains several chains
+side by side in spare copies, :mod:`.hotrows`, leaves their rows as they
+are: the merged delta names every row they changed, and sets it in each.)
+So a round moves only sparse deltas between the processes: the whole
+weights cross the network when the run starts, after a worker is lost,
+and in the client's checkpoint.
 
 Every function here runs as a task on the worker whose weights it reads,
 pinned there by the driver, and checks the weights' *version* (the rounds
@@ -22,6 +25,7 @@ import numpy as np
 from numba import njit
 
 from ..training.loop import Model
+from .rounds import combine_changes
 
 _REPLICAS = {}  # run token -> _Replica
 
@@ -62,18 +66,16 @@ def working_copies(replica, count):
     return [replica.work, *replica.spares[: count - 1]]
 
 
-def take_deltas(replica, work=None, first_rows=(0, 0, 0)):
+def take_deltas(replica):
     """Per matrix, (rows, ``work - base`` on them) for the rows a task changed; puts those rows back.
 
-    ``work``: the working copy (``replica.work`` by default); per matrix,
-    rows below ``first_rows`` are neither compared nor put back. Rows are
-    compared as bit patterns, so a row whose update left it bit for bit
-    unchanged is not sent, and NaNs compare equal to themselves.
+    Rows are compared as bit patterns, so a row whose update left it bit
+    for bit unchanged is not sent, and NaNs compare equal to themselves.
     """
     deltas = []
-    for work_matrix, base, first in zip(replica.work if work is None else work, replica.base, first_rows):
+    for work_matrix, base in zip(replica.work, replica.base):
         rows = np.empty(len(work_matrix), dtype=np.int32)
-        count = _changed_rows(work_matrix.view(np.int32), base.view(np.int32), first, rows)
+        count = _changed_rows(work_matrix.view(np.int32), base.view(np.int32), rows)
         rows = rows[:count].copy()
         values = np.empty((count, work_matrix.shape[1]), dtype=np.float32)
         _take_rows(work_matrix, base, rows, values)
@@ -81,15 +83,32 @@ def take_deltas(replica, work=None, first_rows=(0, 0, 0)):
     return tuple(deltas)
 
 
+def combined_deltas(replica, works, first_rows, projections):
+    """Per matrix, the deltas of several working copies (``works``, in chain order) from row
+    ``first_rows[m]`` on, combined in :func:`~.rounds.combine`'s tree (:func:`~.rounds.combine_changes`).
+
+    The copies keep their changes: the round's merged delta names every row
+    they changed, and :func:`apply_merged` sets those rows in every copy.
+    """
+    deltas = []
+    for m, (base, first, projection) in enumerate(zip(replica.base, first_rows, projections)):
+        rows = np.empty(len(base), dtype=np.int32)
+        values = np.empty(base.shape, dtype=np.float32)
+        count = combine_changes(tuple(work[m] for work in works), tuple(work[m].view(np.int32) for work in works),
+                                base, base.view(np.int32), first, rows, values, projection)
+        deltas.append((rows[:count].copy(), values[:count]))  # the view alone is sent, not the buffer's tail
+    return tuple(deltas)
+
+
 @njit(cache=True, nogil=True)
-def _changed_rows(work_bits, base_bits, first, rows):
-    """The rows from ``first`` on where ``work_bits`` and ``base_bits`` differ into ``rows``; returns their count.
+def _changed_rows(work_bits, base_bits, rows):
+    """The rows where ``work_bits`` and ``base_bits`` differ into ``rows``; returns their count.
 
     A changed row is usually told at its first element, an unchanged one
     only at its last: one pass over the two matrices.
     """
     count = 0
-    for i in range(first, work_bits.shape[0]):
+    for i in range(work_bits.shape[0]):
         for c in range(work_bits.shape[1]):
             if work_bits[i, c] != base_bits[i, c]:
                 rows[count] = i
