@@ -47,7 +47,7 @@ class TrainOptions:
     workers: int = None  # a local Dask cluster of this many worker processes
     shards: int = 8  # logical shards of the corpus on a cluster, whatever the workers
     round_mib: float = None  # MiB of text a cluster round trains over all shards; None: pyw2v.distributed.rounds's
-    sync_rows: int = 0  # CBOW-NS on a cluster: the most frequent rows merged within rounds (pyw2v.distributed.hotrows)
+    sync_rows: int = None  # CBOW-NS on a cluster: the most frequent rows merged within rounds; None: hotrows's
 
     @property
     def distributed(self):
@@ -65,7 +65,7 @@ class TrainOptions:
         if not self.train:
             raise UserError("no training file: give -train <file>")
         for name, (low, high) in INT_RANGES.items():
-            if name == "workers" and self.workers is None:
+            if name in ("workers", "sync_rows") and getattr(self, name) is None:
                 continue
             check_int(f"-{name.replace('_', '-')}", getattr(self, name), low, high)
         check_float("-sample", self.sample, 0.0, FLOAT_MAX)
@@ -236,8 +236,8 @@ OPTION_HELP = [
         "sync-rows",
         "int",
         "pyw2v only: on a cluster, in CBOW with negative sampling, the <int> most frequent words' rows are\n"
-        "\t\tmerged eight times a round: one process's accuracy, at a cost in speed (10000 for it);\n"
-        "\t\tdefault is 0 (merged once a round)",
+        "\t\tmerged eight times a round: one process's accuracy, at a cost in speed; 0 merges them once\n"
+        "\t\ta round (faster past a few workers, less accurate); default is 10000",
     ),
 ]
 

@@ -124,7 +124,9 @@ def test_only_cbow_with_negative_sampling_and_several_chains_is_cut_into_parts()
         return TrainOptions(train="x", **kw)
 
     assert hotrows.parts(options(cbow=1, negative=5, sync_rows=100), 8) == hotrows.PARTS > 1
-    assert hotrows.parts(options(cbow=1, negative=5), 8) == 1  # off by default
+    assert hotrows.parts(options(cbow=1, negative=5), 8) == hotrows.PARTS  # on by default
+    assert hotrows.synced_rows(options(cbow=1, negative=5)) == hotrows.SYNC_ROWS > 0
+    assert hotrows.parts(options(cbow=1, negative=5, sync_rows=0), 8) == 1  # -sync-rows 0: merged once a round
     assert hotrows.parts(options(cbow=1, negative=5, sync_rows=100), 1) == 1  # the run's start: one chain
     assert hotrows.parts(options(cbow=0, negative=5, sync_rows=100), 8) == 1  # skip-gram loses with them
     assert hotrows.parts(options(cbow=1, hs=1, negative=0, sync_rows=100), 8) == 1

@@ -324,10 +324,10 @@ class _Run:
         size = hotrows.group_size(chains, len(self.workers))
         blocks = [links[c : c + size] for c in range(0, chains, size)]
         peers = self.workers[: len(blocks)]  # the exchange runs on the first
+        rows = hotrows.synced_rows(options)
         tasks = [
             client.submit(hotrows.train_group, run, version,
-                          hotrows.GroupJob(round_, block, parts, options.sync_rows, alpha, name, g, len(blocks),
-                                           peers),
+                          hotrows.GroupJob(round_, block, parts, rows, alpha, name, g, len(blocks), peers),
                           self.projections, self.exchange, ready[self.workers[g]],
                           key=f"pyw2v-group-{name}-{g}", **_pinned(self.workers[g]))
             for g, block in enumerate(blocks)
