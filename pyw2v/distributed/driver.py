@@ -419,10 +419,12 @@ class _Run:
         """-debug 3: the bytes a round moves, and the workers' peak memory."""
         deltas, merged = np.array(self.traffic, dtype=np.float64).T / 1e6
         peaks = self.client.run(_peak_rss)
+        # With -sync-rows, every worker merges the groups' results itself (:func:`.hotrows.settle`).
+        where = "made on each worker" if hotrows.parts(self.options, self.options.shards) > 1 else "to each worker"
         print(
             f"Rounds per epoch: {rounds}  shards: {self.options.shards}  weights: {self.weights_bytes / 1e6:.1f} MB  "
             f"deltas per round: {np.mean(deltas):.1f} MB  per epoch: {np.sum(deltas) / self.options.iter:.1f} MB  "
-            f"merged per round: {np.mean(merged):.1f} MB (to each worker)  "
+            f"merged per round: {np.mean(merged):.1f} MB ({where})  "
             f"worker peak RSS: {max(peaks.values()) / 1024:.0f} MiB",
             file=self.out, flush=True,
         )

@@ -129,7 +129,8 @@ def train_group(run, version, job, projections, exchange, *after):
         hot_delta = [(np.arange(hot, dtype=np.int32), synced[i] - held.base[m][:hot]) for i, m in enumerate(SYNCED)]
     words = sum(chain_words for chain_words, _ in done)
     loss = tuple(sum(chain_loss[i] for _, chain_loss in done) for i in range(2))  # (loss, words trained)
-    return SyncedGroup(plan.GroupDelta(cold, (words, loss, plan.delta_bytes(cold))), hot_delta)
+    sent = plan.delta_bytes(cold) + plan.delta_bytes(hot_delta)  # to every other worker, which merges it
+    return SyncedGroup(plan.GroupDelta(cold, (words, loss, sent)), hot_delta)
 
 
 @njit(cache=True, nogil=True)
