@@ -112,6 +112,39 @@ def test_applying_the_merge_moves_the_synced_rows_and_every_chains_copy_to_them(
     assert all(work.tobytes() == expected.tobytes() for work in works)
 
 
+@pytest.mark.parametrize("chains", [1, 2, 3, 4, 8])
+@pytest.mark.parametrize("projection", [1.0, plan.SKIP_GRAM_SYN1NEG_PROJECTION])
+def test_the_other_rows_combined_in_one_pass_are_the_sparse_trees_bytes(chains, projection):
+    """``rounds.combine_changes`` over working copies gives, row by row, the bytes of each chain's delta
+    taken as ``replica.take_deltas`` takes it and the deltas combined by ``rounds.combine``: rows one
+    chain moved, rows several moved, rows a chain changed to the same value (no delta of it), rows below
+    ``first`` left out, and a row only the last chain of a pair moved (which goes up as it is)."""
+    rng = np.random.default_rng(chains)
+    base = rng.standard_normal((60, 8)).astype(np.float32)
+    works = [base.copy() for _ in range(chains)]
+    for c, work in enumerate(works):
+        moved = rng.random(len(base)) < 0.5
+        work[moved] += rng.standard_normal((moved.sum(), 8)).astype(np.float32)
+        work[5] = base[5]  # written back unchanged: not a delta
+        work[7] = base[7] + (1.0 if c == chains - 1 else 0.0)  # only the last chain moved it
+    first = 3
+    rows = np.empty(len(base), dtype=np.int32)
+    values = np.empty(base.shape, dtype=np.float32)
+    count = plan.combine_changes(tuple(works), tuple(w.view(np.int32) for w in works), base,
+                                 base.view(np.int32), first, rows, values, projection)
+
+    def taken(work):
+        changed = np.flatnonzero((work.view(np.int32) != base.view(np.int32)).any(axis=1))
+        changed = changed[changed >= first].astype(np.int32)
+        return changed, work[changed] - base[changed]
+
+    sparse_rows, sparse_values = plan.combine([taken(work) for work in works], projection)
+    order = np.argsort(sparse_rows)
+    assert rows[:count].tolist() == sorted(sparse_rows.tolist())  # in row order, every row and no other
+    assert 5 not in rows[:count] and 7 in rows[:count] and rows[:count].min() >= first
+    assert values[:count].tobytes() == sparse_values[order].tobytes()
+
+
 @pytest.mark.parametrize("chains, workers, size", [(8, 1, 8), (8, 2, 4), (8, 3, 4), (8, 4, 2), (8, 8, 1),
                                                    (8, 16, 1), (2, 4, 1), (6, 4, 2)])
 def test_group_size_puts_the_chains_on_at_most_the_workers(chains, workers, size):
