@@ -5,7 +5,7 @@ import os
 import numpy as np
 import pytest
 
-from pyw2v.distributed import bfloat16, hotrows
+from pyw2v.distributed import bfloat16, hotrows, replica
 from pyw2v.distributed import rounds as plan
 from pyw2v.options import TrainOptions
 
@@ -115,7 +115,7 @@ def test_applying_the_merge_moves_the_synced_rows_and_every_chains_copy_to_them(
 @pytest.mark.parametrize("chains", [1, 2, 3, 4, 8])
 @pytest.mark.parametrize("projection", [1.0, plan.SKIP_GRAM_SYN1NEG_PROJECTION])
 def test_the_other_rows_combined_in_one_pass_are_the_sparse_trees_bytes(chains, projection):
-    """``rounds.combine_changes`` over working copies gives, row by row, the bytes of each chain's delta
+    """``replica.combine_changes`` over working copies gives, row by row, the bytes of each chain's delta
     taken as ``replica.take_deltas`` takes it and the deltas combined by ``rounds.combine``: rows one
     chain moved, rows several moved, rows a chain changed to the same value (no delta of it), rows below
     ``first`` left out, and a row only the last chain of a pair moved (which goes up as it is)."""
@@ -130,7 +130,7 @@ def test_the_other_rows_combined_in_one_pass_are_the_sparse_trees_bytes(chains, 
     first = 3
     rows = np.empty(len(base), dtype=np.int32)
     values = np.empty(base.shape, dtype=np.float32)
-    count = plan.combine_changes(tuple(works), tuple(w.view(np.int32) for w in works), base,
+    count = replica.combine_changes(tuple(works), tuple(w.view(np.int32) for w in works), base,
                                  base.view(np.int32), first, rows, values, projection)
 
     def taken(work):

@@ -25,7 +25,7 @@ import numpy as np
 from numba import njit
 
 from ..training.loop import Model
-from .rounds import combine_changes
+from .rounds import adasum_row
 
 _REPLICAS = {}  # run token -> _Replica
 
@@ -85,7 +85,7 @@ def take_deltas(replica):
 
 def combined_deltas(replica, works, first_rows, projections):
     """Per matrix, the deltas of several working copies (``works``, in chain order) from row
-    ``first_rows[m]`` on, combined in :func:`~.rounds.combine`'s tree (:func:`~.rounds.combine_changes`).
+    ``first_rows[m]`` on, combined in :func:`~.rounds.combine`'s tree (:func:`combine_changes`).
 
     The copies keep their changes: the round's merged delta names every row
     they changed, and :func:`apply_merged` sets those rows in every copy.
@@ -102,19 +102,71 @@ def combined_deltas(replica, works, first_rows, projections):
 
 @njit(cache=True, nogil=True)
 def _changed_rows(work_bits, base_bits, rows):
-    """The rows where ``work_bits`` and ``base_bits`` differ into ``rows``; returns their count.
-
-    A changed row is usually told at its first element, an unchanged one
-    only at its last: one pass over the two matrices.
-    """
+    """The rows where ``work_bits`` and ``base_bits`` differ into ``rows``; returns their count: one pass
+    over the two matrices."""
     count = 0
     for i in range(work_bits.shape[0]):
-        for c in range(work_bits.shape[1]):
-            if work_bits[i, c] != base_bits[i, c]:
-                rows[count] = i
-                count += 1
-                break
+        if _row_differs(work_bits, base_bits, i):
+            rows[count] = i
+            count += 1
     return count
+
+
+@njit(cache=True, nogil=True)
+def combine_changes(works, works_bits, base, base_bits, first, rows, values, projection):
+    """Chains' deltas of one matrix, combined row by row in :func:`~.rounds.combine`'s tree, into ``rows`` and
+    ``values``; returns how many rows.
+
+    ``works``: the chains' working copies of the matrix, in chain order
+    (``works_bits``: the same as int32), trained from ``base``. A chain's
+    delta is ``work - base`` on the rows, from ``first`` on, whose bits
+    differ from ``base``'s, as :func:`take_deltas` takes it.
+    The dense twin of :func:`~.rounds.combine` for chains whose copies one task
+    holds (:mod:`.hotrows`): where one side of a node has no delta of a row,
+    the other side's goes up unchanged, as :func:`~.rounds._adasum` keeps the delta
+    of a row only one side names. So every row gets the same bytes as from
+    the chains' sparse deltas combined; the rows come in row order.
+    """
+    chains, size = len(works), base.shape[1]
+    leaves = np.empty((chains, size), dtype=np.float32)
+    moved = np.zeros(chains, dtype=np.bool_)
+    count = 0
+    for i in range(first, base.shape[0]):
+        any_moved = False
+        for c in range(chains):
+            moved[c] = _row_differs(works_bits[c], base_bits, i)
+            if moved[c]:
+                any_moved = True
+                work = works[c]
+                for k in range(size):
+                    leaves[c, k] = work[i, k] - base[i, k]
+        if not any_moved:
+            continue
+        step = 1
+        while step < chains:
+            for left in range(0, chains - step, 2 * step):
+                right = left + step
+                if moved[left] and moved[right]:
+                    adasum_row(leaves[left], leaves[right], projection)
+                elif moved[right]:
+                    for k in range(size):
+                        leaves[left, k] = leaves[right, k]
+                    moved[left] = True
+            step *= 2
+        rows[count] = i
+        for k in range(size):
+            values[count, k] = leaves[0, k]
+        count += 1
+    return count
+
+
+@njit(cache=True, inline="always")
+def _row_differs(work_bits, base_bits, i):
+    """Whether row ``i``'s bits differ (usually told at its first element; an unchanged row at its last)."""
+    for k in range(base_bits.shape[1]):
+        if work_bits[i, k] != base_bits[i, k]:
+            return True
+    return False
 
 
 @njit(cache=True, nogil=True)

@@ -217,62 +217,6 @@ def _adasum(slot, first_rows, first, second_rows, second, rows, values, projecti
 
 
 @njit(cache=True, nogil=True)
-def combine_changes(works, works_bits, base, base_bits, first, rows, values, projection):
-    """Chains' deltas of one matrix, combined row by row in :func:`combine`'s tree, into ``rows`` and
-    ``values``; returns how many rows.
-
-    ``works``: the chains' working copies of the matrix, in chain order
-    (``works_bits``: the same as int32), trained from ``base``. A chain's
-    delta is ``work - base`` on the rows, from ``first`` on, whose bits
-    differ from ``base``'s, as :func:`~.replica.take_deltas` takes it.
-    The dense twin of :func:`combine` for chains whose copies one task
-    holds (:mod:`.hotrows`): where one side of a node has no delta of a row,
-    the other side's goes up unchanged, as :func:`_adasum` keeps the delta
-    of a row only one side names. So every row gets the same bytes as from
-    the chains' sparse deltas combined; the rows come in row order.
-    """
-    chains, size = len(works), base.shape[1]
-    leaves = np.empty((chains, size), dtype=np.float32)
-    moved = np.zeros(chains, dtype=np.bool_)
-    count = 0
-    for i in range(first, base.shape[0]):
-        any_moved = False
-        for c in range(chains):
-            moved[c] = _row_differs(works_bits[c], base_bits, i)
-            if moved[c]:
-                any_moved = True
-                work = works[c]
-                for k in range(size):
-                    leaves[c, k] = work[i, k] - base[i, k]
-        if not any_moved:
-            continue
-        step = 1
-        while step < chains:
-            for left in range(0, chains - step, 2 * step):
-                right = left + step
-                if moved[left] and moved[right]:
-                    adasum_row(leaves[left], leaves[right], projection)
-                elif moved[right]:
-                    for k in range(size):
-                        leaves[left, k] = leaves[right, k]
-                    moved[left] = True
-            step *= 2
-        rows[count] = i
-        for k in range(size):
-            values[count, k] = leaves[0, k]
-        count += 1
-    return count
-
-
-@njit(cache=True, inline="always")
-def _row_differs(work_bits, base_bits, i):
-    for k in range(base_bits.shape[1]):
-        if work_bits[i, k] != base_bits[i, k]:
-            return True
-    return False
-
-
-@njit(cache=True, nogil=True)
 def adasum_row(first, second, projection):
     """One row's two moves combined into ``first`` by :func:`_adasum`'s rule (dot products in float64)."""
     dot, first_norm, second_norm = 0.0, 0.0, 0.0
