@@ -127,10 +127,9 @@ def train_group(run, version, job, projections, exchange, *after):
         first_rows = tuple(hot if m in SYNCED else 0 for m in range(len(held.base)))
         cold = replica.combined_deltas(held, works, first_rows, projections)
         hot_delta = [(np.arange(hot, dtype=np.int32), synced[i] - held.base[m][:hot]) for i, m in enumerate(SYNCED)]
-    words = sum(chain_words for chain_words, _ in done)
-    loss = tuple(sum(chain_loss[i] for _, chain_loss in done) for i in range(2))  # (loss, words trained)
-    sent = plan.delta_bytes(cold) + plan.delta_bytes(hot_delta)  # to every other worker, which merges it
-    return SyncedGroup(plan.GroupDelta(cold, (words, loss, sent)), hot_delta)
+    sent_bytes = plan.delta_bytes(cold) + plan.delta_bytes(hot_delta)  # to every other worker, which merges it
+    words, loss, _ = plan.summed_stats((*chain_done, 0) for chain_done in done)
+    return SyncedGroup(plan.GroupDelta(cold, (words, loss, sent_bytes)), hot_delta)
 
 
 @njit(cache=True, nogil=True)

@@ -131,7 +131,7 @@ def combine_group(projections, *results):
     ``projections``: per matrix, the run's :func:`projections_for`.
     """
     deltas = _combined(projections, [result.deltas for result in results])
-    return GroupDelta(deltas, _summed_stats(slice_stats(result) for result in results))
+    return GroupDelta(deltas, summed_stats(slice_stats(result) for result in results))
 
 
 def merge(projections, *groups):
@@ -140,7 +140,7 @@ def merge(projections, *groups):
     ``projections``: per matrix, the run's :func:`projections_for`.
     """
     deltas = tuple(_combined(projections, [group.deltas for group in groups]))
-    return Merged(deltas, (*_summed_stats(group.stats for group in groups), delta_bytes(deltas)))
+    return Merged(deltas, (*summed_stats(group.stats for group in groups), delta_bytes(deltas)))
 
 
 def _combined(projections, parts):
@@ -231,7 +231,8 @@ def adasum_row(first, second, projection):
         first[c] = np.float32(keep_first * first[c] + keep_second * second[c])
 
 
-def _summed_stats(stats):
+def summed_stats(stats):
+    """Chains' or groups' (words read, (loss, words trained), delta bytes), summed in order."""
     words, loss, loss_words, delta = 0, 0.0, 0.0, 0
     for (slice_words, (slice_loss, slice_loss_words), slice_delta) in stats:
         words, loss, loss_words = words + slice_words, loss + slice_loss, loss_words + slice_loss_words
